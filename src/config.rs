@@ -1,0 +1,152 @@
+//! Configuration: one plain struct read from the environment (and `.env` in development).
+//! Every variable is listed, with a comment, in `.env.example`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use rand::RngCore;
+
+use crate::db::DatabaseUrl;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: Environment,
+    pub database_url: DatabaseUrl,
+    pub data_dir: PathBuf,
+    pub host: String,
+    pub port: u16,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    pub db_pool_size: u32,
+    pub jwt_secret: Vec<u8>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Allowed CORS origins; `["*"]` allows any origin.
+    pub cors_origins: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Requests per minute and client IP on the rate-limited public writes (login, refresh, citizen submissions).
+    pub public_write_rate_per_minute: u32,
+    /// Failed logins per account before it is locked for a while.
+    pub login_max_failures: u32,
+    /// Take the client's address from `Forwarded`/`X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
+    pub site_code: String,
+    pub site_name: String,
+    pub site_time_zone: String,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+const MIN_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the process environment (after `.env`, which `main` loads in development).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can pass their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| lookup(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let environment = match get("MUNI_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => return Err(ConfigError(format!("MUNI_ENV must be `development` or `production`, not `{other}`"))),
+        };
+        let data_dir = PathBuf::from(get("MUNI_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => DatabaseUrl::parse(&url).map_err(ConfigError)?,
+            None => DatabaseUrl::Sqlite(data_dir.join("muni.db")),
+        };
+        let jwt_secret = match (get("JWT_SECRET"), environment) {
+            (Some(secret), _) if secret.len() >= MIN_SECRET_BYTES => secret.into_bytes(),
+            (_, Environment::Production) => {
+                return Err(ConfigError(format!(
+                    "JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes when MUNI_ENV=production"
+                )));
+            }
+            (Some(_), Environment::Development) => {
+                return Err(ConfigError(format!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long")));
+            }
+            (None, Environment::Development) => development_secret(&data_dir)?,
+        };
+        Ok(Self {
+            environment,
+            database_url,
+            host: get("MUNI_HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            port: parse(&get, "MUNI_PORT", 8080)?,
+            workers: parse(&get, "MUNI_WORKERS", 0)?,
+            db_pool_size: parse(&get, "MUNI_DB_POOL_SIZE", 16)?,
+            jwt_secret,
+            jwt_issuer: get("MUNI_JWT_ISSUER").unwrap_or_else(|| "muni".into()),
+            jwt_audience: get("MUNI_JWT_AUDIENCE").unwrap_or_else(|| "muni-api".into()),
+            access_token_ttl: Duration::from_secs(parse(&get, "MUNI_ACCESS_TOKEN_TTL_SECS", 900)?),
+            refresh_token_ttl: Duration::from_secs(parse(&get, "MUNI_REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?),
+            cors_origins: get("MUNI_CORS_ORIGINS")
+                .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                .unwrap_or_default(),
+            max_body_bytes: parse(&get, "MUNI_MAX_BODY_BYTES", 1024 * 1024)?,
+            public_write_rate_per_minute: parse(&get, "MUNI_PUBLIC_WRITE_RATE_PER_MINUTE", 30)?,
+            login_max_failures: parse(&get, "MUNI_LOGIN_MAX_FAILURES", 5)?,
+            trust_proxy: parse(&get, "MUNI_TRUST_PROXY", false)?,
+            site_code: get("MUNI_SITE_CODE").unwrap_or_else(|| "default".into()),
+            site_name: get("MUNI_SITE_NAME").unwrap_or_else(|| "Ủy ban nhân dân phường".into()),
+            site_time_zone: get("MUNI_SITE_TIME_ZONE").unwrap_or_else(|| "Asia/Ho_Chi_Minh".into()),
+            admin_email: get("MUNI_ADMIN_EMAIL"),
+            admin_password: get("MUNI_ADMIN_PASSWORD"),
+            data_dir,
+        })
+    }
+}
+
+fn parse<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, key: &str, default: T) -> Result<T, ConfigError> {
+    match get(key) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| ConfigError(format!("{key} has an invalid value `{v}`"))),
+    }
+}
+
+/// In development, a missing secret is generated once and kept in the data folder.
+fn development_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
+    let path = data_dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= MIN_SECRET_BYTES {
+            return Ok(existing.as_bytes().to_vec());
+        }
+    }
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    std::fs::create_dir_all(data_dir)
+        .and_then(|()| write_private(&path, &secret))
+        .map_err(|e| ConfigError(format!("cannot keep a generated JWT secret in {}: {e}", path.display())))?;
+    log::warn!(
+        "JWT_SECRET is not set: generated one for development and kept it in {} (set JWT_SECRET in production)",
+        path.display()
+    );
+    Ok(secret.into_bytes())
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}

@@ -1,0 +1,240 @@
+//! The database: one connection type over SQLite and PostgreSQL, chosen by the URL, with an r2d2
+//! pool, per-connection setup, embedded migrations, and the helpers that run queries off the async
+//! workers.
+
+pub mod schema;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One database connection, to whichever engine `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `postgres://...` or `postgresql://...`, passed to libpq as it is.
+    Postgres(String),
+    /// `sqlite://path`, `sqlite:path` or a plain path to the database file.
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("DATABASE_URL is empty".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || path == ":memory:" {
+            return Err("DATABASE_URL must name a SQLite file (an in-memory database cannot be shared by the pool)".into());
+        }
+        if let Some((scheme, _)) = path.split_once("://") {
+            return Err(format!("DATABASE_URL has an unsupported scheme `{scheme}`: use sqlite:// or postgres://"));
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgresql",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The URL with any password masked, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(start), Some(at)) if at > start => {
+                    let userinfo = &url[start + 3..at];
+                    let user = userinfo.split(':').next().unwrap_or("");
+                    let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_owned() };
+                    format!("{}{masked}{}", &url[..start + 3], &url[at..])
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+/// Why a connection could not be opened or set up; r2d2 keeps the last one, so a pool
+/// time-out says what really went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("cannot set up the database connection: {0}")]
+    Setup(#[from] diesel::result::Error),
+    #[error("cannot create the folder for the SQLite database {0}: {1}")]
+    Folder(PathBuf, std::io::Error),
+}
+
+/// Opens connections for the pool and sets each one up.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl Manager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConn, ConnectError> {
+        connect(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(ConnectError::Setup)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Opens one connection and applies the per-connection settings.
+pub fn connect(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
+    match url {
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = diesel::PgConnection::establish(url)?;
+            conn.batch_execute("SET TIME ZONE 'UTC'; SET application_name = 'muni'")?;
+            Ok(DbConn::Postgres(conn))
+        }
+        DatabaseUrl::Sqlite(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| ConnectError::Folder(parent.to_owned(), e))?;
+            }
+            let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+            // WAL lets readers run beside the writer; FULL makes every commit durable on disk
+            // before it is acknowledged; the busy timeout queues writers instead of failing them.
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                 PRAGMA busy_timeout = 10000;",
+            )?;
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+/// The pool and what is needed to check that the database is still there.
+#[derive(Clone)]
+pub struct Database {
+    pub pool: Pool,
+    pub url: DatabaseUrl,
+}
+
+impl Database {
+    /// Builds the pool without connecting: the first checkout connects, and reports the real error.
+    pub fn new(url: DatabaseUrl, max_size: u32) -> Self {
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(5))
+            .build_unchecked(Manager::new(url.clone()));
+        Self { pool, url }
+    }
+
+    pub fn get(&self) -> Result<PooledConn, ApiError> {
+        self.pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub fn migrate(&self) -> Result<Vec<String>, String> {
+        let mut conn = connect(&self.url).map_err(|e| e.to_string())?;
+        run_migrations(&mut conn)
+    }
+
+    /// Whether the database answers and has every migration applied.
+    pub fn check_ready(&self) -> Result<(), String> {
+        if let DatabaseUrl::Sqlite(path) = &self.url {
+            if !path.exists() {
+                return Err(format!("the SQLite database file {} is missing", path.display()));
+            }
+        }
+        let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        let pending = match &mut *conn {
+            DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+            DbConn::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| format!("cannot read the migrations table: {e}"))?;
+        if pending {
+            return Err("migrations are pending: run `muni migrate`".into());
+        }
+        Ok(())
+    }
+}
+
+pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| format!("cannot apply migrations: {e}"))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Serialises write transactions on SQLite within this process: a deferred transaction that reads
+/// and then writes fails at once with SQLITE_BUSY when another writer got in between, while one
+/// that waits its turn here never does. PostgreSQL needs no such lock.
+static SQLITE_WRITER: Mutex<()> = Mutex::new(());
+
+/// Runs `f` in a write transaction. Call it once per unit of work, never nested.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let _turn = match conn {
+        DbConn::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+        DbConn::Postgres(_) => None,
+    };
+    conn.transaction(f)
+}
+
+/// Runs blocking database work on the blocking thread pool, with a pooled connection.
+pub async fn run<T, F>(db: &Database, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let db = db.clone();
+    web::block(move || {
+        let mut conn = db.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+}

@@ -1,0 +1,21 @@
+//! muni: a headless JSON REST API for the content of Vietnamese wards, communes and provinces.
+//!
+//! How a request flows: [`startup`] builds the actix-web `App` with its middleware (logging,
+//! ETag/cache headers, compression, problem+json for every error, CORS) and the routes of each
+//! resource module. A handler takes its inputs through extractors that answer problem+json on bad
+//! input ([`http::ApiJson`], [`http::ApiQuery`]), the caller through [`auth::AuthUser`] when it
+//! writes, and runs its queries on a pooled connection off the async workers ([`db::run`]).
+//! Each resource module has `mod.rs` (routes), `handlers.rs`, `model.rs` (types and validation)
+//! and `repo.rs` (queries). Every failure is an [`error::ApiError`].
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod limits;
+pub mod openapi;
+pub mod sites;
+pub mod startup;
+pub mod users;

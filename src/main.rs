@@ -1,0 +1,171 @@
+//! The `muni` command: the server and its administrative subcommands.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use muni::auth::{Role, tokens};
+use muni::config::Config;
+use muni::db::{self, Database, write_transaction};
+use muni::{sites, startup, users};
+
+/// muni: a headless JSON REST API for ward, commune and province portals.
+///
+/// Configuration comes from the environment and, in development, from a `.env` file in the
+/// working directory; see `.env.example` for every variable.
+#[derive(Parser)]
+#[command(name = "muni", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the HTTP server (the default). Migrations are applied first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage staff accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Print the OpenAPI document (JSON) to standard output.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a staff account. The password is asked for, or read from stdin with --password-stdin.
+    Create {
+        /// The account's email address; it signs in with it.
+        #[arg(long)]
+        email: String,
+        /// What the account may do: admin, editor or moderator.
+        #[arg(long, value_parser = ["admin", "editor", "moderator"])]
+        role: String,
+        /// Bind the account to one site by its code; without it the account covers every site.
+        #[arg(long)]
+        site: Option<String>,
+        /// The name shown for the account; defaults to the part of the email before `@`.
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input instead of a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let from_dotenv = dotenvy::dotenv().ok();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn")).init();
+    if let Some(path) = from_dotenv {
+        log::debug!("read {}", path.display());
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("muni: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => migrate(&config),
+        Command::Users { command: UsersCommand::Create { email, role, site, name, password_stdin } } => {
+            create_user(&config, &email, &role, site.as_deref(), name.as_deref(), password_stdin)
+        }
+        Command::Openapi => {
+            print!("{}", muni::openapi::to_pretty_json(&startup::openapi_document()));
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("muni: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let engine = config.database_url.engine();
+    let url = config.database_url.redacted();
+    let host = config.host.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let app = startup::Application::build(config).map_err(|e| e.to_string())?;
+        log::info!("muni listening on http://{host}:{} ({engine}: {url}); docs at /docs", app.port());
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn migrate(config: &Config) -> Result<(), String> {
+    let database = Database::new(config.database_url.clone(), 1);
+    let applied = database.migrate()?;
+    if applied.is_empty() {
+        println!("The database is up to date.");
+    } else {
+        println!("Applied {} migration(s): {}", applied.len(), applied.join(", "));
+    }
+    Ok(())
+}
+
+fn create_user(
+    config: &Config,
+    email: &str,
+    role: &str,
+    site: Option<&str>,
+    name: Option<&str>,
+    password_stdin: bool,
+) -> Result<(), String> {
+    let role = Role::parse(role).ok_or("the role must be admin, editor or moderator")?;
+    let email = users::model::normalize_email(email);
+    let mut errors = vec![];
+    users::model::validate_email(&email, &mut errors);
+    if let Some(e) = errors.first() {
+        return Err(format!("--email {}", e.message));
+    }
+    let password = read_password(password_stdin)?;
+    users::model::validate_password("password", &password).map_err(|e| format!("the password {}", e.message))?;
+    let database = Database::new(config.database_url.clone(), 1);
+    startup::prepare_database(&database, config)?;
+    let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
+    let site_id = match site {
+        Some(code) => Some(
+            sites::repo::find_site(&mut conn, code)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("there is no site `{code}`"))?
+                .id,
+        ),
+        None => None,
+    };
+    let display_name = name.map(str::to_owned).unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
+    let hash = tokens::hash_password(&password)?;
+    let new = users::repo::NewUser { email: &email, display_name: &display_name, password_hash: &hash, role: role.as_str(), site_id };
+    let id = write_transaction(&mut conn, |c| users::repo::insert_user(c, &new)).map_err(|e| match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+            format!("a user with the email {email} already exists")
+        }
+        other => other.to_string(),
+    })?;
+    println!("Created user {id}: {email} ({})", role.as_str());
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> Result<String, String> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+    let second = rpassword::prompt_password("Password again: ").map_err(|e| e.to_string())?;
+    if first != second {
+        return Err("the passwords differ".into());
+    }
+    Ok(first)
+}

@@ -1,0 +1,139 @@
+//! The OpenAPI 3.1 document: collected from the handlers by utoipa-actix-web, then completed
+//! here with the security scheme and the error responses every operation can give.
+
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr, Response};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{FieldError, PROBLEM_JSON, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "muni",
+        description = "A headless JSON API for the content of Vietnamese wards, communes and provinces.\n\n\
+            Reads of published content are public. Writes need a bearer access token from `POST /api/v1/auth/login`. \
+            Every error is an RFC 9457 problem document (`application/problem+json`); validation errors list each \
+            invalid field with a stable `code`. Lists are paged with `page` and `per_page` and carry `Link` and \
+            `X-Total-Count` headers. Every GET answers a strong `ETag` and honours `If-None-Match`.",
+        license(name = "MIT")
+    ),
+    tags(
+        (name = "auth", description = "Sign in, refresh and sign out"),
+        (name = "users", description = "Staff accounts (admins)"),
+        (name = "sites", description = "The wards and communes a deployment serves"),
+        (name = "system", description = "Health, readiness and this document"),
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut OpenApiDoc) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The error responses shared by operations, by name, status and description.
+const COMMON_RESPONSES: &[(&str, &str, &str)] = &[
+    ("BadRequest", "400", "Malformed request: bad JSON, an unknown or invalid query parameter, or a path segment of the wrong shape"),
+    ("Unauthorized", "401", "No access token, or one that is invalid, expired or revoked (`WWW-Authenticate: Bearer`)"),
+    ("Forbidden", "403", "The user's role or site may not do this"),
+    ("NotFound", "404", "No such resource, or one the caller may not see"),
+    ("PayloadTooLarge", "413", "The request body is over the limit"),
+    ("UnsupportedMediaType", "415", "The request body is not `application/json`"),
+    ("UnprocessableContent", "422", "Invalid fields; `errors` lists each with a stable `code`"),
+    ("TooManyRequests", "429", "Rate limit reached; wait for `Retry-After` seconds"),
+    ("InternalError", "500", "An unexpected error; its cause is logged, not shown"),
+    ("ServiceUnavailable", "503", "The database is unreachable; retry after `Retry-After` seconds"),
+];
+
+/// Each method of a path with the names of the query parameters it takes.
+pub fn query_parameters_of(item: &PathItem) -> Vec<(String, Vec<String>)> {
+    use utoipa::openapi::path::ParameterIn;
+    let ops = [
+        ("GET", &item.get),
+        ("PUT", &item.put),
+        ("POST", &item.post),
+        ("DELETE", &item.delete),
+        ("PATCH", &item.patch),
+        ("HEAD", &item.head),
+        ("OPTIONS", &item.options),
+    ];
+    ops.into_iter()
+        .filter_map(|(method, op)| op.as_ref().map(|op| (method, op)))
+        .map(|(method, op)| {
+            let names = op
+                .parameters
+                .iter()
+                .flatten()
+                .filter_map(|p| match p {
+                    RefOr::T(p) if p.parameter_in == ParameterIn::Query => Some(p.name.clone()),
+                    _ => None,
+                })
+                .collect();
+            (method.to_owned(), names)
+        })
+        .collect()
+}
+
+fn operations_mut(item: &mut PathItem) -> Vec<&mut Operation> {
+    [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head, &mut item.options]
+        .into_iter()
+        .filter_map(Option::as_mut)
+        .collect()
+}
+
+/// Adds the shared error responses to each operation, as the server really gives them: 500
+/// everywhere (400 for unknown query parameters too), 503 where the database is used, 401/403 where a token is needed, 404 where the path
+/// names a resource, 413/415/422 where there is a body. Responses a handler documents itself are kept.
+pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
+    let components = api.components.get_or_insert_with(Default::default);
+    for (name, _, description) in COMMON_RESPONSES {
+        let content = Content::new(Some(Ref::from_schema_name("Problem")));
+        let response = Response::builder().description(*description).content(PROBLEM_JSON, content).build();
+        components.responses.insert((*name).to_owned(), RefOr::T(response));
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        let uses_db = !matches!(path.as_str(), "/healthz" | "/api/v1/openapi.json");
+        let has_path_params = path.contains('{');
+        for op in operations_mut(item) {
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_body = op.request_body.is_some();
+            let mut wanted = vec!["400", "500"];
+            if uses_db {
+                wanted.push("503");
+            }
+            if secured {
+                wanted.extend(["401", "403"]);
+            }
+            if has_path_params {
+                wanted.push("404");
+            }
+            if has_body {
+                wanted.extend(["413", "415", "422"]);
+            }
+            for (name, status, _) in COMMON_RESPONSES {
+                if wanted.contains(status) && !op.responses.responses.contains_key(*status) {
+                    op.responses.responses.insert((*status).to_owned(), RefOr::Ref(Ref::from_response_name(*name)));
+                }
+            }
+        }
+    }
+    api
+}
+
+/// The document as checked in under `openapi/`: pretty JSON with a final newline.
+pub fn to_pretty_json(api: &OpenApiDoc) -> String {
+    let mut json = serde_json::to_string_pretty(api).unwrap_or_default();
+    json.push('\n');
+    json
+}

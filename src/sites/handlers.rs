@@ -1,0 +1,117 @@
+//! Site endpoints: public reads, admin writes.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+
+use super::model::{CreateSite, Site, SiteListQuery, UpdateSite, validate_code, validate_name, validate_time_zone};
+use super::repo;
+use crate::auth::{AuthUser, Role};
+use crate::db::{self, write_transaction};
+use crate::error::{ApiError, Problem, unique_as};
+use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
+use crate::startup::AppState;
+
+/// List the sites this deployment serves.
+#[utoipa::path(
+    tag = "sites",
+    params(SiteListQuery),
+    responses((status = 200, description = "A page of sites", body = ListResponse<Site>,
+        headers(("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"),
+                ("X-Total-Count" = i64, description = "Items over all pages"))))
+)]
+#[get("/sites")]
+pub async fn list_sites(state: web::Data<AppState>, req: HttpRequest, query: ApiQuery<SiteListQuery>) -> Result<HttpResponse, ApiError> {
+    let paging = Paging::new(query.0.page, query.0.per_page)?;
+    let (rows, total) = db::run(&state.db, move |conn| Ok(repo::list_sites(conn, paging.offset(), paging.limit())?)).await?;
+    Ok(list_response(&req, rows.into_iter().map(Site::from).collect(), total, paging))
+}
+
+/// One site, by code or id.
+#[utoipa::path(
+    tag = "sites",
+    params(("key" = String, Path, description = "The site's code, or its numeric id")),
+    responses(
+        (status = 200, description = "The site", body = Site),
+        (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/sites/{key}")]
+pub async fn get_site(state: web::Data<AppState>, key: web::Path<String>) -> Result<web::Json<Site>, ApiError> {
+    let key = key.into_inner();
+    let row = db::run(&state.db, move |conn| Ok(repo::find_site(conn, &key)?)).await?;
+    row.map(|r| web::Json(r.into())).ok_or_else(|| ApiError::not_found("site"))
+}
+
+/// Add a site (admins not bound to a site).
+#[utoipa::path(
+    tag = "sites",
+    request_body = CreateSite,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = Site,
+            headers(("Location" = String, description = "URL of the new site"))),
+        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/sites")]
+pub async fn create_site(state: web::Data<AppState>, user: AuthUser, body: ApiJson<CreateSite>) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Admin])?;
+    user.require_site(None)?;
+    let CreateSite { code, name, time_zone } = body.0;
+    let code = code.trim().to_owned();
+    let time_zone = time_zone.unwrap_or_else(|| "Asia/Ho_Chi_Minh".into());
+    let mut errors = vec![];
+    validate_code(&code, &mut errors);
+    validate_name(&name, &mut errors);
+    validate_time_zone(&time_zone, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let row = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| repo::insert_site(c, &code, name.trim(), &time_zone)).map_err(unique_as("code"))
+    })
+    .await?;
+    let site = Site::from(row);
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/sites/{}", site.code))).json(site))
+}
+
+/// Change a site's name or time zone (admins; a site-bound admin only its own site).
+#[utoipa::path(
+    tag = "sites",
+    params(("key" = String, Path, description = "The site's code, or its numeric id")),
+    request_body = UpdateSite,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated site", body = Site),
+        (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/sites/{key}")]
+pub async fn update_site(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    key: web::Path<String>,
+    body: ApiJson<UpdateSite>,
+) -> Result<web::Json<Site>, ApiError> {
+    user.require(&[Role::Admin])?;
+    let UpdateSite { name, time_zone } = body.0;
+    let mut errors = vec![];
+    if let Some(name) = &name {
+        validate_name(name, &mut errors);
+    }
+    if let Some(tz) = &time_zone {
+        validate_time_zone(tz, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let key = key.into_inner();
+    let row = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            let site = repo::find_site(c, &key)?.ok_or_else(|| ApiError::not_found("site"))?;
+            user.require_site(Some(site.id))?;
+            Ok(repo::update_site(c, site.id, name.as_deref().map(str::trim), time_zone.as_deref())?)
+        })
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}

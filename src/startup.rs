@@ -1,0 +1,176 @@
+//! Builds the application: the database, the shared state, the routes and middleware, and the
+//! HTTP server bound to its port. Used by `main`, by the tests and by the OpenAPI generator.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, Condition, Logger, from_fn};
+use actix_web::{App, HttpServer, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::tokens::{self, TokenKeys};
+use crate::config::Config;
+use crate::db::{self, Database};
+use crate::http::{BodyLimit, RouteTable, cache_middleware, fallback, problem_middleware, query_guard};
+use crate::limits::RateLimits;
+use crate::openapi::{self, ApiDoc};
+use crate::{auth, health, sites, users};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Database,
+    pub config: Arc<Config>,
+    pub tokens: TokenKeys,
+    pub limits: RateLimits,
+    /// The OpenAPI document, serialised once.
+    pub openapi_json: String,
+}
+
+/// Registers every documented route; the OpenAPI document is collected from these calls.
+fn api_routes(app: utoipa_actix_web::UtoipaApp<impl actix_web::dev::ServiceFactory<
+    actix_web::dev::ServiceRequest,
+    Config = (),
+    Response = actix_web::dev::ServiceResponse,
+    Error = actix_web::Error,
+    InitError = (),
+>>) -> utoipa_actix_web::UtoipaApp<impl actix_web::dev::ServiceFactory<
+    actix_web::dev::ServiceRequest,
+    Config = (),
+    Response = actix_web::dev::ServiceResponse,
+    Error = actix_web::Error,
+    InitError = (),
+>> {
+    app.service(health::healthz).service(health::readyz).service(
+        scope("/api/v1")
+            .service(health::openapi_json)
+            .configure(auth::routes)
+            .configure(users::routes)
+            .configure(sites::routes),
+    )
+}
+
+/// The complete OpenAPI document, as served and as checked in.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, api) = api_routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    openapi::complete(api)
+}
+
+/// A server bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Migrates the database, creates the first site and admin when missing, and binds the port
+    /// (port 0 picks a free one, as the tests do).
+    pub fn build(config: Config) -> std::io::Result<Self> {
+        let database = Database::new(config.database_url.clone(), config.db_pool_size);
+        prepare_database(&database, &config).map_err(std::io::Error::other)?;
+        let listener = TcpListener::bind((config.host.as_str(), config.port))?;
+        let port = listener.local_addr()?.port();
+        let api = openapi_document();
+        let routes = web::Data::new(RouteTable::from_openapi(&api));
+        let state = web::Data::new(AppState {
+            db: database,
+            tokens: TokenKeys::new(&config).map_err(std::io::Error::other)?,
+            limits: RateLimits::new(config.public_write_rate_per_minute, config.trust_proxy),
+            openapi_json: openapi::to_pretty_json(&api),
+            config: Arc::new(config),
+        });
+        let workers = state.config.workers;
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            let config = &app_state.config;
+            let cors_enabled = !config.cors_origins.is_empty();
+            let (app, _) = api_routes(App::new().into_utoipa_app())
+                .app_data(app_state.clone())
+                .app_data(routes.clone())
+                .app_data(BodyLimit(config.max_body_bytes))
+                .app_data(web::PathConfig::default().error_handler(|err, _| {
+                    crate::error::ApiError::BadRequest(format!("The URL path is invalid: {err}.")).into()
+                }))
+                .split_for_parts();
+            app.service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
+                .route("/docs", web::get().to(|| async { actix_web::HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }))
+                .default_service(web::to(fallback))
+                .wrap(from_fn(query_guard))
+                .wrap(Condition::new(cors_enabled, cors(&config.cors_origins)))
+                .wrap(from_fn(problem_middleware))
+                .wrap(Compress::default())
+                .wrap(from_fn(cache_middleware))
+                .wrap(Logger::new("%{r}a \"%r\" %s %b %Dms"))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30);
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        Ok(Self { port, server: server.run(), state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight (up to 30 seconds).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers(["authorization", "content-type", "if-match", "if-none-match", "idempotency-key"])
+        .expose_headers(["etag", "link", "x-total-count", "location", "retry-after", "last-modified"])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+    }
+    cors
+}
+
+/// Applies migrations, then creates the configured site and the first admin when there are none.
+pub fn prepare_database(database: &Database, config: &Config) -> Result<(), String> {
+    let applied = database.migrate()?;
+    if !applied.is_empty() {
+        log::info!("applied migrations: {}", applied.join(", "));
+    }
+    let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
+    let site = sites::repo::ensure_default_site(&mut conn, &config.site_code, &config.site_name, &config.site_time_zone)
+        .map_err(|e| format!("cannot create the first site: {e}"))?;
+    if let Some(site) = site {
+        log::info!("created the site `{}` ({})", site.code, site.name);
+    }
+    if users::repo::count_users(&mut conn).map_err(|e| e.to_string())? == 0 {
+        create_first_admin(&mut conn, config)?;
+    }
+    Ok(())
+}
+
+fn create_first_admin(conn: &mut db::DbConn, config: &Config) -> Result<(), String> {
+    let email = users::model::normalize_email(config.admin_email.as_deref().unwrap_or("admin@localhost.localdomain"));
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (tokens::new_refresh_token(), true),
+    };
+    users::model::validate_password("MUNI_ADMIN_PASSWORD", &password).map_err(|e| format!("MUNI_ADMIN_PASSWORD {}", e.message))?;
+    let hash = tokens::hash_password(&password)?;
+    let new = users::repo::NewUser { email: &email, display_name: "Administrator", password_hash: &hash, role: "admin", site_id: None };
+    users::repo::insert_user(conn, &new).map_err(|e| format!("cannot create the first admin: {e}"))?;
+    if generated {
+        eprintln!(
+            "\n  Created the first admin account.\n    email:    {email}\n    password: {password}\n  \
+             This password is shown once; change it after signing in (POST /api/v1/auth/password).\n"
+        );
+    } else {
+        log::info!("created the first admin account {email}");
+    }
+    Ok(())
+}

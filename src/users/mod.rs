@@ -1,0 +1,13 @@
+//! Staff accounts, managed by admins. A site-bound admin manages only the accounts of its site.
+
+mod handlers;
+pub mod model;
+pub mod repo;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub use handlers::{create_user, get_user, list_users, reset_password, update_user};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_users).service(create_user).service(get_user).service(update_user).service(reset_password);
+}
