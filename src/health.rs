@@ -24,7 +24,10 @@ pub struct Health {
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Health { status: "ok".into(), database: None })
+        .json(Health {
+            status: "ok".into(),
+            database: None,
+        })
 }
 
 /// Readiness: the database answers and every migration is applied.
@@ -39,11 +42,16 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
     let engine = db.url.engine();
-    let check = web::block(move || db.check_ready()).await.map_err(ApiError::internal)?;
+    let check = web::block(move || db.check_ready())
+        .await
+        .map_err(ApiError::internal)?;
     match check {
         Ok(()) => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(Health { status: "ready".into(), database: Some(engine.into()) })),
+            .json(Health {
+                status: "ready".into(),
+                database: Some(engine.into()),
+            })),
         Err(why) => Err(ApiError::Unavailable(why)),
     }
 }
@@ -52,5 +60,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 #[utoipa::path(tag = "system", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 #[get("/openapi.json")]
 pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.clone())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.clone())
 }

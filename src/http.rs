@@ -17,7 +17,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, FieldError, PROBLEM_JSON, kind_for_status, problem_for, problem_response};
+use crate::error::{
+    ApiError, FieldError, PROBLEM_JSON, kind_for_status, problem_for, problem_response,
+};
 
 /// The largest JSON body a route accepts; routes that take more set their own with `app_data`.
 #[derive(Debug, Clone, Copy)]
@@ -36,13 +38,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.0);
         let content_type_ok = is_json_content_type(req.headers());
-        let declared_len =
-            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
                 return Err(ApiError::UnsupportedMediaType(
-                    "The request body must be JSON, sent with `Content-Type: application/json`.".into(),
+                    "The request body must be JSON, sent with `Content-Type: application/json`."
+                        .into(),
                 ));
             }
             if declared_len.is_some_and(|len| len > limit) {
@@ -50,7 +56,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("The request body could not be read: {e}.")))?;
+                let chunk = chunk.map_err(|e| {
+                    ApiError::BadRequest(format!("The request body could not be read: {e}."))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(limit));
                 }
@@ -62,50 +70,82 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::PayloadTooLarge(format!("The request body is larger than this endpoint's limit of {limit} bytes."))
+    ApiError::PayloadTooLarge(format!(
+        "The request body is larger than this endpoint's limit of {limit} bytes."
+    ))
 }
 
 fn is_json_content_type(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses a JSON body, telling syntax errors (400) from field errors (422).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadRequest("The request body is empty; a JSON document was expected.".into()));
+        return Err(ApiError::BadRequest(
+            "The request body is empty; a JSON document was expected.".into(),
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        if inner.is_data() {
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        if inner.is_data() && well_formed {
             ApiError::Validation(vec![field_error_from_serde(&path, &inner.to_string())])
         } else {
-            ApiError::BadRequest(format!("The request body is not valid JSON: {inner}."))
+            let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(body)
+                .err()
+                .map_or(inner.to_string(), |e| e.to_string());
+            ApiError::BadRequest(format!("The request body is not valid JSON: {syntax}."))
         }
     })?;
-    de.end().map_err(|e| ApiError::BadRequest(format!("The request body is not valid JSON: {e}.")))?;
+    de.end()
+        .map_err(|e| ApiError::BadRequest(format!("The request body is not valid JSON: {e}.")))?;
     Ok(value)
 }
 
 /// Turns serde's message into a field error: `missing field `x`` becomes `{field: "x", code: "required"}`.
 fn field_error_from_serde(path: &str, message: &str) -> FieldError {
     let message = message.split(" at line ").next().unwrap_or(message);
-    let join = |name: &str| if path == "." || path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+    let join = |name: &str| {
+        if path == "." || path.is_empty() {
+            name.to_owned()
+        } else if path == name || path.ends_with(&format!(".{name}")) {
+            path.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
     let quoted = message.split('`').nth(1).unwrap_or("");
-    let at = if path == "." || path.is_empty() { "body".to_owned() } else { path.to_owned() };
+    let at = if path == "." || path.is_empty() {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
     if message.starts_with("missing field") {
         FieldError::new(join(quoted), "required", "is required")
     } else if message.starts_with("unknown field") {
-        FieldError::new(join(quoted), "unknown_field", "is not a field of this resource")
+        FieldError::new(
+            join(quoted),
+            "unknown_field",
+            "is not a field of this resource",
+        )
     } else if message.starts_with("invalid type") {
         FieldError::new(at, "invalid_type", message)
-    } else if message.starts_with("unknown variant") {
-        FieldError::new(at, "invalid_value", message)
     } else {
         FieldError::new(at, "invalid_value", message)
     }
@@ -132,13 +172,31 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         let message = err.inner().to_string();
         let quoted = message.split('`').nth(1).unwrap_or("");
         let error = if message.starts_with("unknown field") {
-            FieldError::new(quoted, "unknown_parameter", "is not a parameter of this endpoint")
+            FieldError::new(
+                quoted,
+                "unknown_parameter",
+                "is not a parameter of this endpoint",
+            )
         } else if message.starts_with("missing field") {
             FieldError::new(quoted, "required", "is required")
         } else {
-            FieldError::new(if path == "." { "query".to_owned() } else { path }, "invalid_value", message.clone())
+            FieldError::new(
+                if path == "." {
+                    "query".to_owned()
+                } else {
+                    path
+                },
+                "invalid_value",
+                message.clone(),
+            )
         };
-        ApiError::BadRequestFields { detail: format!("The query string is invalid: {}: {}.", error.field, error.message), errors: vec![error] }
+        ApiError::BadRequestFields {
+            detail: format!(
+                "The query string is invalid: {}: {}.",
+                error.field, error.message
+            ),
+            errors: vec![error],
+        }
     })
 }
 
@@ -166,13 +224,24 @@ impl Paging {
         let per_page = per_page.unwrap_or(20);
         let mut errors = vec![];
         if page == 0 {
-            errors.push(FieldError::new("page", "invalid_value", "must be 1 or more"));
+            errors.push(FieldError::new(
+                "page",
+                "invalid_value",
+                "must be 1 or more",
+            ));
         }
         if per_page == 0 || per_page > MAX_PER_PAGE {
-            errors.push(FieldError::new("per_page", "invalid_value", format!("must be between 1 and {MAX_PER_PAGE}")));
+            errors.push(FieldError::new(
+                "per_page",
+                "invalid_value",
+                format!("must be between 1 and {MAX_PER_PAGE}"),
+            ));
         }
         if !errors.is_empty() {
-            return Err(ApiError::BadRequestFields { detail: "The paging parameters are invalid.".into(), errors });
+            return Err(ApiError::BadRequestFields {
+                detail: "The paging parameters are invalid.".into(),
+                errors,
+            });
         }
         Ok(Self { page, per_page })
     }
@@ -207,8 +276,17 @@ pub struct ListResponse<T> {
 }
 
 /// Answers a page of a list with `Link` (first, prev, next, last) and `X-Total-Count` headers.
-pub fn list_response<T: Serialize>(req: &HttpRequest, data: Vec<T>, total: i64, paging: Paging) -> HttpResponse {
-    let last_page = if total == 0 { 1 } else { ((total - 1) / i64::from(paging.per_page) + 1) as u32 };
+pub fn list_response<T: Serialize>(
+    req: &HttpRequest,
+    data: Vec<T>,
+    total: i64,
+    paging: Paging,
+) -> HttpResponse {
+    let last_page = if total == 0 {
+        1
+    } else {
+        ((total - 1) / i64::from(paging.per_page) + 1) as u32
+    };
     let mut links = vec![];
     let link = |page: u32, rel: &str| format!("<{}>; rel=\"{rel}\"", page_url(req, page));
     links.push(link(1, "first"));
@@ -219,7 +297,15 @@ pub fn list_response<T: Serialize>(req: &HttpRequest, data: Vec<T>, total: i64, 
         links.push(link(paging.page + 1, "next"));
     }
     links.push(link(last_page, "last"));
-    let body = ListResponse { data, meta: ListMeta { total, page: paging.page, per_page: paging.per_page, next_cursor: None } };
+    let body = ListResponse {
+        data,
+        meta: ListMeta {
+            total,
+            page: paging.page,
+            per_page: paging.per_page,
+            next_cursor: None,
+        },
+    };
     HttpResponse::Ok()
         .insert_header((header::LINK, links.join(", ")))
         .insert_header(("X-Total-Count", total.to_string()))
@@ -230,7 +316,11 @@ pub fn list_response<T: Serialize>(req: &HttpRequest, data: Vec<T>, total: i64, 
 fn page_url(req: &HttpRequest, page: u32) -> String {
     let info = req.connection_info();
     let mut url = format!("{}://{}{}?", info.scheme(), info.host(), req.path());
-    for pair in req.query_string().split('&').filter(|p| !p.is_empty() && !p.starts_with("page=")) {
+    for pair in req
+        .query_string()
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("page="))
+    {
         let _ = write!(url, "{pair}&");
     }
     let _ = write!(url, "page={page}");
@@ -251,7 +341,11 @@ pub async fn problem_middleware(
             if is_problem(response.headers()) {
                 return Err(err);
             }
-            return Err(StatusProblem { status: response.status(), detail: err.to_string() }.into());
+            return Err(StatusProblem {
+                status: response.status(),
+                detail: err.to_string(),
+            }
+            .into());
         }
     };
     let status = res.status();
@@ -297,13 +391,20 @@ impl actix_web::ResponseError for StatusProblem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let problem = problem_for(self.status, kind_for_status(self.status), self.detail.clone(), vec![]);
+        let problem = problem_for(
+            self.status,
+            kind_for_status(self.status),
+            self.detail.clone(),
+            vec![],
+        );
         problem_response(HttpResponse::build(self.status), &problem)
     }
 }
 
 fn is_problem(headers: &HeaderMap) -> bool {
-    headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
 }
 
 fn default_detail(status: StatusCode) -> &'static str {
@@ -328,16 +429,37 @@ pub async fn cache_middleware(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
     let has_token = req.headers().contains_key(header::AUTHORIZATION);
-    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let res = next.call(req).await?.map_into_boxed_body();
-    if !is_read || res.status() != StatusCode::OK {
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    if !is_read {
+        res.headers_mut()
+            .entry_or_insert(header::CACHE_CONTROL, "no-store");
+        return Ok(res);
+    }
+    if res.status() != StatusCode::OK {
         return Ok(res);
     }
     let (req, mut response) = res.into_parts();
-    let cache_control = if has_token { "private, no-store" } else { "public, max-age=60" };
-    response.headers_mut().entry_or_insert(header::CACHE_CONTROL, cache_control);
-    if response.headers().get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"public")) {
-        response.headers_mut().append(header::VARY, HeaderValue::from_static("Authorization"));
+    let cache_control = if has_token {
+        "private, no-store"
+    } else {
+        "public, max-age=60"
+    };
+    response
+        .headers_mut()
+        .entry_or_insert(header::CACHE_CONTROL, cache_control);
+    if response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .is_some_and(|v| v.as_bytes().starts_with(b"public"))
+    {
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Authorization"));
     }
     let etag = match response.headers().get(header::ETAG) {
         Some(etag) => etag.clone(),
@@ -345,7 +467,12 @@ pub async fn cache_middleware(
             let (head, body) = response.into_parts();
             let bytes = match actix_web::body::to_bytes(body).await {
                 Ok(bytes) => bytes,
-                Err(_) => return Ok(ServiceResponse::new(req, HttpResponse::InternalServerError().finish())),
+                Err(_) => {
+                    return Ok(ServiceResponse::new(
+                        req,
+                        HttpResponse::InternalServerError().finish(),
+                    ));
+                }
             };
             let etag = strong_etag(&bytes);
             response = head.set_body(BoxBody::new(bytes));
@@ -355,9 +482,16 @@ pub async fn cache_middleware(
     };
     if if_none_match.is_some_and(|inm| etag_matches(&inm, etag.to_str().unwrap_or(""))) {
         let mut not_modified = HttpResponse::NotModified().finish();
-        for name in [header::ETAG, header::CACHE_CONTROL, header::LAST_MODIFIED, header::VARY] {
+        for name in [
+            header::ETAG,
+            header::CACHE_CONTROL,
+            header::LAST_MODIFIED,
+            header::VARY,
+        ] {
             for value in response.headers().get_all(&name) {
-                not_modified.headers_mut().append(name.clone(), value.clone());
+                not_modified
+                    .headers_mut()
+                    .append(name.clone(), value.clone());
             }
         }
         return Ok(ServiceResponse::new(req, not_modified));
@@ -381,24 +515,35 @@ impl EntryOrInsert for HeaderMap {
 pub fn strong_etag(bytes: &[u8]) -> HeaderValue {
     let digest = Sha256::digest(bytes);
     let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
-    HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+    HeaderValue::from_str(&format!("\"{tag}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
 }
 
 /// `If-None-Match` uses the weak comparison: `W/"x"` matches `"x"`; `*` matches anything.
 fn etag_matches(if_none_match: &str, etag: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
-    if_none_match.split(',').any(|candidate| candidate.trim() == "*" || bare(candidate) == bare(etag))
+    if_none_match
+        .split(',')
+        .any(|candidate| candidate.trim() == "*" || bare(candidate) == bare(etag))
 }
 
 /// The application's default service: 405 with `Allow` when the path exists under another method,
 /// otherwise 404.
-pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+pub async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
     let allowed = routes.methods_for(req.path());
     Err(if allowed.is_empty() {
         ApiError::NotFound(format!("No resource exists at {}.", req.path()))
     } else {
         ApiError::MethodNotAllowed {
-            detail: format!("{} does not accept {}; it accepts {}.", req.path(), req.method(), allowed.join(", ")),
+            detail: format!(
+                "{} does not accept {}; it accepts {}.",
+                req.path(),
+                req.method(),
+                allowed.join(", ")
+            ),
             allow: allowed.join(", "),
         }
     })
@@ -406,8 +551,11 @@ pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result
 
 /// Every documented path, its methods, and the query parameters each method takes.
 pub struct RouteTable {
-    routes: Vec<(actix_router::ResourceDef, Vec<(String, Vec<String>)>)>,
+    routes: Vec<(actix_router::ResourceDef, Vec<MethodParams>)>,
 }
+
+/// A method and the names of the query parameters it takes.
+type MethodParams = (String, Vec<String>);
 
 impl RouteTable {
     pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
@@ -457,29 +605,42 @@ pub async fn query_guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if !req.query_string().is_empty() {
-        if let Some(routes) = req.app_data::<web::Data<RouteTable>>() {
-            if let Some(allowed) = routes.query_parameters(req.method().as_str(), req.path()) {
-                let unknown = req
-                    .query_string()
-                    .split('&')
-                    .filter(|pair| !pair.is_empty())
-                    .map(|pair| pair.split('=').next().unwrap_or(""))
-                    .find(|name| !allowed.iter().any(|a| a == name));
-                if let Some(name) = unknown {
-                    let name = percent_decode(name);
-                    let error = FieldError::new(name.clone(), "unknown_parameter", "is not a parameter of this endpoint");
-                    let detail = if allowed.is_empty() {
-                        format!("This endpoint takes no query parameters; `{name}` was given.")
-                    } else {
-                        format!("`{name}` is not a parameter of this endpoint; it takes {}.", allowed.join(", "))
-                    };
-                    return Err(ApiError::BadRequestFields { detail, errors: vec![error] }.into());
-                }
-            }
-        }
+    if let Some(error) = unknown_query_parameter(&req) {
+        return Err(error.into());
     }
     next.call(req).await
+}
+
+fn unknown_query_parameter(req: &ServiceRequest) -> Option<ApiError> {
+    if req.query_string().is_empty() {
+        return None;
+    }
+    let routes = req.app_data::<web::Data<RouteTable>>()?;
+    let allowed = routes.query_parameters(req.method().as_str(), req.path())?;
+    let name = req
+        .query_string()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split('=').next().unwrap_or(""))
+        .find(|name| !allowed.iter().any(|a| a == name))?;
+    let name = percent_decode(name);
+    let error = FieldError::new(
+        name.clone(),
+        "unknown_parameter",
+        "is not a parameter of this endpoint",
+    );
+    let detail = if allowed.is_empty() {
+        format!("This endpoint takes no query parameters; `{name}` was given.")
+    } else {
+        format!(
+            "`{name}` is not a parameter of this endpoint; it takes {}.",
+            allowed.join(", ")
+        )
+    };
+    Some(ApiError::BadRequestFields {
+        detail,
+        errors: vec![error],
+    })
 }
 
 fn percent_decode(text: &str) -> String {

@@ -27,7 +27,11 @@ impl RateLimits {
     /// `per_minute` requests a minute per client address, all of which may come at once.
     pub fn new(per_minute: u32, trust_proxy: bool) -> Self {
         let per_minute = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        Self { public_writes: RateLimiter::keyed(Quota::per_minute(per_minute)), trust_proxy, checks: AtomicU64::new(0) }
+        Self {
+            public_writes: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            trust_proxy,
+            checks: AtomicU64::new(0),
+        }
     }
 
     /// The client's address: the peer, or behind a trusted proxy the first `Forwarded`/`X-Forwarded-For` hop.
@@ -46,12 +50,16 @@ impl RateLimits {
         if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
             self.public_writes.retain_recent();
         }
-        let Some(ip) = self.client_ip(req) else { return Ok(()) };
+        let Some(ip) = self.client_ip(req) else {
+            return Ok(());
+        };
         self.public_writes.check_key(&ip).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             ApiError::TooManyRequests {
-                detail: format!("Too many requests from this address; try again in {secs} seconds."),
+                detail: format!(
+                    "Too many requests from this address; try again in {secs} seconds."
+                ),
                 retry_after_secs: secs.max(1),
             }
         })
@@ -64,7 +72,13 @@ fn parse_ip(value: &str) -> Option<IpAddr> {
         .parse()
         .ok()
         .or_else(|| value.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
-        .or_else(|| value.trim_start_matches('[').split(']').next().and_then(|v| v.parse().ok()))
+        .or_else(|| {
+            value
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .and_then(|v| v.parse().ok())
+        })
 }
 
 /// Proof that this request is within the public-write rate limit of its client.

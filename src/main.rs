@@ -61,9 +61,20 @@ enum UsersCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let from_dotenv = dotenvy::dotenv().ok();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn")).init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("info,actix_server=warn"),
+    )
+    .init();
     if let Some(path) = from_dotenv {
         log::debug!("read {}", path.display());
+    }
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        print!(
+            "{}",
+            muni::openapi::to_pretty_json(&startup::openapi_document())
+        );
+        return ExitCode::SUCCESS;
     }
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -72,16 +83,27 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let result = match command {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
-        Command::Users { command: UsersCommand::Create { email, role, site, name, password_stdin } } => {
-            create_user(&config, &email, &role, site.as_deref(), name.as_deref(), password_stdin)
-        }
-        Command::Openapi => {
-            print!("{}", muni::openapi::to_pretty_json(&startup::openapi_document()));
-            Ok(())
-        }
+        Command::Users {
+            command:
+                UsersCommand::Create {
+                    email,
+                    role,
+                    site,
+                    name,
+                    password_stdin,
+                },
+        } => create_user(
+            &config,
+            &email,
+            &role,
+            site.as_deref(),
+            name.as_deref(),
+            password_stdin,
+        ),
+        Command::Openapi => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,7 +120,10 @@ fn serve(config: Config) -> Result<(), String> {
     let host = config.host.clone();
     actix_web::rt::System::new().block_on(async move {
         let app = startup::Application::build(config).map_err(|e| e.to_string())?;
-        log::info!("muni listening on http://{host}:{} ({engine}: {url}); docs at /docs", app.port());
+        log::info!(
+            "muni listening on http://{host}:{} ({engine}: {url}); docs at /docs",
+            app.port()
+        );
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
 }
@@ -109,7 +134,11 @@ fn migrate(config: &Config) -> Result<(), String> {
     if applied.is_empty() {
         println!("The database is up to date.");
     } else {
-        println!("Applied {} migration(s): {}", applied.len(), applied.join(", "));
+        println!(
+            "Applied {} migration(s): {}",
+            applied.len(),
+            applied.join(", ")
+        );
     }
     Ok(())
 }
@@ -130,7 +159,8 @@ fn create_user(
         return Err(format!("--email {}", e.message));
     }
     let password = read_password(password_stdin)?;
-    users::model::validate_password("password", &password).map_err(|e| format!("the password {}", e.message))?;
+    users::model::validate_password("password", &password)
+        .map_err(|e| format!("the password {}", e.message))?;
     let database = Database::new(config.database_url.clone(), 1);
     startup::prepare_database(&database, config)?;
     let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
@@ -143,15 +173,29 @@ fn create_user(
         ),
         None => None,
     };
-    let display_name = name.map(str::to_owned).unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
+    let display_name = name
+        .map(str::to_owned)
+        .unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
     let hash = tokens::hash_password(&password)?;
-    let new = users::repo::NewUser { email: &email, display_name: &display_name, password_hash: &hash, role: role.as_str(), site_id };
-    let id = write_transaction(&mut conn, |c| users::repo::insert_user(c, &new)).map_err(|e| match e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-            format!("a user with the email {email} already exists")
-        }
-        other => other.to_string(),
-    })?;
+    let new = users::repo::NewUser {
+        email: &email,
+        display_name: &display_name,
+        password_hash: &hash,
+        role: role.as_str(),
+        site_id,
+    };
+    let id =
+        write_transaction(&mut conn, |c| users::repo::insert_user(c, &new)).map_err(
+            |e| match e {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => {
+                    format!("a user with the email {email} already exists")
+                }
+                other => other.to_string(),
+            },
+        )?;
     println!("Created user {id}: {email} ({})", role.as_str());
     Ok(())
 }
@@ -159,7 +203,10 @@ fn create_user(
 fn read_password(from_stdin: bool) -> Result<String, String> {
     if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password: {e}"))?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
     }
     let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;

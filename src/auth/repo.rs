@@ -13,7 +13,11 @@ pub fn now() -> NaiveDateTime {
 }
 
 /// The user and session named by an access token, if the session belongs to that user.
-pub fn find_session_user(conn: &mut DbConn, user_id: i64, session_id: &str) -> QueryResult<Option<(UserRow, SessionRow)>> {
+pub fn find_session_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    session_id: &str,
+) -> QueryResult<Option<(UserRow, SessionRow)>> {
     users::table
         .inner_join(sessions::table)
         .filter(users::id.eq(user_id))
@@ -24,7 +28,12 @@ pub fn find_session_user(conn: &mut DbConn, user_id: i64, session_id: &str) -> Q
 }
 
 /// Starts a session for a user and returns it with its first refresh token's hash stored.
-pub fn create_session(conn: &mut DbConn, user_id: i64, ttl_secs: i64, token_hash: &str) -> QueryResult<SessionRow> {
+pub fn create_session(
+    conn: &mut DbConn,
+    user_id: i64,
+    ttl_secs: i64,
+    token_hash: &str,
+) -> QueryResult<SessionRow> {
     let now = now();
     let session = SessionRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -33,12 +42,18 @@ pub fn create_session(conn: &mut DbConn, user_id: i64, ttl_secs: i64, token_hash
         expires_at: now + Duration::seconds(ttl_secs),
         revoked_at: None,
     };
-    diesel::insert_into(sessions::table).values(&session).execute(conn)?;
+    diesel::insert_into(sessions::table)
+        .values(&session)
+        .execute(conn)?;
     insert_refresh_token(conn, &session.id, token_hash)?;
     Ok(session)
 }
 
-pub fn insert_refresh_token(conn: &mut DbConn, session_id: &str, token_hash: &str) -> QueryResult<()> {
+pub fn insert_refresh_token(
+    conn: &mut DbConn,
+    session_id: &str,
+    token_hash: &str,
+) -> QueryResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::session_id.eq(session_id),
@@ -49,20 +64,31 @@ pub fn insert_refresh_token(conn: &mut DbConn, session_id: &str, token_hash: &st
         .map(|_| ())
 }
 
-pub fn find_refresh_token(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<(RefreshTokenRow, SessionRow, UserRow)>> {
+pub fn find_refresh_token(
+    conn: &mut DbConn,
+    token_hash: &str,
+) -> QueryResult<Option<(RefreshTokenRow, SessionRow, UserRow)>> {
     refresh_tokens::table
         .inner_join(sessions::table.inner_join(users::table))
         .filter(refresh_tokens::token_hash.eq(token_hash))
-        .select((RefreshTokenRow::as_select(), SessionRow::as_select(), UserRow::as_select()))
+        .select((
+            RefreshTokenRow::as_select(),
+            SessionRow::as_select(),
+            UserRow::as_select(),
+        ))
         .first(conn)
         .optional()
 }
 
 /// Marks a refresh token used; false when it already was (a replay).
 pub fn consume_refresh_token(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
-    let updated = diesel::update(refresh_tokens::table.filter(refresh_tokens::id.eq(id)).filter(refresh_tokens::used_at.is_null()))
-        .set(refresh_tokens::used_at.eq(now()))
-        .execute(conn)?;
+    let updated = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::id.eq(id))
+            .filter(refresh_tokens::used_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(now()))
+    .execute(conn)?;
     Ok(updated == 1)
 }
 
@@ -74,13 +100,21 @@ pub fn extend_session(conn: &mut DbConn, session_id: &str, ttl_secs: i64) -> Que
 }
 
 pub fn revoke_session(conn: &mut DbConn, session_id: &str) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(now()))
-        .execute(conn)
+    diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now()))
+    .execute(conn)
 }
 
 /// Ends every session of a user, except `keep` if given.
-pub fn revoke_user_sessions(conn: &mut DbConn, user_id: i64, keep: Option<&str>) -> QueryResult<usize> {
+pub fn revoke_user_sessions(
+    conn: &mut DbConn,
+    user_id: i64,
+    keep: Option<&str>,
+) -> QueryResult<usize> {
     let mut query = diesel::update(sessions::table)
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
@@ -92,7 +126,11 @@ pub fn revoke_user_sessions(conn: &mut DbConn, user_id: i64, keep: Option<&str>)
 }
 
 pub fn find_throttle(conn: &mut DbConn, email: &str) -> QueryResult<Option<LoginThrottleRow>> {
-    login_throttles::table.find(email).select(LoginThrottleRow::as_select()).first(conn).optional()
+    login_throttles::table
+        .find(email)
+        .select(LoginThrottleRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// How long an account is locked after `failures` failed logins, given the allowed maximum.
@@ -105,7 +143,11 @@ pub fn lock_duration(failures: i32, max_failures: i32) -> Option<Duration> {
 }
 
 /// Counts a failed login for an account key; failures older than 15 minutes are forgotten.
-pub fn record_login_failure(conn: &mut DbConn, email: &str, max_failures: i32) -> QueryResult<LoginThrottleRow> {
+pub fn record_login_failure(
+    conn: &mut DbConn,
+    email: &str,
+    max_failures: i32,
+) -> QueryResult<LoginThrottleRow> {
     let now = now();
     let previous = find_throttle(conn, email)?;
     let failures = match &previous {
@@ -119,13 +161,19 @@ pub fn record_login_failure(conn: &mut DbConn, email: &str, max_failures: i32) -
         locked_until: lock_duration(failures, max_failures).map(|d| now + d),
     };
     if previous.is_some() {
-        diesel::update(login_throttles::table.find(email)).set(&row).execute(conn)?;
+        diesel::update(login_throttles::table.find(email))
+            .set(&row)
+            .execute(conn)?;
     } else {
-        diesel::insert_into(login_throttles::table).values(&row).execute(conn)?;
+        diesel::insert_into(login_throttles::table)
+            .values(&row)
+            .execute(conn)?;
     }
     Ok(row)
 }
 
 pub fn clear_login_failures(conn: &mut DbConn, email: &str) -> QueryResult<()> {
-    diesel::delete(login_throttles::table.find(email)).execute(conn).map(|_| ())
+    diesel::delete(login_throttles::table.find(email))
+        .execute(conn)
+        .map(|_| ())
 }

@@ -55,7 +55,9 @@ impl DatabaseUrl {
             return Err("DATABASE_URL must name a SQLite file (an in-memory database cannot be shared by the pool)".into());
         }
         if let Some((scheme, _)) = path.split_once("://") {
-            return Err(format!("DATABASE_URL has an unsupported scheme `{scheme}`: use sqlite:// or postgres://"));
+            return Err(format!(
+                "DATABASE_URL has an unsupported scheme `{scheme}`: use sqlite:// or postgres://"
+            ));
         }
         Ok(Self::Sqlite(PathBuf::from(path)))
     }
@@ -75,7 +77,11 @@ impl DatabaseUrl {
                 (Some(start), Some(at)) if at > start => {
                     let userinfo = &url[start + 3..at];
                     let user = userinfo.split(':').next().unwrap_or("");
-                    let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_owned() };
+                    let masked = if userinfo.contains(':') {
+                        format!("{user}:***")
+                    } else {
+                        user.to_owned()
+                    };
                     format!("{}{masked}{}", &url[..start + 3], &url[at..])
                 }
                 _ => url.clone(),
@@ -135,7 +141,8 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
         }
         DatabaseUrl::Sqlite(path) => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| ConnectError::Folder(parent.to_owned(), e))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| ConnectError::Folder(parent.to_owned(), e))?;
             }
             let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
             // WAL lets readers run beside the writer; FULL makes every commit durable on disk
@@ -168,7 +175,9 @@ impl Database {
     }
 
     pub fn get(&self) -> Result<PooledConn, ApiError> {
-        self.pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))
+        self.pool
+            .get()
+            .map_err(|e| ApiError::Unavailable(e.to_string()))
     }
 
     /// Applies the embedded migrations that have not run yet.
@@ -179,10 +188,13 @@ impl Database {
 
     /// Whether the database answers and has every migration applied.
     pub fn check_ready(&self) -> Result<(), String> {
-        if let DatabaseUrl::Sqlite(path) = &self.url {
-            if !path.exists() {
-                return Err(format!("the SQLite database file {} is missing", path.display()));
-            }
+        if let DatabaseUrl::Sqlite(path) = &self.url
+            && !path.exists()
+        {
+            return Err(format!(
+                "the SQLite database file {} is missing",
+                path.display()
+            ));
         }
         let mut conn = self.pool.get().map_err(|e| e.to_string())?;
         let pending = match &mut *conn {
@@ -218,7 +230,11 @@ where
     E: From<diesel::result::Error>,
 {
     let _turn = match conn {
-        DbConn::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+        DbConn::Sqlite(_) => Some(
+            SQLITE_WRITER
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        ),
         DbConn::Postgres(_) => None,
     };
     conn.transaction(f)

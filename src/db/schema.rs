@@ -60,4 +60,10 @@ diesel::joinable!(users -> sites (site_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 
-diesel::allow_tables_to_appear_in_same_query!(sites, users, sessions, refresh_tokens, login_throttles);
+diesel::allow_tables_to_appear_in_same_query!(
+    sites,
+    users,
+    sessions,
+    refresh_tokens,
+    login_throttles
+);

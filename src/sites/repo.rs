@@ -17,24 +17,44 @@ pub fn find_site(conn: &mut DbConn, key: &str) -> QueryResult<Option<SiteRow>> {
 }
 
 pub fn find_site_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<SiteRow>> {
-    sites::table.find(id).select(SiteRow::as_select()).first(conn).optional()
+    sites::table
+        .find(id)
+        .select(SiteRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn list_sites(conn: &mut DbConn, offset: i64, limit: i64) -> QueryResult<(Vec<SiteRow>, i64)> {
     let total = sites::table.count().get_result(conn)?;
-    let rows = sites::table.select(SiteRow::as_select()).order(sites::code.asc()).offset(offset).limit(limit).load(conn)?;
+    let rows = sites::table
+        .select(SiteRow::as_select())
+        .order(sites::code.asc())
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
     Ok((rows, total))
 }
 
 /// The ids of the sites with these codes; unknown codes are returned apart.
 pub fn ids_for_codes(conn: &mut DbConn, codes: &[String]) -> QueryResult<(Vec<i64>, Vec<String>)> {
-    let found: Vec<(i64, String)> =
-        sites::table.filter(sites::code.eq_any(codes)).select((sites::id, sites::code)).load(conn)?;
-    let unknown = codes.iter().filter(|c| !found.iter().any(|(_, code)| code == *c)).cloned().collect();
+    let found: Vec<(i64, String)> = sites::table
+        .filter(sites::code.eq_any(codes))
+        .select((sites::id, sites::code))
+        .load(conn)?;
+    let unknown = codes
+        .iter()
+        .filter(|c| !found.iter().any(|(_, code)| code == *c))
+        .cloned()
+        .collect();
     Ok((found.into_iter().map(|(id, _)| id).collect(), unknown))
 }
 
-pub fn insert_site(conn: &mut DbConn, code: &str, name: &str, time_zone: &str) -> QueryResult<SiteRow> {
+pub fn insert_site(
+    conn: &mut DbConn,
+    code: &str,
+    name: &str,
+    time_zone: &str,
+) -> QueryResult<SiteRow> {
     let now = crate::auth::repo::now();
     diesel::insert_into(sites::table)
         .values((
@@ -48,7 +68,12 @@ pub fn insert_site(conn: &mut DbConn, code: &str, name: &str, time_zone: &str) -
         .get_result(conn)
 }
 
-pub fn update_site(conn: &mut DbConn, id: i64, name: Option<&str>, time_zone: Option<&str>) -> QueryResult<SiteRow> {
+pub fn update_site(
+    conn: &mut DbConn,
+    id: i64,
+    name: Option<&str>,
+    time_zone: Option<&str>,
+) -> QueryResult<SiteRow> {
     let now = crate::auth::repo::now();
     diesel::update(sites::table.find(id))
         .set((
@@ -61,7 +86,12 @@ pub fn update_site(conn: &mut DbConn, id: i64, name: Option<&str>, time_zone: Op
 }
 
 /// Creates the configured site when the deployment has none yet.
-pub fn ensure_default_site(conn: &mut DbConn, code: &str, name: &str, time_zone: &str) -> QueryResult<Option<SiteRow>> {
+pub fn ensure_default_site(
+    conn: &mut DbConn,
+    code: &str,
+    name: &str,
+    time_zone: &str,
+) -> QueryResult<Option<SiteRow>> {
     let count: i64 = sites::table.count().get_result(conn)?;
     if count > 0 {
         return Ok(None);

@@ -3,8 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use super::model::{
-    CreateUser, ResetPassword, UpdateUser, User, UserListQuery, normalize_email, validate_display_name, validate_email,
-    validate_password,
+    CreateUser, ResetPassword, UpdateUser, User, UserListQuery, normalize_email,
+    validate_display_name, validate_email, validate_password,
 };
 use super::repo::{self, NewUser, UserChanges, UserFilter};
 use crate::auth::{AuthUser, Role, tokens};
@@ -37,11 +37,13 @@ pub async fn list_users(
         let mut site_id = match &query.site {
             Some(code) => Some(
                 sites::repo::find_site(conn, code)?
-                    .ok_or_else(|| {
-                        ApiError::BadRequestFields {
-                            detail: format!("There is no site `{code}`."),
-                            errors: vec![FieldError::new("site", "not_found", "no site has this code")],
-                        }
+                    .ok_or_else(|| ApiError::BadRequestFields {
+                        detail: format!("There is no site `{code}`."),
+                        errors: vec![FieldError::new(
+                            "site",
+                            "not_found",
+                            "no site has this code",
+                        )],
                     })?
                     .id,
             ),
@@ -59,7 +61,12 @@ pub async fn list_users(
             active: query.active,
             q: query.q.filter(|q| !q.trim().is_empty()),
         };
-        Ok(repo::list_users(conn, &filter, paging.offset(), paging.limit())?)
+        Ok(repo::list_users(
+            conn,
+            &filter,
+            paging.offset(),
+            paging.limit(),
+        )?)
     })
     .await?;
     Ok(list_response(&req, users, total, paging))
@@ -77,9 +84,19 @@ pub async fn list_users(
     )
 )]
 #[post("/users")]
-pub async fn create_user(state: web::Data<AppState>, user: AuthUser, body: ApiJson<CreateUser>) -> Result<HttpResponse, ApiError> {
+pub async fn create_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
-    let CreateUser { email, display_name, role, site_id, password } = body.0;
+    let CreateUser {
+        email,
+        display_name,
+        role,
+        site_id,
+        password,
+    } = body.0;
     let email = normalize_email(&email);
     let mut errors = vec![];
     validate_email(&email, &mut errors);
@@ -89,24 +106,39 @@ pub async fn create_user(state: web::Data<AppState>, user: AuthUser, body: ApiJs
         return Err(ApiError::Validation(errors));
     }
     user.require_site(site_id)?;
-    let hash = web::block(move || tokens::hash_password(&password)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    let hash = web::block(move || tokens::hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     let created = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             check_site_exists(c, site_id)?;
-            let new = NewUser { email: &email, display_name: display_name.trim(), password_hash: &hash, role: role.as_str(), site_id };
+            let new = NewUser {
+                email: &email,
+                display_name: display_name.trim(),
+                password_hash: &hash,
+                role: role.as_str(),
+                site_id,
+            };
             let id = repo::insert_user(c, &new).map_err(unique_as("email"))?;
             repo::find_user(c, id)
         })
     })
     .await?;
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/users/{}", created.id))).json(created))
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/users/{}", created.id)))
+        .json(created))
 }
 
 fn check_site_exists(conn: &mut DbConn, site_id: Option<i64>) -> Result<(), ApiError> {
-    if let Some(id) = site_id {
-        if sites::repo::find_site_by_id(conn, id)?.is_none() {
-            return Err(ApiError::invalid("site_id", "not_found", "no site has this id"));
-        }
+    if let Some(id) = site_id
+        && sites::repo::find_site_by_id(conn, id)?.is_none()
+    {
+        return Err(ApiError::invalid(
+            "site_id",
+            "not_found",
+            "no site has this id",
+        ));
     }
     Ok(())
 }
@@ -131,7 +163,11 @@ fn find_managed_user(conn: &mut DbConn, admin: &AuthUser, id: i64) -> Result<Use
     )
 )]
 #[get("/users/{id}")]
-pub async fn get_user(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<web::Json<User>, ApiError> {
+pub async fn get_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<User>, ApiError> {
     user.require(&[Role::Admin])?;
     let id = id.into_inner();
     let found = db::run(&state.db, move |conn| find_managed_user(conn, &user, id)).await?;
@@ -161,7 +197,12 @@ pub async fn update_user(
     body: ApiJson<UpdateUser>,
 ) -> Result<web::Json<User>, ApiError> {
     user.require(&[Role::Admin])?;
-    let UpdateUser { display_name, role, site_id, active } = body.0;
+    let UpdateUser {
+        display_name,
+        role,
+        site_id,
+        active,
+    } = body.0;
     let mut errors = vec![];
     if let Some(name) = &display_name {
         validate_display_name(name, &mut errors);
@@ -182,9 +223,13 @@ pub async fn update_user(
             let loses_global_admin = target.role == Role::Admin
                 && target.site.is_none()
                 && target.active
-                && (role.is_some_and(|r| r != Role::Admin) || active == Some(false) || site_id.is_some_and(|s| s.is_some()));
+                && (role.is_some_and(|r| r != Role::Admin)
+                    || active == Some(false)
+                    || site_id.is_some_and(|s| s.is_some()));
             if loses_global_admin && count_global_admins(c)? <= 1 {
-                return Err(ApiError::Conflict("This is the last active admin for every site; keep at least one.".into()));
+                return Err(ApiError::Conflict(
+                    "This is the last active admin for every site; keep at least one.".into(),
+                ));
             }
             let changes = UserChanges {
                 display_name: display_name.map(|n| n.trim().to_owned()),
@@ -235,7 +280,10 @@ pub async fn reset_password(
     user.require(&[Role::Admin])?;
     let password = body.0.password;
     validate_password("password", &password).map_err(|e| ApiError::Validation(vec![e]))?;
-    let hash = web::block(move || tokens::hash_password(&password)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    let hash = web::block(move || tokens::hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     let id = id.into_inner();
     db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
