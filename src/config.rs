@@ -61,18 +61,12 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests can pass their own variables.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| {
-            lookup(key)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |key: &str| lookup(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let environment = match get("MUNI_ENV").as_deref() {
             None | Some("development") | Some("dev") => Environment::Development,
             Some("production") | Some("prod") => Environment::Production,
             Some(other) => {
-                return Err(ConfigError(format!(
-                    "MUNI_ENV must be `development` or `production`, not `{other}`"
-                )));
+                return Err(ConfigError(format!("MUNI_ENV must be `development` or `production`, not `{other}`")));
             }
         };
         let data_dir = PathBuf::from(get("MUNI_DATA_DIR").unwrap_or_else(|| "data".into()));
@@ -88,9 +82,7 @@ impl Config {
                 )));
             }
             (Some(_), Environment::Development) => {
-                return Err(ConfigError(format!(
-                    "JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long"
-                )));
+                return Err(ConfigError(format!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long")));
             }
             (None, Environment::Development) => development_secret(&data_dir)?,
         };
@@ -105,18 +97,9 @@ impl Config {
             jwt_issuer: get("MUNI_JWT_ISSUER").unwrap_or_else(|| "muni".into()),
             jwt_audience: get("MUNI_JWT_AUDIENCE").unwrap_or_else(|| "muni-api".into()),
             access_token_ttl: Duration::from_secs(parse(&get, "MUNI_ACCESS_TOKEN_TTL_SECS", 900)?),
-            refresh_token_ttl: Duration::from_secs(parse(
-                &get,
-                "MUNI_REFRESH_TOKEN_TTL_SECS",
-                30 * 24 * 3600,
-            )?),
+            refresh_token_ttl: Duration::from_secs(parse(&get, "MUNI_REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?),
             cors_origins: get("MUNI_CORS_ORIGINS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|o| o.trim().to_owned())
-                        .filter(|o| !o.is_empty())
-                        .collect()
-                })
+                .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
                 .unwrap_or_default(),
             max_body_bytes: parse(&get, "MUNI_MAX_BODY_BYTES", 1024 * 1024)?,
             public_write_rate_per_minute: parse(&get, "MUNI_PUBLIC_WRITE_RATE_PER_MINUTE", 30)?,
@@ -132,16 +115,10 @@ impl Config {
     }
 }
 
-fn parse<T: std::str::FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    default: T,
-) -> Result<T, ConfigError> {
+fn parse<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, key: &str, default: T) -> Result<T, ConfigError> {
     match get(key) {
         None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| ConfigError(format!("{key} has an invalid value `{v}`"))),
+        Some(v) => v.parse().map_err(|_| ConfigError(format!("{key} has an invalid value `{v}`"))),
     }
 }
 
@@ -159,12 +136,7 @@ fn development_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     std::fs::create_dir_all(data_dir)
         .and_then(|()| write_private(&path, &secret))
-        .map_err(|e| {
-            ConfigError(format!(
-                "cannot keep a generated JWT secret in {}: {e}",
-                path.display()
-            ))
-        })?;
+        .map_err(|e| ConfigError(format!("cannot keep a generated JWT secret in {}: {e}", path.display())))?;
     log::warn!(
         "JWT_SECRET is not set: generated one for development and kept it in {} (set JWT_SECRET in production)",
         path.display()

@@ -51,11 +51,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            code: code.to_owned(),
-            message: message.into(),
-        }
+        Self { field: field.into(), code: code.to_owned(), message: message.into() }
     }
 }
 
@@ -64,10 +60,7 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{detail}")]
-    BadRequestFields {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    BadRequestFields { detail: String, errors: Vec<FieldError> },
     #[error("the request has invalid fields")]
     Validation(Vec<FieldError>),
     #[error("{0}")]
@@ -90,10 +83,7 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{detail}")]
-    TooManyRequests {
-        detail: String,
-        retry_after_secs: u64,
-    },
+    TooManyRequests { detail: String, retry_after_secs: u64 },
     /// The database or another dependency is down; the cause is logged, not sent.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -139,29 +129,16 @@ impl ApiError {
         let (detail, errors) = match self {
             Self::Validation(errors) => {
                 let n = errors.len();
-                let detail = format!(
-                    "The request has {n} invalid field{}.",
-                    if n == 1 { "" } else { "s" }
-                );
+                let detail = format!("The request has {n} invalid field{}.", if n == 1 { "" } else { "s" });
                 (detail, errors.clone())
             }
             Self::BadRequestFields { detail, errors } => (detail.clone(), errors.clone()),
             Self::NotUnique { field } => (
                 format!("Another record already has this {field}."),
-                vec![FieldError::new(
-                    field.clone(),
-                    "not_unique",
-                    format!("{field} is already taken"),
-                )],
+                vec![FieldError::new(field.clone(), "not_unique", format!("{field} is already taken"))],
             ),
-            Self::Unavailable(_) => (
-                "The service is temporarily unavailable; try again shortly.".to_owned(),
-                vec![],
-            ),
-            Self::Internal(_) => (
-                "An unexpected error occurred; it has been logged.".to_owned(),
-                vec![],
-            ),
+            Self::Unavailable(_) => ("The service is temporarily unavailable; try again shortly.".to_owned(), vec![]),
+            Self::Internal(_) => ("An unexpected error occurred; it has been logged.".to_owned(), vec![]),
             other => (other.to_string(), vec![]),
         };
         problem_for(status, self.kind(), detail, errors)
@@ -169,12 +146,7 @@ impl ApiError {
 }
 
 /// A problem document for a status, with the standard reason phrase as its title.
-pub fn problem_for(
-    status: StatusCode,
-    kind: &str,
-    detail: String,
-    errors: Vec<FieldError>,
-) -> Problem {
+pub fn problem_for(status: StatusCode, kind: &str, detail: String, errors: Vec<FieldError>) -> Problem {
     Problem {
         problem_type: format!("urn:muni:problem:{kind}"),
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -232,17 +204,12 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         match self {
             Self::Unauthorized(_) => {
-                res.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"muni\""),
-                ));
+                res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"muni\"")));
             }
             Self::MethodNotAllowed { allow, .. } => {
                 res.insert_header((header::ALLOW, allow.as_str()));
             }
-            Self::TooManyRequests {
-                retry_after_secs, ..
-            } => {
+            Self::TooManyRequests { retry_after_secs, .. } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             Self::Unavailable(_) => {
@@ -255,10 +222,7 @@ impl ResponseError for ApiError {
 }
 
 /// Writes a problem document into a response builder, with the problem content type and no caching.
-pub fn problem_response(
-    mut builder: actix_web::HttpResponseBuilder,
-    problem: &Problem,
-) -> HttpResponse {
+pub fn problem_response(mut builder: actix_web::HttpResponseBuilder, problem: &Problem) -> HttpResponse {
     let body = serde_json::to_vec(problem).unwrap_or_default();
     builder
         .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
@@ -276,10 +240,7 @@ impl From<DieselError> for ApiError {
             }
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
                 log::info!("foreign key violation: {}", info.message());
-                ApiError::Conflict(
-                    "the record is referenced by, or references, a record that does not allow it"
-                        .into(),
-                )
+                ApiError::Conflict("the record is referenced by, or references, a record that does not allow it".into())
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 ApiError::Unavailable(format!("database connection closed: {}", info.message()))
@@ -297,9 +258,9 @@ impl From<DieselError> for ApiError {
 /// Turns a unique violation into a 409 that names the field, leaving other errors as they are.
 pub fn unique_as(field: &'static str) -> impl Fn(DieselError) -> ApiError {
     move |e| match e {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::NotUnique {
-            field: field.to_owned(),
-        },
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            ApiError::NotUnique { field: field.to_owned() }
+        }
         other => other.into(),
     }
 }

@@ -24,10 +24,7 @@ pub struct Health {
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Health {
-            status: "ok".into(),
-            database: None,
-        })
+        .json(Health { status: "ok".into(), database: None })
 }
 
 /// Readiness: the database answers and every migration is applied.
@@ -42,16 +39,11 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
     let engine = db.url.engine();
-    let check = web::block(move || db.check_ready())
-        .await
-        .map_err(ApiError::internal)?;
+    let check = web::block(move || db.check_ready()).await.map_err(ApiError::internal)?;
     match check {
         Ok(()) => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(Health {
-                status: "ready".into(),
-                database: Some(engine.into()),
-            })),
+            .json(Health { status: "ready".into(), database: Some(engine.into()) })),
         Err(why) => Err(ApiError::Unavailable(why)),
     }
 }
@@ -60,7 +52,5 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 #[utoipa::path(tag = "system", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 #[get("/openapi.json")]
 pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(state.openapi_json.clone())
+    HttpResponse::Ok().content_type("application/json").body(state.openapi_json.clone())
 }

@@ -17,9 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::error::{
-    ApiError, FieldError, PROBLEM_JSON, kind_for_status, problem_for, problem_response,
-};
+use crate::error::{ApiError, FieldError, PROBLEM_JSON, kind_for_status, problem_for, problem_response};
 
 /// The largest JSON body a route accepts; routes that take more set their own with `app_data`.
 #[derive(Debug, Clone, Copy)]
@@ -47,8 +45,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         Box::pin(async move {
             if !content_type_ok {
                 return Err(ApiError::UnsupportedMediaType(
-                    "The request body must be JSON, sent with `Content-Type: application/json`."
-                        .into(),
+                    "The request body must be JSON, sent with `Content-Type: application/json`.".into(),
                 ));
             }
             if declared_len.is_some_and(|len| len > limit) {
@@ -56,9 +53,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::BadRequest(format!("The request body could not be read: {e}."))
-                })?;
+                let chunk =
+                    chunk.map_err(|e| ApiError::BadRequest(format!("The request body could not be read: {e}.")))?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(limit));
                 }
@@ -70,34 +66,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::PayloadTooLarge(format!(
-        "The request body is larger than this endpoint's limit of {limit} bytes."
-    ))
+    ApiError::PayloadTooLarge(format!("The request body is larger than this endpoint's limit of {limit} bytes."))
 }
 
 fn is_json_content_type(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses a JSON body, telling syntax errors (400) from field errors (422).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadRequest(
-            "The request body is empty; a JSON document was expected.".into(),
-        ));
+        return Err(ApiError::BadRequest("The request body is empty; a JSON document was expected.".into()));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -113,8 +96,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ApiError::BadRequest(format!("The request body is not valid JSON: {syntax}."))
         }
     })?;
-    de.end()
-        .map_err(|e| ApiError::BadRequest(format!("The request body is not valid JSON: {e}.")))?;
+    de.end().map_err(|e| ApiError::BadRequest(format!("The request body is not valid JSON: {e}.")))?;
     Ok(value)
 }
 
@@ -131,19 +113,11 @@ fn field_error_from_serde(path: &str, message: &str) -> FieldError {
         }
     };
     let quoted = message.split('`').nth(1).unwrap_or("");
-    let at = if path == "." || path.is_empty() {
-        "body".to_owned()
-    } else {
-        path.to_owned()
-    };
+    let at = if path == "." || path.is_empty() { "body".to_owned() } else { path.to_owned() };
     if message.starts_with("missing field") {
         FieldError::new(join(quoted), "required", "is required")
     } else if message.starts_with("unknown field") {
-        FieldError::new(
-            join(quoted),
-            "unknown_field",
-            "is not a field of this resource",
-        )
+        FieldError::new(join(quoted), "unknown_field", "is not a field of this resource")
     } else if message.starts_with("invalid type") {
         FieldError::new(at, "invalid_type", message)
     } else {
@@ -172,29 +146,14 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         let message = err.inner().to_string();
         let quoted = message.split('`').nth(1).unwrap_or("");
         let error = if message.starts_with("unknown field") {
-            FieldError::new(
-                quoted,
-                "unknown_parameter",
-                "is not a parameter of this endpoint",
-            )
+            FieldError::new(quoted, "unknown_parameter", "is not a parameter of this endpoint")
         } else if message.starts_with("missing field") {
             FieldError::new(quoted, "required", "is required")
         } else {
-            FieldError::new(
-                if path == "." {
-                    "query".to_owned()
-                } else {
-                    path
-                },
-                "invalid_value",
-                message.clone(),
-            )
+            FieldError::new(if path == "." { "query".to_owned() } else { path }, "invalid_value", message.clone())
         };
         ApiError::BadRequestFields {
-            detail: format!(
-                "The query string is invalid: {}: {}.",
-                error.field, error.message
-            ),
+            detail: format!("The query string is invalid: {}: {}.", error.field, error.message),
             errors: vec![error],
         }
     })
@@ -224,24 +183,13 @@ impl Paging {
         let per_page = per_page.unwrap_or(20);
         let mut errors = vec![];
         if page == 0 {
-            errors.push(FieldError::new(
-                "page",
-                "invalid_value",
-                "must be 1 or more",
-            ));
+            errors.push(FieldError::new("page", "invalid_value", "must be 1 or more"));
         }
         if per_page == 0 || per_page > MAX_PER_PAGE {
-            errors.push(FieldError::new(
-                "per_page",
-                "invalid_value",
-                format!("must be between 1 and {MAX_PER_PAGE}"),
-            ));
+            errors.push(FieldError::new("per_page", "invalid_value", format!("must be between 1 and {MAX_PER_PAGE}")));
         }
         if !errors.is_empty() {
-            return Err(ApiError::BadRequestFields {
-                detail: "The paging parameters are invalid.".into(),
-                errors,
-            });
+            return Err(ApiError::BadRequestFields { detail: "The paging parameters are invalid.".into(), errors });
         }
         Ok(Self { page, per_page })
     }
@@ -276,55 +224,67 @@ pub struct ListResponse<T> {
 }
 
 /// Answers a page of a list with `Link` (first, prev, next, last) and `X-Total-Count` headers.
-pub fn list_response<T: Serialize>(
+pub fn list_response<T: Serialize>(req: &HttpRequest, data: Vec<T>, total: i64, paging: Paging) -> HttpResponse {
+    list_response_with_cursor(req, data, total, paging, None)
+}
+
+/// As [`list_response`], with a keyset cursor to the next page. When the request itself was paged
+/// by cursor, the `next` link carries the cursor and there is no `prev` or `last`.
+pub fn list_response_with_cursor<T: Serialize>(
     req: &HttpRequest,
     data: Vec<T>,
     total: i64,
     paging: Paging,
+    next_cursor: Option<String>,
 ) -> HttpResponse {
-    let last_page = if total == 0 {
-        1
-    } else {
-        ((total - 1) / i64::from(paging.per_page) + 1) as u32
-    };
+    let by_cursor = req.query_string().split('&').any(|p| p.starts_with("cursor="));
+    let last_page = if total == 0 { 1 } else { ((total - 1) / i64::from(paging.per_page) + 1) as u32 };
     let mut links = vec![];
-    let link = |page: u32, rel: &str| format!("<{}>; rel=\"{rel}\"", page_url(req, page));
-    links.push(link(1, "first"));
-    if paging.page > 1 {
-        links.push(link((paging.page - 1).min(last_page), "prev"));
+    let link = |url: String, rel: &str| format!("<{url}>; rel=\"{rel}\"");
+    links.push(link(page_url(req, &[("page", "1")]), "first"));
+    if by_cursor {
+        if let Some(cursor) = &next_cursor {
+            links.push(link(page_url(req, &[("cursor", cursor)]), "next"));
+        }
+    } else {
+        if paging.page > 1 {
+            links.push(link(page_url(req, &[("page", &(paging.page - 1).min(last_page).to_string())]), "prev"));
+        }
+        if paging.page < last_page {
+            links.push(link(page_url(req, &[("page", &(paging.page + 1).to_string())]), "next"));
+        }
+        links.push(link(page_url(req, &[("page", &last_page.to_string())]), "last"));
     }
-    if paging.page < last_page {
-        links.push(link(paging.page + 1, "next"));
-    }
-    links.push(link(last_page, "last"));
-    let body = ListResponse {
-        data,
-        meta: ListMeta {
-            total,
-            page: paging.page,
-            per_page: paging.per_page,
-            next_cursor: None,
-        },
-    };
+    let page = if by_cursor { 1 } else { paging.page };
+    let body = ListResponse { data, meta: ListMeta { total, page, per_page: paging.per_page, next_cursor } };
     HttpResponse::Ok()
         .insert_header((header::LINK, links.join(", ")))
         .insert_header(("X-Total-Count", total.to_string()))
         .json(body)
 }
 
-/// The request's own URL with `page` set, other parameters kept in order.
-fn page_url(req: &HttpRequest, page: u32) -> String {
+/// The request's own URL with `set` replacing `page` and `cursor`, other parameters kept in order.
+fn page_url(req: &HttpRequest, set: &[(&str, &str)]) -> String {
     let info = req.connection_info();
     let mut url = format!("{}://{}{}?", info.scheme(), info.host(), req.path());
-    for pair in req
-        .query_string()
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("page="))
+    for pair in
+        req.query_string().split('&').filter(|p| !p.is_empty() && !p.starts_with("page=") && !p.starts_with("cursor="))
     {
         let _ = write!(url, "{pair}&");
     }
-    let _ = write!(url, "page={page}");
+    let encoded: Vec<String> = set.iter().map(|(k, v)| format!("{k}={}", form_escape(v))).collect();
+    url.push_str(&encoded.join("&"));
     url
+}
+
+fn form_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// Turns every error response that is not already problem+json (actix's plain-text defaults,
@@ -341,11 +301,7 @@ pub async fn problem_middleware(
             if is_problem(response.headers()) {
                 return Err(err);
             }
-            return Err(StatusProblem {
-                status: response.status(),
-                detail: err.to_string(),
-            }
-            .into());
+            return Err(StatusProblem { status: response.status(), detail: err.to_string() }.into());
         }
     };
     let status = res.status();
@@ -391,20 +347,13 @@ impl actix_web::ResponseError for StatusProblem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let problem = problem_for(
-            self.status,
-            kind_for_status(self.status),
-            self.detail.clone(),
-            vec![],
-        );
+        let problem = problem_for(self.status, kind_for_status(self.status), self.detail.clone(), vec![]);
         problem_response(HttpResponse::build(self.status), &problem)
     }
 }
 
 fn is_problem(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
+    headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
 }
 
 fn default_detail(status: StatusCode) -> &'static str {
@@ -420,7 +369,9 @@ fn default_detail(status: StatusCode) -> &'static str {
 
 /// Sets `Cache-Control` and a strong `ETag` on successful GETs and answers `If-None-Match` with 304.
 ///
-/// It runs outside compression, so the ETag is the hash of the bytes sent: each encoding has its own.
+/// It runs inside compression: the ETag is the hash of the identity representation, and
+/// [`etag_encoding_middleware`] marks compressed ones (`"tag-gzip"`), so that each encoding has its
+/// own strong validator while `If-Match` and `If-None-Match` accept any of them.
 /// Responses to requests with a token are `private, no-store`; anonymous ones are public for a minute
 /// unless the handler chose otherwise.
 pub async fn cache_middleware(
@@ -429,37 +380,20 @@ pub async fn cache_middleware(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
     let has_token = req.headers().contains_key(header::AUTHORIZATION);
-    let if_none_match = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut res = next.call(req).await?.map_into_boxed_body();
     if !is_read {
-        res.headers_mut()
-            .entry_or_insert(header::CACHE_CONTROL, "no-store");
+        res.headers_mut().entry_or_insert(header::CACHE_CONTROL, "no-store");
         return Ok(res);
     }
     if res.status() != StatusCode::OK {
         return Ok(res);
     }
     let (req, mut response) = res.into_parts();
-    let cache_control = if has_token {
-        "private, no-store"
-    } else {
-        "public, max-age=60"
-    };
-    response
-        .headers_mut()
-        .entry_or_insert(header::CACHE_CONTROL, cache_control);
-    if response
-        .headers()
-        .get(header::CACHE_CONTROL)
-        .is_some_and(|v| v.as_bytes().starts_with(b"public"))
-    {
-        response
-            .headers_mut()
-            .append(header::VARY, HeaderValue::from_static("Authorization"));
+    let cache_control = if has_token { "private, no-store" } else { "public, max-age=60" };
+    response.headers_mut().entry_or_insert(header::CACHE_CONTROL, cache_control);
+    if response.headers().get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"public")) {
+        response.headers_mut().append(header::VARY, HeaderValue::from_static("Authorization"));
     }
     let etag = match response.headers().get(header::ETAG) {
         Some(etag) => etag.clone(),
@@ -468,10 +402,7 @@ pub async fn cache_middleware(
             let bytes = match actix_web::body::to_bytes(body).await {
                 Ok(bytes) => bytes,
                 Err(_) => {
-                    return Ok(ServiceResponse::new(
-                        req,
-                        HttpResponse::InternalServerError().finish(),
-                    ));
+                    return Ok(ServiceResponse::new(req, HttpResponse::InternalServerError().finish()));
                 }
             };
             let etag = strong_etag(&bytes);
@@ -480,20 +411,17 @@ pub async fn cache_middleware(
             etag
         }
     };
-    if if_none_match.is_some_and(|inm| etag_matches(&inm, etag.to_str().unwrap_or(""))) {
+    let matched = if_none_match.as_deref().and_then(|inm| matching_candidate(inm, etag.to_str().unwrap_or("")));
+    if let Some(candidate) = matched {
         let mut not_modified = HttpResponse::NotModified().finish();
-        for name in [
-            header::ETAG,
-            header::CACHE_CONTROL,
-            header::LAST_MODIFIED,
-            header::VARY,
-        ] {
+        for name in [header::CACHE_CONTROL, header::LAST_MODIFIED, header::VARY] {
             for value in response.headers().get_all(&name) {
-                not_modified
-                    .headers_mut()
-                    .append(name.clone(), value.clone());
+                not_modified.headers_mut().append(name.clone(), value.clone());
             }
         }
+        // The validator of the representation the client holds, encoding mark included.
+        let echoed = HeaderValue::from_str(&candidate).unwrap_or(etag);
+        not_modified.headers_mut().insert(header::ETAG, echoed);
         return Ok(ServiceResponse::new(req, not_modified));
     }
     Ok(ServiceResponse::new(req, response))
@@ -515,35 +443,61 @@ impl EntryOrInsert for HeaderMap {
 pub fn strong_etag(bytes: &[u8]) -> HeaderValue {
     let digest = Sha256::digest(bytes);
     let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
-    HeaderValue::from_str(&format!("\"{tag}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+    HeaderValue::from_str(&format!("\"{tag}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
 }
 
-/// `If-None-Match` uses the weak comparison: `W/"x"` matches `"x"`; `*` matches anything.
-fn etag_matches(if_none_match: &str, etag: &str) -> bool {
-    let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+const ENCODING_MARKS: [&str; 4] = ["-gzip", "-br", "-zstd", "-deflate"];
+
+/// An entity tag without its `W/` prefix and without the mark of a content encoding.
+fn opaque_tag(tag: &str) -> &str {
+    let tag = tag.trim().trim_start_matches("W/").trim_matches('"');
+    ENCODING_MARKS.iter().find_map(|mark| tag.strip_suffix(mark)).unwrap_or(tag)
+}
+
+/// The `If-None-Match` candidate that matches `etag` (weak comparison; `*` matches anything).
+fn matching_candidate(if_none_match: &str, etag: &str) -> Option<String> {
     if_none_match
         .split(',')
-        .any(|candidate| candidate.trim() == "*" || bare(candidate) == bare(etag))
+        .map(str::trim)
+        .find(|candidate| *candidate == "*" || opaque_tag(candidate) == opaque_tag(etag))
+        .map(|candidate| if candidate == "*" { etag.to_owned() } else { candidate.trim_start_matches("W/").to_owned() })
+}
+
+/// Whether `If-Match` allows a change to a resource whose current ETag is `etag` (strong
+/// comparison: a weak tag never matches; `*` matches any existing resource).
+pub fn if_match_allows(if_match: &str, etag: &str) -> bool {
+    if_match.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || (!candidate.starts_with("W/") && opaque_tag(candidate) == opaque_tag(etag))
+    })
+}
+
+/// Marks the ETag of a compressed response with its encoding (`"tag"` becomes `"tag-gzip"`): the
+/// bytes differ, so the strong validators must too.
+pub async fn etag_encoding_middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let encoding = res.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let etag = res.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let (Some(encoding), Some(etag)) = (encoding, etag) {
+        let marked = format!("\"{}-{encoding}\"", etag.trim_matches('"'));
+        if let Ok(value) = HeaderValue::from_str(&marked) {
+            res.headers_mut().insert(header::ETAG, value);
+        }
+    }
+    Ok(res)
 }
 
 /// The application's default service: 405 with `Allow` when the path exists under another method,
 /// otherwise 404.
-pub async fn fallback(
-    req: HttpRequest,
-    routes: web::Data<RouteTable>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
     let allowed = routes.methods_for(req.path());
     Err(if allowed.is_empty() {
         ApiError::NotFound(format!("No resource exists at {}.", req.path()))
     } else {
         ApiError::MethodNotAllowed {
-            detail: format!(
-                "{} does not accept {}; it accepts {}.",
-                req.path(),
-                req.method(),
-                allowed.join(", ")
-            ),
+            detail: format!("{} does not accept {}; it accepts {}.", req.path(), req.method(), allowed.join(", ")),
             allow: allowed.join(", "),
         }
     })
@@ -624,23 +578,13 @@ fn unknown_query_parameter(req: &ServiceRequest) -> Option<ApiError> {
         .map(|pair| pair.split('=').next().unwrap_or(""))
         .find(|name| !allowed.iter().any(|a| a == name))?;
     let name = percent_decode(name);
-    let error = FieldError::new(
-        name.clone(),
-        "unknown_parameter",
-        "is not a parameter of this endpoint",
-    );
+    let error = FieldError::new(name.clone(), "unknown_parameter", "is not a parameter of this endpoint");
     let detail = if allowed.is_empty() {
         format!("This endpoint takes no query parameters; `{name}` was given.")
     } else {
-        format!(
-            "`{name}` is not a parameter of this endpoint; it takes {}.",
-            allowed.join(", ")
-        )
+        format!("`{name}` is not a parameter of this endpoint; it takes {}.", allowed.join(", "))
     };
-    Some(ApiError::BadRequestFields {
-        detail,
-        errors: vec![error],
-    })
+    Some(ApiError::BadRequestFields { detail, errors: vec![error] })
 }
 
 fn percent_decode(text: &str) -> String {

@@ -8,7 +8,9 @@
 //! Each resource module has `mod.rs` (routes), `handlers.rs`, `model.rs` (types and validation)
 //! and `repo.rs` (queries). Every failure is an [`error::ApiError`].
 
+pub mod articles;
 pub mod auth;
+pub mod categories;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -16,6 +18,8 @@ pub mod health;
 pub mod http;
 pub mod limits;
 pub mod openapi;
+pub mod seed;
 pub mod sites;
 pub mod startup;
+pub mod text;
 pub mod users;

@@ -57,9 +57,7 @@ impl RateLimits {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             ApiError::TooManyRequests {
-                detail: format!(
-                    "Too many requests from this address; try again in {secs} seconds."
-                ),
+                detail: format!("Too many requests from this address; try again in {secs} seconds."),
                 retry_after_secs: secs.max(1),
             }
         })
@@ -72,13 +70,7 @@ fn parse_ip(value: &str) -> Option<IpAddr> {
         .parse()
         .ok()
         .or_else(|| value.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
-        .or_else(|| {
-            value
-                .trim_start_matches('[')
-                .split(']')
-                .next()
-                .and_then(|v| v.parse().ok())
-        })
+        .or_else(|| value.trim_start_matches('[').split(']').next().and_then(|v| v.parse().ok()))
 }
 
 /// Proof that this request is within the public-write rate limit of its client.

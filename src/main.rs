@@ -24,7 +24,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the HTTP server (the default). Migrations are applied first.
-    Serve,
+    Serve {
+        /// Fill an empty site with the demo sections and articles before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Fill the database with content.
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage staff accounts.
@@ -34,6 +43,16 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON) to standard output.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// Add the demo sections and articles to the first site (or --site), if it has no categories yet.
+    Demo {
+        /// The site to fill, by code; the first site when absent.
+        #[arg(long)]
+        site: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -61,19 +80,13 @@ enum UsersCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let from_dotenv = dotenvy::dotenv().ok();
-    env_logger::Builder::from_env(
-        env_logger::Env::default().default_filter_or("info,actix_server=warn"),
-    )
-    .init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn")).init();
     if let Some(path) = from_dotenv {
         log::debug!("read {}", path.display());
     }
-    let command = cli.command.unwrap_or(Command::Serve);
+    let command = cli.command.unwrap_or(Command::Serve { demo: false });
     if let Command::Openapi = command {
-        print!(
-            "{}",
-            muni::openapi::to_pretty_json(&startup::openapi_document())
-        );
+        print!("{}", muni::openapi::to_pretty_json(&startup::openapi_document()));
         return ExitCode::SUCCESS;
     }
     let config = match Config::from_env() {
@@ -84,25 +97,18 @@ fn main() -> ExitCode {
         }
     };
     let result = match command {
-        Command::Serve => serve(config),
+        Command::Serve { demo } => {
+            if demo && let Err(e) = seed_demo(&config, None) {
+                eprintln!("muni: {e}");
+                return ExitCode::FAILURE;
+            }
+            serve(config)
+        }
+        Command::Seed { command: SeedCommand::Demo { site } } => seed_demo(&config, site.as_deref()),
         Command::Migrate => migrate(&config),
-        Command::Users {
-            command:
-                UsersCommand::Create {
-                    email,
-                    role,
-                    site,
-                    name,
-                    password_stdin,
-                },
-        } => create_user(
-            &config,
-            &email,
-            &role,
-            site.as_deref(),
-            name.as_deref(),
-            password_stdin,
-        ),
+        Command::Users { command: UsersCommand::Create { email, role, site, name, password_stdin } } => {
+            create_user(&config, &email, &role, site.as_deref(), name.as_deref(), password_stdin)
+        }
         Command::Openapi => Ok(()),
     };
     match result {
@@ -120,12 +126,36 @@ fn serve(config: Config) -> Result<(), String> {
     let host = config.host.clone();
     actix_web::rt::System::new().block_on(async move {
         let app = startup::Application::build(config).map_err(|e| e.to_string())?;
-        log::info!(
-            "muni listening on http://{host}:{} ({engine}: {url}); docs at /docs",
-            app.port()
-        );
+        log::info!("muni listening on http://{host}:{} ({engine}: {url}); docs at /docs", app.port());
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
+}
+
+fn seed_demo(config: &Config, site: Option<&str>) -> Result<(), String> {
+    let database = Database::new(config.database_url.clone(), 1);
+    startup::prepare_database(&database, config)?;
+    let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
+    let site = match site {
+        Some(code) => sites::repo::find_site(&mut conn, code)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("there is no site `{code}`"))?,
+        None => sites::repo::list_sites(&mut conn, 0, 1)
+            .map_err(|e| e.to_string())?
+            .0
+            .into_iter()
+            .next()
+            .ok_or("there is no site")?,
+    };
+    let report = muni::seed::seed_demo(&mut conn, site.id).map_err(|e| e.to_string())?;
+    if report.skipped {
+        println!("The site `{}` already has categories: demo content not added.", site.code);
+    } else {
+        println!(
+            "Added {} categories and {} articles to the site `{}`.",
+            report.categories, report.articles, site.code
+        );
+    }
+    Ok(())
 }
 
 fn migrate(config: &Config) -> Result<(), String> {
@@ -134,11 +164,7 @@ fn migrate(config: &Config) -> Result<(), String> {
     if applied.is_empty() {
         println!("The database is up to date.");
     } else {
-        println!(
-            "Applied {} migration(s): {}",
-            applied.len(),
-            applied.join(", ")
-        );
+        println!("Applied {} migration(s): {}", applied.len(), applied.join(", "));
     }
     Ok(())
 }
@@ -159,8 +185,7 @@ fn create_user(
         return Err(format!("--email {}", e.message));
     }
     let password = read_password(password_stdin)?;
-    users::model::validate_password("password", &password)
-        .map_err(|e| format!("the password {}", e.message))?;
+    users::model::validate_password("password", &password).map_err(|e| format!("the password {}", e.message))?;
     let database = Database::new(config.database_url.clone(), 1);
     startup::prepare_database(&database, config)?;
     let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
@@ -173,9 +198,7 @@ fn create_user(
         ),
         None => None,
     };
-    let display_name = name
-        .map(str::to_owned)
-        .unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
+    let display_name = name.map(str::to_owned).unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
     let hash = tokens::hash_password(&password)?;
     let new = users::repo::NewUser {
         email: &email,
@@ -184,18 +207,12 @@ fn create_user(
         role: role.as_str(),
         site_id,
     };
-    let id =
-        write_transaction(&mut conn, |c| users::repo::insert_user(c, &new)).map_err(
-            |e| match e {
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => {
-                    format!("a user with the email {email} already exists")
-                }
-                other => other.to_string(),
-            },
-        )?;
+    let id = write_transaction(&mut conn, |c| users::repo::insert_user(c, &new)).map_err(|e| match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+            format!("a user with the email {email} already exists")
+        }
+        other => other.to_string(),
+    })?;
     println!("Created user {id}: {email} ({})", role.as_str());
     Ok(())
 }
@@ -203,10 +220,7 @@ fn create_user(
 fn read_password(from_stdin: bool) -> Result<String, String> {
     if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| format!("cannot read the password: {e}"))?;
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
     }
     let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;

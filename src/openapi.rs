@@ -23,6 +23,8 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "auth", description = "Sign in, refresh and sign out"),
         (name = "users", description = "Staff accounts (admins)"),
         (name = "sites", description = "The wards and communes a deployment serves"),
+        (name = "categories", description = "Sections of a site, as a tree"),
+        (name = "articles", description = "News, reports and plans"),
         (name = "system", description = "Health, readiness and this document"),
     ),
     components(schemas(Problem, FieldError)),
@@ -37,12 +39,7 @@ impl Modify for Security {
         let components = api.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                Http::builder()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
     }
 }
@@ -54,51 +51,15 @@ const COMMON_RESPONSES: &[(&str, &str, &str)] = &[
         "400",
         "Malformed request: bad JSON, an unknown or invalid query parameter, or a path segment of the wrong shape",
     ),
-    (
-        "Unauthorized",
-        "401",
-        "No access token, or one that is invalid, expired or revoked (`WWW-Authenticate: Bearer`)",
-    ),
-    (
-        "Forbidden",
-        "403",
-        "The user's role or site may not do this",
-    ),
-    (
-        "NotFound",
-        "404",
-        "No such resource, or one the caller may not see",
-    ),
-    (
-        "PayloadTooLarge",
-        "413",
-        "The request body is over the limit",
-    ),
-    (
-        "UnsupportedMediaType",
-        "415",
-        "The request body is not `application/json`",
-    ),
-    (
-        "UnprocessableContent",
-        "422",
-        "Invalid fields; `errors` lists each with a stable `code`",
-    ),
-    (
-        "TooManyRequests",
-        "429",
-        "Rate limit reached; wait for `Retry-After` seconds",
-    ),
-    (
-        "InternalError",
-        "500",
-        "An unexpected error; its cause is logged, not shown",
-    ),
-    (
-        "ServiceUnavailable",
-        "503",
-        "The database is unreachable; retry after `Retry-After` seconds",
-    ),
+    ("Unauthorized", "401", "No access token, or one that is invalid, expired or revoked (`WWW-Authenticate: Bearer`)"),
+    ("Forbidden", "403", "The user's role or site may not do this"),
+    ("NotFound", "404", "No such resource, or one the caller may not see"),
+    ("PayloadTooLarge", "413", "The request body is over the limit"),
+    ("UnsupportedMediaType", "415", "The request body is not `application/json`"),
+    ("UnprocessableContent", "422", "Invalid fields; `errors` lists each with a stable `code`"),
+    ("TooManyRequests", "429", "Rate limit reached; wait for `Retry-After` seconds"),
+    ("InternalError", "500", "An unexpected error; its cause is logged, not shown"),
+    ("ServiceUnavailable", "503", "The database is unreachable; retry after `Retry-After` seconds"),
 ];
 
 /// Each method of a path with the names of the query parameters it takes.
@@ -131,18 +92,10 @@ pub fn query_parameters_of(item: &PathItem) -> Vec<(String, Vec<String>)> {
 }
 
 fn operations_mut(item: &mut PathItem) -> Vec<&mut Operation> {
-    [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.patch,
-        &mut item.head,
-        &mut item.options,
-    ]
-    .into_iter()
-    .filter_map(Option::as_mut)
-    .collect()
+    [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head, &mut item.options]
+        .into_iter()
+        .filter_map(Option::as_mut)
+        .collect()
 }
 
 /// Adds the shared error responses to each operation, as the server really gives them: 500
@@ -152,19 +105,18 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
     let components = api.components.get_or_insert_with(Default::default);
     for (name, _, description) in COMMON_RESPONSES {
         let content = Content::new(Some(Ref::from_schema_name("Problem")));
-        let response = Response::builder()
-            .description(*description)
-            .content(PROBLEM_JSON, content)
-            .build();
-        components
-            .responses
-            .insert((*name).to_owned(), RefOr::T(response));
+        let response = Response::builder().description(*description).content(PROBLEM_JSON, content).build();
+        components.responses.insert((*name).to_owned(), RefOr::T(response));
     }
     for (path, item) in api.paths.paths.iter_mut() {
         let uses_db = !matches!(path.as_str(), "/healthz" | "/api/v1/openapi.json");
         let has_path_params = path.contains('{');
         for op in operations_mut(item) {
-            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            // `security((), ("bearer" = []))` marks an optional token: 401 for a bad one, no 403.
+            let requirements = op.security.as_deref().unwrap_or_default();
+            let optional =
+                requirements.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})));
+            let secured = !requirements.is_empty() && !optional;
             let has_body = op.request_body.is_some();
             let mut wanted = vec!["400", "500"];
             if uses_db {
@@ -172,6 +124,8 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
             }
             if secured {
                 wanted.extend(["401", "403"]);
+            } else if optional {
+                wanted.push("401");
             }
             if has_path_params {
                 wanted.push("404");
@@ -181,10 +135,7 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
             }
             for (name, status, _) in COMMON_RESPONSES {
                 if wanted.contains(status) && !op.responses.responses.contains_key(*status) {
-                    op.responses.responses.insert(
-                        (*status).to_owned(),
-                        RefOr::Ref(Ref::from_response_name(*name)),
-                    );
+                    op.responses.responses.insert((*status).to_owned(), RefOr::Ref(Ref::from_response_name(*name)));
                 }
             }
         }

@@ -16,11 +16,11 @@ use crate::auth::tokens::{self, TokenKeys};
 use crate::config::Config;
 use crate::db::{self, Database};
 use crate::http::{
-    BodyLimit, RouteTable, cache_middleware, fallback, problem_middleware, query_guard,
+    BodyLimit, RouteTable, cache_middleware, etag_encoding_middleware, fallback, problem_middleware, query_guard,
 };
 use crate::limits::RateLimits;
 use crate::openapi::{self, ApiDoc};
-use crate::{auth, health, sites, users};
+use crate::{articles, auth, categories, health, sites, users};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -52,21 +52,20 @@ fn api_routes(
         InitError = (),
     >,
 > {
-    app.service(health::healthz)
-        .service(health::readyz)
-        .service(
-            scope("/api/v1")
-                .service(health::openapi_json)
-                .configure(auth::routes)
-                .configure(users::routes)
-                .configure(sites::routes),
-        )
+    app.service(health::healthz).service(health::readyz).service(
+        scope("/api/v1")
+            .service(health::openapi_json)
+            .configure(auth::routes)
+            .configure(users::routes)
+            .configure(sites::routes)
+            .configure(categories::routes)
+            .configure(articles::routes),
+    )
 }
 
 /// The complete OpenAPI document, as served and as checked in.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, api) =
-        api_routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    let (_, api) = api_routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
     openapi::complete(api)
 }
 
@@ -104,40 +103,31 @@ impl Application {
                 .app_data(routes.clone())
                 .app_data(BodyLimit(config.max_body_bytes))
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
-                    crate::error::ApiError::BadRequest(format!("The URL path is invalid: {err}."))
-                        .into()
+                    crate::error::ApiError::BadRequest(format!("The URL path is invalid: {err}.")).into()
                 }))
                 .split_for_parts();
-            app.service(
-                SwaggerUi::new("/docs/{_:.*}")
-                    .config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])),
-            )
-            .route(
-                "/docs",
-                web::get().to(|| async {
-                    actix_web::HttpResponse::PermanentRedirect()
-                        .insert_header(("Location", "/docs/"))
-                        .finish()
-                }),
-            )
-            .default_service(web::to(fallback))
-            .wrap(from_fn(query_guard))
-            .wrap(Condition::new(cors_enabled, cors(&config.cors_origins)))
-            .wrap(from_fn(problem_middleware))
-            .wrap(Compress::default())
-            .wrap(from_fn(cache_middleware))
-            .wrap(Logger::new("%{r}a \"%r\" %s %b %Dms"))
+            app.service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        actix_web::HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+                    }),
+                )
+                .default_service(web::to(fallback))
+                .wrap(from_fn(query_guard))
+                .wrap(Condition::new(cors_enabled, cors(&config.cors_origins)))
+                .wrap(from_fn(problem_middleware))
+                .wrap(from_fn(cache_middleware))
+                .wrap(Compress::default())
+                .wrap(from_fn(etag_encoding_middleware))
+                .wrap(Logger::new("%{r}a \"%r\" %s %b %Dms"))
         })
         .listen(listener)?
         .shutdown_timeout(30);
         if workers > 0 {
             server = server.workers(workers);
         }
-        Ok(Self {
-            port,
-            server: server.run(),
-            state,
-        })
+        Ok(Self { port, server: server.run(), state })
     }
 
     pub fn port(&self) -> u16 {
@@ -153,28 +143,11 @@ impl Application {
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-        .allowed_headers([
-            "authorization",
-            "content-type",
-            "if-match",
-            "if-none-match",
-            "idempotency-key",
-        ])
-        .expose_headers([
-            "etag",
-            "link",
-            "x-total-count",
-            "location",
-            "retry-after",
-            "last-modified",
-        ])
+        .allowed_headers(["authorization", "content-type", "if-match", "if-none-match", "idempotency-key"])
+        .expose_headers(["etag", "link", "x-total-count", "location", "retry-after", "last-modified"])
         .max_age(3600);
     for origin in origins {
-        cors = if origin == "*" {
-            cors.allow_any_origin()
-        } else {
-            cors.allowed_origin(origin)
-        };
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
     }
     cors
 }
@@ -186,13 +159,9 @@ pub fn prepare_database(database: &Database, config: &Config) -> Result<(), Stri
         log::info!("applied migrations: {}", applied.join(", "));
     }
     let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
-    let site = sites::repo::ensure_default_site(
-        &mut conn,
-        &config.site_code,
-        &config.site_name,
-        &config.site_time_zone,
-    )
-    .map_err(|e| format!("cannot create the first site: {e}"))?;
+    let site =
+        sites::repo::ensure_default_site(&mut conn, &config.site_code, &config.site_name, &config.site_time_zone)
+            .map_err(|e| format!("cannot create the first site: {e}"))?;
     if let Some(site) = site {
         log::info!("created the site `{}` ({})", site.code, site.name);
     }
@@ -203,12 +172,7 @@ pub fn prepare_database(database: &Database, config: &Config) -> Result<(), Stri
 }
 
 fn create_first_admin(conn: &mut db::DbConn, config: &Config) -> Result<(), String> {
-    let email = users::model::normalize_email(
-        config
-            .admin_email
-            .as_deref()
-            .unwrap_or("admin@localhost.localdomain"),
-    );
+    let email = users::model::normalize_email(config.admin_email.as_deref().unwrap_or("admin@localhost.localdomain"));
     let (password, generated) = match &config.admin_password {
         Some(p) => (p.clone(), false),
         None => (tokens::new_refresh_token(), true),
@@ -223,8 +187,7 @@ fn create_first_admin(conn: &mut db::DbConn, config: &Config) -> Result<(), Stri
         role: "admin",
         site_id: None,
     };
-    users::repo::insert_user(conn, &new)
-        .map_err(|e| format!("cannot create the first admin: {e}"))?;
+    users::repo::insert_user(conn, &new).map_err(|e| format!("cannot create the first admin: {e}"))?;
     if generated {
         eprintln!(
             "\n  Created the first admin account.\n    email:    {email}\n    password: {password}\n  \

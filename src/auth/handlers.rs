@@ -3,9 +3,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::Utc;
 
-use super::model::{
-    ChangePasswordRequest, LoginRequest, LogoutQuery, RefreshRequest, TokenResponse,
-};
+use super::model::{ChangePasswordRequest, LoginRequest, LogoutQuery, RefreshRequest, TokenResponse};
 use super::{AuthUser, repo, tokens};
 use crate::db::{self, write_transaction};
 use crate::error::{ApiError, FieldError, Problem};
@@ -44,16 +42,10 @@ pub async fn login(
     }
     let key = email.clone();
     let (throttle, user) = db::run(&state.db, move |conn| {
-        Ok((
-            repo::find_throttle(conn, &key)?,
-            users::repo::find_user_by_email(conn, &key)?,
-        ))
+        Ok((repo::find_throttle(conn, &key)?, users::repo::find_user_by_email(conn, &key)?))
     })
     .await?;
-    if let Some(until) = throttle
-        .and_then(|t| t.locked_until)
-        .filter(|until| *until > repo::now())
-    {
+    if let Some(until) = throttle.and_then(|t| t.locked_until).filter(|until| *until > repo::now()) {
         return Err(locked(until));
     }
     let hash = user.as_ref().map(|u| u.password_hash.clone());
@@ -71,9 +63,7 @@ pub async fn login(
         Some(user) if password_ok && user.active => user,
         _ => {
             let throttle = db::run(&state.db, move |conn| {
-                Ok(write_transaction(conn, |c| {
-                    repo::record_login_failure(c, &email, max_failures)
-                })?)
+                Ok(write_transaction(conn, |c| repo::record_login_failure(c, &email, max_failures))?)
             })
             .await?;
             return Err(match throttle.locked_until {
@@ -111,10 +101,7 @@ fn token_response(
     session_id: &str,
     refresh_token: String,
 ) -> Result<TokenResponse, ApiError> {
-    let access_token = state
-        .tokens
-        .issue(user.id, user.role.as_str(), session_id)
-        .map_err(ApiError::internal)?;
+    let access_token = state.tokens.issue(user.id, user.role.as_str(), session_id).map_err(ApiError::internal)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
@@ -158,42 +145,29 @@ pub async fn refresh(
                 return Ok(Outcome::Refused("The refresh token is not valid."));
             };
             if session.revoked_at.is_some() {
-                return Ok(Outcome::Refused(
-                    "The session of this refresh token has ended; sign in again.",
-                ));
+                return Ok(Outcome::Refused("The session of this refresh token has ended; sign in again."));
             }
             if !repo::consume_refresh_token(c, token.id)? {
-                log::warn!(
-                    "refresh token reuse for user {}: session {} revoked",
-                    user.id,
-                    session.id
-                );
+                log::warn!("refresh token reuse for user {}: session {} revoked", user.id, session.id);
                 repo::revoke_session(c, &session.id)?;
                 return Ok(Outcome::Refused(
                     "This refresh token was already used; the session has been ended for safety.",
                 ));
             }
             if session.expires_at <= repo::now() {
-                return Ok(Outcome::Refused(
-                    "The refresh token has expired; sign in again.",
-                ));
+                return Ok(Outcome::Refused("The refresh token has expired; sign in again."));
             }
             if !user.active {
                 return Ok(Outcome::Refused("This account is disabled."));
             }
             repo::insert_refresh_token(c, &session.id, &new_hash)?;
             repo::extend_session(c, &session.id, ttl)?;
-            Ok::<_, ApiError>(Outcome::Rotated(
-                Box::new(users::repo::find_user(c, user.id)?),
-                session.id,
-            ))
+            Ok::<_, ApiError>(Outcome::Rotated(Box::new(users::repo::find_user(c, user.id)?), session.id))
         })
     })
     .await?;
     match outcome {
-        Outcome::Rotated(user, session_id) => {
-            token_response(&state, &user, &session_id, new_token).map(web::Json)
-        }
+        Outcome::Rotated(user, session_id) => token_response(&state, &user, &session_id, new_token).map(web::Json),
         Outcome::Refused(why) => Err(ApiError::Unauthorized(why.into())),
     }
 }
@@ -251,17 +225,10 @@ pub async fn change_password(
     user: AuthUser,
     body: ApiJson<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ChangePasswordRequest {
-        current_password,
-        new_password,
-    } = body.0;
-    users::model::validate_password("new_password", &new_password)
-        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let ChangePasswordRequest { current_password, new_password } = body.0;
+    users::model::validate_password("new_password", &new_password).map_err(|e| ApiError::Validation(vec![e]))?;
     let user_id = user.id;
-    let row: UserRow = db::run(&state.db, move |conn| {
-        Ok(users::repo::find_user_row(conn, user_id)?)
-    })
-    .await?;
+    let row: UserRow = db::run(&state.db, move |conn| Ok(users::repo::find_user_row(conn, user_id)?)).await?;
     let new_hash = web::block(move || {
         if !tokens::verify_password(&current_password, &row.password_hash) {
             return Ok(None);

@@ -68,10 +68,7 @@ impl AuthUser {
         if self.role == Role::Admin || roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "The {} role may not do this.",
-                self.role.as_str()
-            )))
+            Err(ApiError::Forbidden(format!("The {} role may not do this.", self.role.as_str())))
         }
     }
 
@@ -88,9 +85,7 @@ impl AuthUser {
         if self.covers_site(site_id) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(
-                "This account is bound to another site.".into(),
-            ))
+            Err(ApiError::Forbidden("This account is bound to another site.".into()))
         }
     }
 }
@@ -108,75 +103,63 @@ impl FromRequest for AuthUser {
             let claims = state.tokens.verify(&token).map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
                 ApiError::Unauthorized(match e.kind() {
-                    ErrorKind::ExpiredSignature => {
-                        "The access token has expired; refresh it or sign in again.".into()
-                    }
+                    ErrorKind::ExpiredSignature => "The access token has expired; refresh it or sign in again.".into(),
                     _ => "The access token is invalid.".into(),
                 })
             })?;
-            let user_id: i64 = claims
-                .sub
-                .parse()
-                .map_err(|_| ApiError::Unauthorized("The access token is invalid.".into()))?;
+            let user_id: i64 =
+                claims.sub.parse().map_err(|_| ApiError::Unauthorized("The access token is invalid.".into()))?;
             let session_id = claims.sid.clone();
-            let found = crate::db::run(&state.db, move |conn| {
-                Ok(repo::find_session_user(conn, user_id, &session_id)?)
-            })
-            .await?;
-            let (user, session) = found.ok_or_else(|| {
-                ApiError::Unauthorized("The session of this token has ended; sign in again.".into())
-            })?;
+            let found =
+                crate::db::run(&state.db, move |conn| Ok(repo::find_session_user(conn, user_id, &session_id)?)).await?;
+            let (user, session) = found
+                .ok_or_else(|| ApiError::Unauthorized("The session of this token has ended; sign in again.".into()))?;
             if session.revoked_at.is_some() {
-                return Err(ApiError::Unauthorized(
-                    "The session of this token has ended; sign in again.".into(),
-                ));
+                return Err(ApiError::Unauthorized("The session of this token has ended; sign in again.".into()));
             }
             if !user.active {
                 return Err(ApiError::Unauthorized("This account is disabled.".into()));
             }
             if user.role != claims.role {
-                return Err(ApiError::Unauthorized(
-                    "The account's role has changed; sign in again.".into(),
-                ));
+                return Err(ApiError::Unauthorized("The account's role has changed; sign in again.".into()));
             }
-            let role = Role::parse(&user.role)
-                .ok_or_else(|| ApiError::internal(format!("unknown role {}", user.role)))?;
-            Ok(AuthUser {
-                id: user.id,
-                email: user.email,
-                role,
-                site_id: user.site_id,
-                session_id: session.id,
-            })
+            let role =
+                Role::parse(&user.role).ok_or_else(|| ApiError::internal(format!("unknown role {}", user.role)))?;
+            Ok(AuthUser { id: user.id, email: user.email, role, site_id: user.site_id, session_id: session.id })
         })
+    }
+}
+
+/// The caller of a public read: `None` without an `Authorization` header, the user with a valid
+/// token, and a 401 with an invalid one (a bad token is never silently read as anonymous).
+pub struct MaybeUser(pub Option<AuthUser>);
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Box::pin(async { Ok(MaybeUser(None)) });
+        }
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move { user.await.map(|u| MaybeUser(Some(u))) })
     }
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::Unauthorized(
-            "This endpoint needs an access token: `Authorization: Bearer <token>`.".into(),
-        )
+        ApiError::Unauthorized("This endpoint needs an access token: `Authorization: Bearer <token>`.".into())
     })?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("The Authorization header is malformed.".into()))?;
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized("The Authorization header is malformed.".into()))?;
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(token.trim().to_owned())
         }
-        _ => Err(ApiError::Unauthorized(
-            "The Authorization header must use the Bearer scheme.".into(),
-        )),
+        _ => Err(ApiError::Unauthorized("The Authorization header must use the Bearer scheme.".into())),
     }
 }
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(login)
-        .service(refresh)
-        .service(logout)
-        .service(me)
-        .service(change_password);
+    cfg.service(login).service(refresh).service(logout).service(me).service(change_password);
 }

@@ -47,17 +47,14 @@ impl DatabaseUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self::Postgres(url.to_owned()));
         }
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
         if path.is_empty() || path == ":memory:" {
-            return Err("DATABASE_URL must name a SQLite file (an in-memory database cannot be shared by the pool)".into());
+            return Err(
+                "DATABASE_URL must name a SQLite file (an in-memory database cannot be shared by the pool)".into()
+            );
         }
         if let Some((scheme, _)) = path.split_once("://") {
-            return Err(format!(
-                "DATABASE_URL has an unsupported scheme `{scheme}`: use sqlite:// or postgres://"
-            ));
+            return Err(format!("DATABASE_URL has an unsupported scheme `{scheme}`: use sqlite:// or postgres://"));
         }
         Ok(Self::Sqlite(PathBuf::from(path)))
     }
@@ -77,11 +74,7 @@ impl DatabaseUrl {
                 (Some(start), Some(at)) if at > start => {
                     let userinfo = &url[start + 3..at];
                     let user = userinfo.split(':').next().unwrap_or("");
-                    let masked = if userinfo.contains(':') {
-                        format!("{user}:***")
-                    } else {
-                        user.to_owned()
-                    };
+                    let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_owned() };
                     format!("{}{masked}{}", &url[..start + 3], &url[at..])
                 }
                 _ => url.clone(),
@@ -141,8 +134,7 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
         }
         DatabaseUrl::Sqlite(path) => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| ConnectError::Folder(parent.to_owned(), e))?;
+                std::fs::create_dir_all(parent).map_err(|e| ConnectError::Folder(parent.to_owned(), e))?;
             }
             let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
             // WAL lets readers run beside the writer; FULL makes every commit durable on disk
@@ -175,9 +167,7 @@ impl Database {
     }
 
     pub fn get(&self) -> Result<PooledConn, ApiError> {
-        self.pool
-            .get()
-            .map_err(|e| ApiError::Unavailable(e.to_string()))
+        self.pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))
     }
 
     /// Applies the embedded migrations that have not run yet.
@@ -191,10 +181,7 @@ impl Database {
         if let DatabaseUrl::Sqlite(path) = &self.url
             && !path.exists()
         {
-            return Err(format!(
-                "the SQLite database file {} is missing",
-                path.display()
-            ));
+            return Err(format!("the SQLite database file {} is missing", path.display()));
         }
         let mut conn = self.pool.get().map_err(|e| e.to_string())?;
         let pending = match &mut *conn {
@@ -218,6 +205,13 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
+/// The current time in UTC, to the microsecond: what both backends store, so that a time read back
+/// equals the time written.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
 /// Serialises write transactions on SQLite within this process: a deferred transaction that reads
 /// and then writes fails at once with SQLITE_BUSY when another writer got in between, while one
 /// that waits its turn here never does. PostgreSQL needs no such lock.
@@ -230,11 +224,7 @@ where
     E: From<diesel::result::Error>,
 {
     let _turn = match conn {
-        DbConn::Sqlite(_) => Some(
-            SQLITE_WRITER
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        ),
+        DbConn::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
         DbConn::Postgres(_) => None,
     };
     conn.transaction(f)

@@ -56,7 +56,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    categories (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        name -> Text,
+        slug -> Text,
+        description -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        category_id -> BigInt,
+        title -> Text,
+        slug -> Text,
+        summary -> Text,
+        summary_auto -> Bool,
+        body -> Text,
+        cover_url -> Nullable<Text>,
+        cover_alt -> Nullable<Text>,
+        author -> Text,
+        status -> Text,
+        published_at -> Nullable<Timestamp>,
+        word_count -> Integer,
+        search_title -> Text,
+        search_body -> Text,
+        created_by -> Nullable<BigInt>,
+        updated_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_tags (article_id, slug) {
+        article_id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    article_slugs (slug) {
+        slug -> Text,
+        article_id -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> sites (site_id));
+diesel::joinable!(categories -> sites (site_id));
+diesel::joinable!(articles -> sites (site_id));
+diesel::joinable!(articles -> categories (category_id));
+diesel::joinable!(article_tags -> articles (article_id));
+diesel::joinable!(article_slugs -> articles (article_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 
@@ -65,5 +127,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
     refresh_tokens,
-    login_throttles
+    login_throttles,
+    categories,
+    articles,
+    article_tags,
+    article_slugs,
 );

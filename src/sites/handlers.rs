@@ -2,9 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
-use super::model::{
-    CreateSite, Site, SiteListQuery, UpdateSite, validate_code, validate_name, validate_time_zone,
-};
+use super::model::{CreateSite, Site, SiteListQuery, UpdateSite, validate_code, validate_name, validate_time_zone};
 use super::repo;
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, write_transaction};
@@ -27,16 +25,9 @@ pub async fn list_sites(
     query: ApiQuery<SiteListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let paging = Paging::new(query.0.page, query.0.per_page)?;
-    let (rows, total) = db::run(&state.db, move |conn| {
-        Ok(repo::list_sites(conn, paging.offset(), paging.limit())?)
-    })
-    .await?;
-    Ok(list_response(
-        &req,
-        rows.into_iter().map(Site::from).collect(),
-        total,
-        paging,
-    ))
+    let (rows, total) =
+        db::run(&state.db, move |conn| Ok(repo::list_sites(conn, paging.offset(), paging.limit())?)).await?;
+    Ok(list_response(&req, rows.into_iter().map(Site::from).collect(), total, paging))
 }
 
 /// One site, by code or id.
@@ -49,14 +40,10 @@ pub async fn list_sites(
     )
 )]
 #[get("/sites/{key}")]
-pub async fn get_site(
-    state: web::Data<AppState>,
-    key: web::Path<String>,
-) -> Result<web::Json<Site>, ApiError> {
+pub async fn get_site(state: web::Data<AppState>, key: web::Path<String>) -> Result<web::Json<Site>, ApiError> {
     let key = key.into_inner();
     let row = db::run(&state.db, move |conn| Ok(repo::find_site(conn, &key)?)).await?;
-    row.map(|r| web::Json(r.into()))
-        .ok_or_else(|| ApiError::not_found("site"))
+    row.map(|r| web::Json(r.into())).ok_or_else(|| ApiError::not_found("site"))
 }
 
 /// Add a site (admins not bound to a site).
@@ -78,11 +65,7 @@ pub async fn create_site(
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
     user.require_site(None)?;
-    let CreateSite {
-        code,
-        name,
-        time_zone,
-    } = body.0;
+    let CreateSite { code, name, time_zone } = body.0;
     let code = code.trim().to_owned();
     let time_zone = time_zone.unwrap_or_else(|| "Asia/Ho_Chi_Minh".into());
     let mut errors = vec![];
@@ -93,16 +76,11 @@ pub async fn create_site(
         return Err(ApiError::Validation(errors));
     }
     let row = db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            repo::insert_site(c, &code, name.trim(), &time_zone)
-        })
-        .map_err(unique_as("code"))
+        write_transaction(conn, |c| repo::insert_site(c, &code, name.trim(), &time_zone)).map_err(unique_as("code"))
     })
     .await?;
     let site = Site::from(row);
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/sites/{}", site.code)))
-        .json(site))
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/sites/{}", site.code))).json(site))
 }
 
 /// Change a site's name or time zone (admins; a site-bound admin only its own site).
@@ -140,12 +118,7 @@ pub async fn update_site(
         write_transaction(conn, |c| {
             let site = repo::find_site(c, &key)?.ok_or_else(|| ApiError::not_found("site"))?;
             user.require_site(Some(site.id))?;
-            Ok(repo::update_site(
-                c,
-                site.id,
-                name.as_deref().map(str::trim),
-                time_zone.as_deref(),
-            )?)
+            Ok(repo::update_site(c, site.id, name.as_deref().map(str::trim), time_zone.as_deref())?)
         })
     })
     .await?;

@@ -10,8 +10,5 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use handlers::{create_site, get_site, list_sites, update_site};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list_sites)
-        .service(create_site)
-        .service(get_site)
-        .service(update_site);
+    cfg.service(list_sites).service(create_site).service(get_site).service(update_site);
 }

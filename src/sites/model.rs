@@ -58,11 +58,7 @@ impl From<SiteRow> for Site {
 
 impl From<SiteRow> for SiteRef {
     fn from(row: SiteRow) -> Self {
-        SiteRef {
-            id: row.id,
-            code: row.code,
-            name: row.name,
-        }
+        SiteRef { id: row.id, code: row.code, name: row.name }
     }
 }
 
@@ -97,23 +93,13 @@ pub struct SiteListQuery {
 }
 
 pub fn validate_code(code: &str, errors: &mut Vec<FieldError>) {
-    let valid_chars = code
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid_chars = code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if code.is_empty() {
         errors.push(FieldError::new("code", "required", "is required"));
     } else if code.len() > 64 {
-        errors.push(FieldError::new(
-            "code",
-            "too_long",
-            "must be at most 64 characters",
-        ));
+        errors.push(FieldError::new("code", "too_long", "must be at most 64 characters"));
     } else if !valid_chars || code.starts_with('-') || code.ends_with('-') {
-        errors.push(FieldError::new(
-            "code",
-            "invalid_format",
-            "must be lowercase letters, digits and inner hyphens",
-        ));
+        errors.push(FieldError::new("code", "invalid_format", "must be lowercase letters, digits and inner hyphens"));
     }
 }
 
@@ -122,11 +108,7 @@ pub fn validate_name(name: &str, errors: &mut Vec<FieldError>) {
     if len == 0 {
         errors.push(FieldError::new("name", "required", "must not be empty"));
     } else if len > 200 {
-        errors.push(FieldError::new(
-            "name",
-            "too_long",
-            "must be at most 200 characters",
-        ));
+        errors.push(FieldError::new("name", "too_long", "must be at most 200 characters"));
     }
 }
 

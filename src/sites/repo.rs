@@ -17,44 +17,25 @@ pub fn find_site(conn: &mut DbConn, key: &str) -> QueryResult<Option<SiteRow>> {
 }
 
 pub fn find_site_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<SiteRow>> {
-    sites::table
-        .find(id)
-        .select(SiteRow::as_select())
-        .first(conn)
-        .optional()
+    sites::table.find(id).select(SiteRow::as_select()).first(conn).optional()
 }
 
 pub fn list_sites(conn: &mut DbConn, offset: i64, limit: i64) -> QueryResult<(Vec<SiteRow>, i64)> {
     let total = sites::table.count().get_result(conn)?;
-    let rows = sites::table
-        .select(SiteRow::as_select())
-        .order(sites::code.asc())
-        .offset(offset)
-        .limit(limit)
-        .load(conn)?;
+    let rows =
+        sites::table.select(SiteRow::as_select()).order(sites::code.asc()).offset(offset).limit(limit).load(conn)?;
     Ok((rows, total))
 }
 
 /// The ids of the sites with these codes; unknown codes are returned apart.
 pub fn ids_for_codes(conn: &mut DbConn, codes: &[String]) -> QueryResult<(Vec<i64>, Vec<String>)> {
-    let found: Vec<(i64, String)> = sites::table
-        .filter(sites::code.eq_any(codes))
-        .select((sites::id, sites::code))
-        .load(conn)?;
-    let unknown = codes
-        .iter()
-        .filter(|c| !found.iter().any(|(_, code)| code == *c))
-        .cloned()
-        .collect();
+    let found: Vec<(i64, String)> =
+        sites::table.filter(sites::code.eq_any(codes)).select((sites::id, sites::code)).load(conn)?;
+    let unknown = codes.iter().filter(|c| !found.iter().any(|(_, code)| code == *c)).cloned().collect();
     Ok((found.into_iter().map(|(id, _)| id).collect(), unknown))
 }
 
-pub fn insert_site(
-    conn: &mut DbConn,
-    code: &str,
-    name: &str,
-    time_zone: &str,
-) -> QueryResult<SiteRow> {
+pub fn insert_site(conn: &mut DbConn, code: &str, name: &str, time_zone: &str) -> QueryResult<SiteRow> {
     let now = crate::auth::repo::now();
     diesel::insert_into(sites::table)
         .values((
@@ -68,12 +49,7 @@ pub fn insert_site(
         .get_result(conn)
 }
 
-pub fn update_site(
-    conn: &mut DbConn,
-    id: i64,
-    name: Option<&str>,
-    time_zone: Option<&str>,
-) -> QueryResult<SiteRow> {
+pub fn update_site(conn: &mut DbConn, id: i64, name: Option<&str>, time_zone: Option<&str>) -> QueryResult<SiteRow> {
     let now = crate::auth::repo::now();
     diesel::update(sites::table.find(id))
         .set((
@@ -86,15 +62,61 @@ pub fn update_site(
 }
 
 /// Creates the configured site when the deployment has none yet.
-pub fn ensure_default_site(
-    conn: &mut DbConn,
-    code: &str,
-    name: &str,
-    time_zone: &str,
-) -> QueryResult<Option<SiteRow>> {
+pub fn ensure_default_site(conn: &mut DbConn, code: &str, name: &str, time_zone: &str) -> QueryResult<Option<SiteRow>> {
     let count: i64 = sites::table.count().get_result(conn)?;
     if count > 0 {
         return Ok(None);
     }
     insert_site(conn, code, name, time_zone).map(Some)
+}
+
+/// The site filter of a public list: the ids of `codes`, or `None` for every site.
+/// Unknown codes are a 400 naming them.
+pub fn site_filter(conn: &mut DbConn, codes: &[String]) -> Result<Option<Vec<i64>>, crate::error::ApiError> {
+    if codes.is_empty() {
+        return Ok(None);
+    }
+    let (ids, unknown) = ids_for_codes(conn, codes)?;
+    if !unknown.is_empty() {
+        let errors = unknown
+            .iter()
+            .map(|code| crate::error::FieldError::new("site", "not_found", format!("no site has the code `{code}`")))
+            .collect();
+        return Err(crate::error::ApiError::BadRequestFields {
+            detail: format!("Unknown site: {}.", unknown.join(", ")),
+            errors,
+        });
+    }
+    Ok(Some(ids))
+}
+
+/// The site a new record goes to: the one given, else the user's own, else the deployment's only site.
+pub fn site_for_write(
+    conn: &mut DbConn,
+    user: &crate::auth::AuthUser,
+    given: Option<i64>,
+) -> Result<i64, crate::error::ApiError> {
+    use crate::error::ApiError;
+    let site_id = match (given, user.site_id) {
+        (Some(id), _) => id,
+        (None, Some(own)) => own,
+        (None, None) => {
+            let ids: Vec<i64> = sites::table.select(sites::id).limit(2).load(conn)?;
+            match ids.as_slice() {
+                [only] => *only,
+                _ => {
+                    return Err(ApiError::invalid(
+                        "site_id",
+                        "required",
+                        "is required when the deployment has several sites",
+                    ));
+                }
+            }
+        }
+    };
+    if find_site_by_id(conn, site_id)?.is_none() {
+        return Err(ApiError::invalid("site_id", "not_found", "no site has this id"));
+    }
+    user.require_site(Some(site_id))?;
+    Ok(site_id)
 }

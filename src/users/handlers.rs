@@ -3,8 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use super::model::{
-    CreateUser, ResetPassword, UpdateUser, User, UserListQuery, normalize_email,
-    validate_display_name, validate_email, validate_password,
+    CreateUser, ResetPassword, UpdateUser, User, UserListQuery, normalize_email, validate_display_name, validate_email,
+    validate_password,
 };
 use super::repo::{self, NewUser, UserChanges, UserFilter};
 use crate::auth::{AuthUser, Role, tokens};
@@ -39,11 +39,7 @@ pub async fn list_users(
                 sites::repo::find_site(conn, code)?
                     .ok_or_else(|| ApiError::BadRequestFields {
                         detail: format!("There is no site `{code}`."),
-                        errors: vec![FieldError::new(
-                            "site",
-                            "not_found",
-                            "no site has this code",
-                        )],
+                        errors: vec![FieldError::new("site", "not_found", "no site has this code")],
                     })?
                     .id,
             ),
@@ -61,12 +57,7 @@ pub async fn list_users(
             active: query.active,
             q: query.q.filter(|q| !q.trim().is_empty()),
         };
-        Ok(repo::list_users(
-            conn,
-            &filter,
-            paging.offset(),
-            paging.limit(),
-        )?)
+        Ok(repo::list_users(conn, &filter, paging.offset(), paging.limit())?)
     })
     .await?;
     Ok(list_response(&req, users, total, paging))
@@ -90,13 +81,7 @@ pub async fn create_user(
     body: ApiJson<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin])?;
-    let CreateUser {
-        email,
-        display_name,
-        role,
-        site_id,
-        password,
-    } = body.0;
+    let CreateUser { email, display_name, role, site_id, password } = body.0;
     let email = normalize_email(&email);
     let mut errors = vec![];
     validate_email(&email, &mut errors);
@@ -125,20 +110,14 @@ pub async fn create_user(
         })
     })
     .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/users/{}", created.id)))
-        .json(created))
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/users/{}", created.id))).json(created))
 }
 
 fn check_site_exists(conn: &mut DbConn, site_id: Option<i64>) -> Result<(), ApiError> {
     if let Some(id) = site_id
         && sites::repo::find_site_by_id(conn, id)?.is_none()
     {
-        return Err(ApiError::invalid(
-            "site_id",
-            "not_found",
-            "no site has this id",
-        ));
+        return Err(ApiError::invalid("site_id", "not_found", "no site has this id"));
     }
     Ok(())
 }
@@ -197,12 +176,7 @@ pub async fn update_user(
     body: ApiJson<UpdateUser>,
 ) -> Result<web::Json<User>, ApiError> {
     user.require(&[Role::Admin])?;
-    let UpdateUser {
-        display_name,
-        role,
-        site_id,
-        active,
-    } = body.0;
+    let UpdateUser { display_name, role, site_id, active } = body.0;
     let mut errors = vec![];
     if let Some(name) = &display_name {
         validate_display_name(name, &mut errors);

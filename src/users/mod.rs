@@ -9,9 +9,5 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use handlers::{create_user, get_user, list_users, reset_password, update_user};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list_users)
-        .service(create_user)
-        .service(get_user)
-        .service(update_user)
-        .service(reset_password);
+    cfg.service(list_users).service(create_user).service(get_user).service(update_user).service(reset_password);
 }

@@ -138,44 +138,24 @@ pub fn validate_email(email: &str, errors: &mut Vec<FieldError>) {
     if email.is_empty() {
         errors.push(FieldError::new("email", "required", "is required"));
     } else if !valid {
-        errors.push(FieldError::new(
-            "email",
-            "invalid_format",
-            "must be an email address",
-        ));
+        errors.push(FieldError::new("email", "invalid_format", "must be an email address"));
     }
 }
 
 pub fn validate_display_name(name: &str, errors: &mut Vec<FieldError>) {
     let len = name.trim().chars().count();
     if len == 0 {
-        errors.push(FieldError::new(
-            "display_name",
-            "required",
-            "must not be empty",
-        ));
+        errors.push(FieldError::new("display_name", "required", "must not be empty"));
     } else if len > 100 {
-        errors.push(FieldError::new(
-            "display_name",
-            "too_long",
-            "must be at most 100 characters",
-        ));
+        errors.push(FieldError::new("display_name", "too_long", "must be at most 100 characters"));
     }
 }
 
 pub fn validate_password(field: &str, password: &str) -> Result<(), FieldError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        Err(FieldError::new(
-            field,
-            "too_short",
-            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
-        ))
+        Err(FieldError::new(field, "too_short", format!("must be at least {MIN_PASSWORD_CHARS} characters")))
     } else if password.len() > MAX_PASSWORD_LEN {
-        Err(FieldError::new(
-            field,
-            "too_long",
-            format!("must be at most {MAX_PASSWORD_LEN} bytes"),
-        ))
+        Err(FieldError::new(field, "too_long", format!("must be at most {MAX_PASSWORD_LEN} bytes")))
     } else {
         Ok(())
     }

@@ -9,18 +9,11 @@ use crate::error::ApiError;
 use crate::sites::model::{SiteRef, SiteRow};
 
 pub fn find_user_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> {
-    users::table
-        .filter(users::email.eq(email))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()
+    users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).optional()
 }
 
 pub fn find_user_row(conn: &mut DbConn, id: i64) -> QueryResult<UserRow> {
-    users::table
-        .find(id)
-        .select(UserRow::as_select())
-        .first(conn)
+    users::table.find(id).select(UserRow::as_select()).first(conn)
 }
 
 /// A user with its site, as the API shows it.
@@ -42,12 +35,7 @@ pub struct UserFilter {
     pub q: Option<String>,
 }
 
-pub fn list_users(
-    conn: &mut DbConn,
-    filter: &UserFilter,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<(Vec<User>, i64)> {
+pub fn list_users(conn: &mut DbConn, filter: &UserFilter, offset: i64, limit: i64) -> QueryResult<(Vec<User>, i64)> {
     let query = || {
         let mut query = users::table.left_join(sites::table).into_boxed();
         if let Some(role) = &filter.role {
@@ -62,10 +50,7 @@ pub fn list_users(
         if let Some(q) = &filter.q {
             let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
             query = query.filter(
-                users::email
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(users::display_name.like(pattern).escape('\\')),
+                users::email.like(pattern.clone()).escape('\\').or(users::display_name.like(pattern).escape('\\')),
             );
         }
         query
@@ -77,19 +62,12 @@ pub fn list_users(
         .offset(offset)
         .limit(limit)
         .load(conn)?;
-    Ok((
-        rows.into_iter()
-            .map(|(u, s)| User::from_row(u, s.map(SiteRef::from)))
-            .collect(),
-        total,
-    ))
+    Ok((rows.into_iter().map(|(u, s)| User::from_row(u, s.map(SiteRef::from))).collect(), total))
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as the escape character.
 pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 pub struct NewUser<'a> {
@@ -127,10 +105,7 @@ pub struct UserChanges {
 pub fn update_user(conn: &mut DbConn, id: i64, changes: &UserChanges) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set((
-            changes
-                .display_name
-                .clone()
-                .map(|v| users::display_name.eq(v)),
+            changes.display_name.clone().map(|v| users::display_name.eq(v)),
             changes.role.clone().map(|v| users::role.eq(v)),
             changes.site_id.map(|v| users::site_id.eq(v)),
             changes.active.map(|v| users::active.eq(v)),
@@ -141,17 +116,12 @@ pub fn update_user(conn: &mut DbConn, id: i64, changes: &UserChanges) -> QueryRe
 
 pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(hash),
-            users::updated_at.eq(crate::auth::repo::now()),
-        ))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(crate::auth::repo::now())))
         .execute(conn)
 }
 
 pub fn touch_last_login(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set(users::last_login_at.eq(crate::auth::repo::now()))
-        .execute(conn)
+    diesel::update(users::table.find(id)).set(users::last_login_at.eq(crate::auth::repo::now())).execute(conn)
 }
 
 pub fn count_users(conn: &mut DbConn) -> QueryResult<i64> {

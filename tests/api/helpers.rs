@@ -25,22 +25,13 @@ pub struct TestDb {
 impl TestDb {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
-        match std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| u.starts_with("postgres"))
-        {
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
             Some(admin_url) => {
                 let name = format!("muni_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = diesel::PgConnection::establish(&admin_url)
-                    .expect("connect to TEST_DATABASE_URL");
-                conn.batch_execute(&format!("CREATE DATABASE {name}"))
-                    .expect("create test database");
+                let mut conn = diesel::PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+                conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
                 let url = replace_database(&admin_url, &name);
-                TestDb {
-                    url,
-                    dir,
-                    pg: Some((admin_url, name)),
-                }
+                TestDb { url, dir, pg: Some((admin_url, name)) }
             }
             None => {
                 let url = format!("sqlite://{}", dir.path().join("muni.db").display());
@@ -57,8 +48,7 @@ impl TestDb {
     pub fn destroy(&self) {
         match &self.pg {
             Some((admin_url, name)) => {
-                let mut conn = diesel::PgConnection::establish(admin_url)
-                    .expect("connect to TEST_DATABASE_URL");
+                let mut conn = diesel::PgConnection::establish(admin_url).expect("connect to TEST_DATABASE_URL");
                 conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .expect("drop test database");
             }
@@ -139,15 +129,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
     let app = Application::build(config).expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("HTTP client");
-    TestApp {
-        address,
-        client,
-        db,
-    }
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
+    TestApp { address, client, db }
 }
 
 impl TestApp {
@@ -164,31 +147,15 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path, None)
-            .send()
-            .await
-            .expect("GET")
+        self.request(Method::GET, path, None).send().await.expect("GET")
     }
 
     pub async fn get_as(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token))
-            .send()
-            .await
-            .expect("GET")
+        self.request(Method::GET, path, Some(token)).send().await.expect("GET")
     }
 
-    pub async fn send_json(
-        &self,
-        method: Method,
-        path: &str,
-        body: &Value,
-        token: Option<&str>,
-    ) -> Response {
-        self.request(method, path, token)
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+    pub async fn send_json(&self, method: Method, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.request(method, path, token).json(body).send().await.expect("request")
     }
 
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
@@ -201,12 +168,7 @@ impl TestApp {
 
     /// Signs in and returns the whole token response.
     pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/v1/auth/login",
-            &json!({"email": email, "password": password}),
-            None,
-        )
-        .await
+        self.post_json("/api/v1/auth/login", &json!({"email": email, "password": password}), None).await
     }
 
     pub async fn login_ok(&self, email: &str, password: &str) -> Value {
@@ -225,9 +187,7 @@ impl TestApp {
         let body = json!({"email": email, "display_name": "Cán bộ thử", "role": role, "site_id": site_id, "password": PASSWORD});
         let res = self.post_json("/api/v1/users", &body, Some(&admin)).await;
         assert_eq!(res.status(), 201, "create {email}");
-        res.json::<Value>().await.expect("user JSON")["id"]
-            .as_i64()
-            .expect("user id")
+        res.json::<Value>().await.expect("user JSON")["id"].as_i64().expect("user id")
     }
 
     /// An access token for a new user with `role`, bound to no site.
@@ -242,48 +202,23 @@ impl TestApp {
 }
 
 pub fn access_token(tokens: &Value) -> String {
-    tokens["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_owned()
+    tokens["access_token"].as_str().expect("access_token").to_owned()
 }
 
 pub fn refresh_token(tokens: &Value) -> String {
-    tokens["refresh_token"]
-        .as_str()
-        .expect("refresh_token")
-        .to_owned()
+    tokens["refresh_token"].as_str().expect("refresh_token").to_owned()
 }
 
 /// Asserts an RFC 9457 problem response with `status`, and returns its body.
 pub async fn assert_problem(res: Response, status: u16) -> Value {
     assert_eq!(res.status().as_u16(), status, "status of {}", res.url());
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    assert_eq!(
-        content_type, "application/problem+json",
-        "content type of a {status}"
-    );
+    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(content_type, "application/problem+json", "content type of a {status}");
     let body: Value = res.json().await.expect("problem JSON");
     assert_eq!(body["status"], status);
-    assert!(
-        body["type"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("urn:muni:problem:")),
-        "type in {body}"
-    );
-    assert!(
-        body["title"].as_str().is_some_and(|t| !t.is_empty()),
-        "title in {body}"
-    );
-    assert!(
-        body["detail"].as_str().is_some_and(|t| !t.is_empty()),
-        "detail in {body}"
-    );
+    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("urn:muni:problem:")), "type in {body}");
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "title in {body}");
+    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()), "detail in {body}");
     body
 }
 
@@ -294,13 +229,7 @@ pub fn field_errors(problem: &Value) -> Vec<String> {
         .map(|errors| {
             errors
                 .iter()
-                .map(|e| {
-                    format!(
-                        "{}:{}",
-                        e["field"].as_str().unwrap_or(""),
-                        e["code"].as_str().unwrap_or("")
-                    )
-                })
+                .map(|e| format!("{}:{}", e["field"].as_str().unwrap_or(""), e["code"].as_str().unwrap_or("")))
                 .collect()
         })
         .unwrap_or_default()

@@ -17,18 +17,10 @@ async fn an_unknown_route_is_a_404_problem() {
 #[tokio::test]
 async fn a_wrong_method_is_a_405_problem_with_allow() {
     let app = spawn_app().await;
-    let res = app
-        .request(Method::DELETE, "/api/v1/sites", None)
-        .send()
-        .await
-        .unwrap();
+    let res = app.request(Method::DELETE, "/api/v1/sites", None).send().await.unwrap();
     assert_eq!(res.headers()["allow"], "GET, HEAD, POST");
     assert_problem(res, 405).await;
-    let res = app
-        .request(Method::PUT, "/api/v1/users/1", None)
-        .send()
-        .await
-        .unwrap();
+    let res = app.request(Method::PUT, "/api/v1/users/1", None).send().await.unwrap();
     assert_eq!(res.headers()["allow"], "GET, HEAD, PATCH");
     assert_problem(res, 405).await;
 }
@@ -52,19 +44,9 @@ async fn malformed_json_is_a_400_problem() {
 #[tokio::test]
 async fn a_body_that_is_not_json_is_a_415_problem() {
     let app = spawn_app().await;
-    let form = app
-        .request(Method::POST, "/api/v1/auth/login", None)
-        .form(&[("email", "a")])
-        .send()
-        .await
-        .unwrap();
+    let form = app.request(Method::POST, "/api/v1/auth/login", None).form(&[("email", "a")]).send().await.unwrap();
     assert_problem(form, 415).await;
-    let bare = app
-        .request(Method::POST, "/api/v1/auth/login", None)
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let bare = app.request(Method::POST, "/api/v1/auth/login", None).body("{}").send().await.unwrap();
     assert_problem(bare, 415).await;
     let with_charset = app
         .request(Method::POST, "/api/v1/auth/login", None)
@@ -87,11 +69,8 @@ async fn an_oversize_body_is_a_413_problem() {
     let problem = assert_problem(res, 413).await;
     assert_eq!(problem["type"], "urn:muni:problem:payload-too-large");
     // Without a Content-Length the limit holds too.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
-        Ok(b"{\"email\":\"".to_vec()),
-        Ok(vec![b'a'; 4096]),
-        Ok(b"\"}".to_vec()),
-    ];
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        vec![Ok(b"{\"email\":\"".to_vec()), Ok(vec![b'a'; 4096]), Ok(b"\"}".to_vec())];
     let stream = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
     let res = app
         .request(Method::POST, "/api/v1/auth/login", None)
@@ -114,10 +93,7 @@ async fn unknown_query_parameters_are_a_400_problem() {
     assert_problem(app.get("/healthz?verbose=1").await, 400).await;
     let problem = assert_problem(app.get_as("/api/v1/users?active=maybe", &admin).await, 400).await;
     assert_eq!(field_errors(&problem), ["active:invalid_value"]);
-    assert_eq!(
-        app.get("/api/v1/sites?page=1&per_page=5").await.status(),
-        200
-    );
+    assert_eq!(app.get("/api/v1/sites?page=1&per_page=5").await.status(), 200);
 }
 
 #[tokio::test]
@@ -125,12 +101,7 @@ async fn a_path_id_of_the_wrong_shape_is_a_400_problem() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     assert_problem(app.get_as("/api/v1/users/not-a-number", &admin).await, 400).await;
-    assert_problem(
-        app.get_as("/api/v1/users/99999999999999999999999", &admin)
-            .await,
-        400,
-    )
-    .await;
+    assert_problem(app.get_as("/api/v1/users/99999999999999999999999", &admin).await, 400).await;
 }
 
 #[tokio::test]
@@ -138,44 +109,18 @@ async fn every_get_has_a_strong_etag_and_answers_304() {
     let app = spawn_app().await;
     let res = app.get("/api/v1/sites").await;
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
-    assert!(
-        etag.starts_with('"') && etag.ends_with('"'),
-        "strong: {etag}"
-    );
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "strong: {etag}");
     assert_eq!(res.headers()["cache-control"], "public, max-age=60");
-    let again = app
-        .client
-        .get(app.url("/api/v1/sites"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let again = app.client.get(app.url("/api/v1/sites")).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
     assert!(again.bytes().await.unwrap().is_empty());
-    let other = app
-        .client
-        .get(app.url("/api/v1/sites"))
-        .header("if-none-match", "\"other\"")
-        .send()
-        .await
-        .unwrap();
+    let other = app.client.get(app.url("/api/v1/sites")).header("if-none-match", "\"other\"").send().await.unwrap();
     assert_eq!(other.status(), 200);
     // A change gives a new ETag.
     let admin = app.admin_token().await;
-    app.patch_json(
-        "/api/v1/sites/phuong-hoa-binh",
-        &json!({"name": "Phường Hòa Bình mới"}),
-        Some(&admin),
-    )
-    .await;
-    let changed = app
-        .client
-        .get(app.url("/api/v1/sites"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    app.patch_json("/api/v1/sites/phuong-hoa-binh", &json!({"name": "Phường Hòa Bình mới"}), Some(&admin)).await;
+    let changed = app.client.get(app.url("/api/v1/sites")).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(changed.status(), 200);
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
 }
@@ -195,91 +140,46 @@ async fn responses_with_a_token_are_private() {
 async fn responses_are_compressed_when_the_client_asks() {
     let app = spawn_app().await;
     for encoding in ["gzip", "br"] {
-        let res = app
-            .client
-            .get(app.url("/api/v1/openapi.json"))
-            .header("accept-encoding", encoding)
-            .send()
-            .await
-            .unwrap();
+        let res =
+            app.client.get(app.url("/api/v1/openapi.json")).header("accept-encoding", encoding).send().await.unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-encoding"], encoding);
     }
-    let plain = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let plain = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
     assert!(!plain.headers().contains_key("content-encoding"));
 }
 
 #[tokio::test]
 async fn cors_allows_the_configured_origins_only() {
     let app = spawn_app_with(|env| {
-        env.insert(
-            "MUNI_CORS_ORIGINS".into(),
-            "https://phuong.example.vn, https://tinh.example.vn".into(),
-        );
+        env.insert("MUNI_CORS_ORIGINS".into(), "https://phuong.example.vn, https://tinh.example.vn".into());
     })
     .await;
-    let res = app
-        .client
-        .get(app.url("/api/v1/sites"))
-        .header("origin", "https://phuong.example.vn")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.headers()["access-control-allow-origin"],
-        "https://phuong.example.vn"
-    );
-    let expose = res.headers()["access-control-expose-headers"]
-        .to_str()
-        .unwrap()
-        .to_lowercase();
-    assert!(
-        expose.contains("etag") && expose.contains("x-total-count") && expose.contains("link"),
-        "{expose}"
-    );
+    let res =
+        app.client.get(app.url("/api/v1/sites")).header("origin", "https://phuong.example.vn").send().await.unwrap();
+    assert_eq!(res.headers()["access-control-allow-origin"], "https://phuong.example.vn");
+    let expose = res.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
+    assert!(expose.contains("etag") && expose.contains("x-total-count") && expose.contains("link"), "{expose}");
     let preflight = app
         .request(Method::OPTIONS, "/api/v1/users", None)
         .header("origin", "https://tinh.example.vn")
         .header("access-control-request-method", "POST")
-        .header(
-            "access-control-request-headers",
-            "authorization, content-type",
-        )
+        .header("access-control-request-headers", "authorization, content-type")
         .send()
         .await
         .unwrap();
     assert_eq!(preflight.status(), 200);
-    assert_eq!(
-        preflight.headers()["access-control-allow-origin"],
-        "https://tinh.example.vn"
-    );
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "https://tinh.example.vn");
     // A foreign page may not read the answer: the browser sees no allow-origin header.
-    let foreign = app
-        .client
-        .get(app.url("/api/v1/sites"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        !foreign
-            .headers()
-            .contains_key("access-control-allow-origin")
-    );
+    let foreign =
+        app.client.get(app.url("/api/v1/sites")).header("origin", "https://evil.example").send().await.unwrap();
+    assert!(!foreign.headers().contains_key("access-control-allow-origin"));
 }
 
 #[tokio::test]
 async fn every_error_body_is_a_problem_even_for_rejected_preflights() {
     let app = spawn_app_with(|env| {
-        env.insert(
-            "MUNI_CORS_ORIGINS".into(),
-            "https://phuong.example.vn".into(),
-        );
+        env.insert("MUNI_CORS_ORIGINS".into(), "https://phuong.example.vn".into());
     })
     .await;
     let res = app
@@ -290,12 +190,25 @@ async fn every_error_body_is_a_problem_even_for_rejected_preflights() {
         .await
         .unwrap();
     let problem: Value = assert_problem(res, 400).await;
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-            .contains("origin"),
-        "{problem}"
-    );
+    assert!(problem["detail"].as_str().unwrap().to_lowercase().contains("origin"), "{problem}");
+}
+
+#[tokio::test]
+async fn each_content_encoding_has_its_own_strong_etag_and_all_revalidate() {
+    let app = spawn_app().await;
+    let plain = app.get("/api/v1/openapi.json").await;
+    let identity = plain.headers()["etag"].to_str().unwrap().to_owned();
+    let gzip = app.client.get(app.url("/api/v1/openapi.json")).header("accept-encoding", "gzip").send().await.unwrap();
+    let gzip_tag = gzip.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(gzip_tag, format!("\"{}-gzip\"", identity.trim_matches('"')));
+    let revalidated = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .header("if-none-match", &gzip_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), 304);
+    assert_eq!(revalidated.headers()["etag"].to_str().unwrap(), gzip_tag);
 }

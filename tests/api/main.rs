@@ -1,7 +1,9 @@
 //! The integration tests: the real server on a real port, against a fresh SQLite file per test,
 //! or a fresh PostgreSQL database per test when `TEST_DATABASE_URL` is a postgres URL.
 
+mod articles;
 mod auth;
+mod categories;
 mod helpers;
 mod http;
 mod platform;

@@ -20,11 +20,7 @@ async fn liveness_and_readiness_answer_when_all_is_well() {
     assert_eq!(ready.headers()["cache-control"], "no-store");
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["status"], "ready");
-    let engine = if app.db.is_postgres() {
-        "postgresql"
-    } else {
-        "sqlite"
-    };
+    let engine = if app.db.is_postgres() { "postgresql" } else { "sqlite" };
     assert_eq!(ready["database"], engine);
 }
 
@@ -35,10 +31,7 @@ async fn readiness_reports_a_missing_database() {
     app.db.destroy();
     let res = app.get("/readyz").await;
     let problem = assert_problem(res, 503).await;
-    assert!(
-        !problem["detail"].as_str().unwrap().contains(&app.db.url),
-        "no internals in {problem}"
-    );
+    assert!(!problem["detail"].as_str().unwrap().contains(&app.db.url), "no internals in {problem}");
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
@@ -52,10 +45,7 @@ async fn migrations_apply_on_an_empty_database_and_again_do_nothing() {
     assert!(database.migrate().unwrap().is_empty());
     database.check_ready().unwrap();
     let mut conn = db.connect();
-    let tables: i64 = muni::db::schema::sites::table
-        .count()
-        .get_result(&mut conn)
-        .unwrap();
+    let tables: i64 = muni::db::schema::sites::table.count().get_result(&mut conn).unwrap();
     assert_eq!(tables, 0);
 }
 
@@ -70,10 +60,7 @@ fn production_refuses_to_start_without_a_strong_secret() {
         })
     };
     let missing = production(None).unwrap_err().to_string();
-    assert_eq!(
-        missing,
-        "JWT_SECRET must be set to at least 32 bytes when MUNI_ENV=production"
-    );
+    assert_eq!(missing, "JWT_SECRET must be set to at least 32 bytes when MUNI_ENV=production");
     assert!(production(Some("short")).is_err());
     let ok = production(Some(JWT_SECRET)).unwrap();
     assert_eq!(ok.environment, Environment::Production);
@@ -92,42 +79,20 @@ fn development_generates_a_secret_once_and_keeps_it() {
     assert!(first.jwt_secret.len() >= 32);
     assert_eq!(first.jwt_secret, second.jwt_secret);
     assert!(dir.path().join("data/jwt_secret").exists());
-    assert!(
-        matches!(first.database_url, muni::db::DatabaseUrl::Sqlite(ref p) if p.ends_with("data/muni.db"))
-    );
+    assert!(matches!(first.database_url, muni::db::DatabaseUrl::Sqlite(ref p) if p.ends_with("data/muni.db")));
 }
 
 #[test]
 fn database_urls_choose_the_engine() {
     use muni::db::DatabaseUrl;
-    assert!(matches!(
-        DatabaseUrl::parse("postgres://u:p@h/db"),
-        Ok(DatabaseUrl::Postgres(_))
-    ));
-    assert!(matches!(
-        DatabaseUrl::parse("postgresql://h/db"),
-        Ok(DatabaseUrl::Postgres(_))
-    ));
-    assert_eq!(
-        DatabaseUrl::parse("sqlite://data/x.db"),
-        Ok(DatabaseUrl::Sqlite("data/x.db".into()))
-    );
-    assert_eq!(
-        DatabaseUrl::parse("sqlite:x.db"),
-        Ok(DatabaseUrl::Sqlite("x.db".into()))
-    );
-    assert_eq!(
-        DatabaseUrl::parse("/var/lib/muni.db"),
-        Ok(DatabaseUrl::Sqlite("/var/lib/muni.db".into()))
-    );
+    assert!(matches!(DatabaseUrl::parse("postgres://u:p@h/db"), Ok(DatabaseUrl::Postgres(_))));
+    assert!(matches!(DatabaseUrl::parse("postgresql://h/db"), Ok(DatabaseUrl::Postgres(_))));
+    assert_eq!(DatabaseUrl::parse("sqlite://data/x.db"), Ok(DatabaseUrl::Sqlite("data/x.db".into())));
+    assert_eq!(DatabaseUrl::parse("sqlite:x.db"), Ok(DatabaseUrl::Sqlite("x.db".into())));
+    assert_eq!(DatabaseUrl::parse("/var/lib/muni.db"), Ok(DatabaseUrl::Sqlite("/var/lib/muni.db".into())));
     assert!(DatabaseUrl::parse("mysql://h/db").is_err());
     assert!(DatabaseUrl::parse(":memory:").is_err());
-    assert_eq!(
-        DatabaseUrl::parse("postgres://muni:secret@db/muni")
-            .unwrap()
-            .redacted(),
-        "postgres://muni:***@db/muni"
-    );
+    assert_eq!(DatabaseUrl::parse("postgres://muni:secret@db/muni").unwrap().redacted(), "postgres://muni:***@db/muni");
 }
 
 #[tokio::test]
@@ -150,23 +115,15 @@ async fn the_served_openapi_document_equals_the_checked_in_file() {
 async fn every_write_in_the_document_asks_for_a_bearer_token_or_is_rate_limited() {
     let app = spawn_app().await;
     let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             if method == "get" {
                 continue;
             }
-            let secured = op["security"]
-                .as_array()
-                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            let secured = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
             let rate_limited = op["responses"].get("429").is_some();
-            assert!(
-                secured || rate_limited,
-                "{method} {path} is neither guarded nor rate-limited"
-            );
+            assert!(secured || rate_limited, "{method} {path} is neither guarded nor rate-limited");
             if secured {
                 assert!(
                     op["responses"].get("401").is_some() && op["responses"].get("403").is_some(),
@@ -188,16 +145,8 @@ async fn swagger_ui_is_served_without_internet() {
     let bundle = app.get("/docs/swagger-ui-bundle.js").await;
     assert_eq!(bundle.status(), 200);
     assert!(bundle.bytes().await.unwrap().len() > 100_000);
-    let initializer = app
-        .get("/docs/swagger-initializer.js")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        initializer.contains("/api/v1/openapi.json"),
-        "{initializer}"
-    );
+    let initializer = app.get("/docs/swagger-initializer.js").await.text().await.unwrap();
+    assert!(initializer.contains("/api/v1/openapi.json"), "{initializer}");
 }
 
 /// The real binary, started with the test environment.
@@ -209,11 +158,7 @@ struct Server {
 impl Server {
     fn start(db: &TestDb) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_muni"));
-        command
-            .envs(test_env(db))
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+        command.envs(test_env(db)).env("RUST_LOG", "info").stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("start muni");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
@@ -278,27 +223,16 @@ async fn an_acknowledged_write_survives_kill_9() {
 async fn sigterm_stops_the_server_cleanly() {
     let db = TestDb::new();
     let mut server = Server::start(&db);
-    let res = reqwest::get(format!("{}/healthz", server.address))
-        .await
-        .unwrap();
+    let res = reqwest::get(format!("{}/healthz", server.address)).await.unwrap();
     assert_eq!(res.status(), 200);
     let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let mut waited = Duration::ZERO;
     let status = loop {
         if let Some(status) = server.child.try_wait().unwrap() {
             break status;
         }
-        assert!(
-            waited < Duration::from_secs(20),
-            "muni did not stop on SIGTERM"
-        );
+        assert!(waited < Duration::from_secs(20), "muni did not stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(100));
         waited += Duration::from_millis(100);
     };
@@ -317,20 +251,11 @@ async fn the_cli_creates_a_user_who_can_sign_in() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     };
     let migrate = run(&["migrate"], "");
-    assert!(
-        migrate.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrate.stderr)
-    );
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
     let out = run(
         &[
             "users",
@@ -345,35 +270,15 @@ async fn the_cli_creates_a_user_who_can_sign_in() {
         ],
         "mat-khau-tu-dong-lenh\n",
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let again = run(
-        &[
-            "users",
-            "create",
-            "--email",
-            "bien.tap@phuong.test",
-            "--role",
-            "editor",
-            "--password-stdin",
-        ],
+        &["users", "create", "--email", "bien.tap@phuong.test", "--role", "editor", "--password-stdin"],
         "mat-khau-tu-dong-lenh\n",
     );
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
     let bad_role = run(
-        &[
-            "users",
-            "create",
-            "--email",
-            "x@phuong.test",
-            "--role",
-            "root",
-            "--password-stdin",
-        ],
+        &["users", "create", "--email", "x@phuong.test", "--role", "root", "--password-stdin"],
         "mat-khau-tu-dong-lenh\n",
     );
     assert!(!bad_role.status.success());
@@ -394,11 +299,7 @@ async fn the_cli_creates_a_user_who_can_sign_in() {
 
 #[test]
 fn the_cli_prints_the_openapi_document() {
-    let out = Command::new(env!("CARGO_BIN_EXE_muni"))
-        .arg("openapi")
-        .env("JWT_SECRET", JWT_SECRET)
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_muni")).arg("openapi").env("JWT_SECRET", JWT_SECRET).output().unwrap();
     assert!(out.status.success());
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["paths"]["/api/v1/auth/login"]["post"].is_object());

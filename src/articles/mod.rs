@@ -1,0 +1,27 @@
+//! Articles: news, reports and plans in categories, with a draft -> published -> archived
+//! lifecycle, scheduled publication, search, slugs with history, and soft deletion.
+
+mod handlers;
+pub mod model;
+pub mod query;
+pub mod repo;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub use handlers::{
+    adjacent_articles, archive_article, create_article, delete_article, get_article, list_articles, publish_article,
+    related_articles, unpublish_article, update_article,
+};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_articles)
+        .service(create_article)
+        .service(get_article)
+        .service(adjacent_articles)
+        .service(related_articles)
+        .service(update_article)
+        .service(delete_article)
+        .service(publish_article)
+        .service(unpublish_article)
+        .service(archive_article);
+}

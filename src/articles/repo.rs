@@ -1,0 +1,558 @@
+//! Queries on articles: filtered, sorted and paged lists, full-text search on both backends,
+//! slugs with history, tags, and the neighbours of an article.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{count_star, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+
+use super::model::{Article, ArticleRow, ArticleStatus, CleanContent, Cover, UserRef};
+use crate::categories::model::CategoryRef;
+use crate::db::DbConn;
+use crate::db::schema::{article_slugs, article_tags, articles, categories, sites, users};
+use crate::sites::model::SiteRef;
+
+type Db = <DbConn as diesel::Connection>::Backend;
+type Boxed<'a> = articles::BoxedQuery<'a, Db>;
+
+/// Who is looking, which decides what is visible.
+#[derive(Debug, Clone)]
+pub enum Visibility {
+    /// Published and due (`published_at <= now`), not deleted.
+    Public { now: NaiveDateTime },
+    /// Every status, not deleted; optionally one status, and only one site for site-bound staff.
+    Staff { status: Option<StatusFilter>, own_site: Option<i64>, now: NaiveDateTime },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Draft,
+    Published,
+    Scheduled,
+    Archived,
+}
+
+/// A search, as folded words; the last one matches as a prefix.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub terms: Vec<String>,
+}
+
+impl Search {
+    pub fn parse(q: &str) -> Option<Self> {
+        let folded = crate::text::fold(q);
+        let terms: Vec<String> = crate::text::words(&folded).take(12).map(str::to_owned).collect();
+        (!terms.is_empty()).then_some(Search { terms })
+    }
+
+    fn fts5(&self) -> String {
+        let last = self.terms.len() - 1;
+        self.terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| if i == last { format!("\"{t}\"*") } else { format!("\"{t}\"") })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn tsquery(&self) -> String {
+        let last = self.terms.len() - 1;
+        self.terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| if i == last { format!("{t}:*") } else { t.clone() })
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ArticleFilter {
+    pub site_ids: Option<Vec<i64>>,
+    pub category_ids: Option<Vec<i64>>,
+    pub tag: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub search: Option<Search>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    PublishedAt,
+    Title,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub field: SortField,
+    pub desc: bool,
+}
+
+/// A position in a list sorted by one date key: the last row's key and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyset {
+    pub key: SortKey,
+    pub value: Option<NaiveDateTime>,
+    pub id: i64,
+}
+
+fn visible<'a>(mut query: Boxed<'a>, visibility: &Visibility) -> Boxed<'a> {
+    query = query.filter(articles::deleted_at.is_null());
+    match visibility {
+        Visibility::Public { now } => {
+            query.filter(articles::status.eq("published")).filter(articles::published_at.le(*now))
+        }
+        Visibility::Staff { status, own_site, now } => {
+            if let Some(site) = own_site {
+                query = query.filter(articles::site_id.eq(*site));
+            }
+            match status {
+                None => query,
+                Some(StatusFilter::Draft) => query.filter(articles::status.eq("draft")),
+                Some(StatusFilter::Archived) => query.filter(articles::status.eq("archived")),
+                Some(StatusFilter::Published) => {
+                    query.filter(articles::status.eq("published")).filter(articles::published_at.le(*now))
+                }
+                Some(StatusFilter::Scheduled) => {
+                    query.filter(articles::status.eq("published")).filter(articles::published_at.gt(*now))
+                }
+            }
+        }
+    }
+}
+
+fn filtered<'a>(filter: &ArticleFilter, visibility: &Visibility, sqlite: bool) -> Boxed<'a> {
+    let mut query = visible(articles::table.into_boxed(), visibility);
+    if let Some(ids) = &filter.site_ids {
+        query = query.filter(articles::site_id.eq_any(ids.clone()));
+    }
+    if let Some(ids) = &filter.category_ids {
+        query = query.filter(articles::category_id.eq_any(ids.clone()));
+    }
+    if let Some(tag) = &filter.tag {
+        let tagged = article_tags::table.filter(article_tags::slug.eq(tag.clone())).select(article_tags::article_id);
+        query = query.filter(articles::id.eq_any(tagged));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(articles::published_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(articles::published_at.le(to));
+    }
+    if let Some(search) = &filter.search {
+        query = if sqlite {
+            query.filter(
+                sql::<Bool>("articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ")
+                    .bind::<Text, _>(search.fts5())
+                    .sql(")"),
+            )
+        } else {
+            query.filter(
+                sql::<Bool>("to_tsvector('simple', articles.search_title || ' ' || articles.search_body) @@ to_tsquery('simple', ")
+                    .bind::<Text, _>(search.tsquery())
+                    .sql(")"),
+            )
+        };
+    }
+    query
+}
+
+fn order<'a>(mut query: Boxed<'a>, sort: &[SortKey], search: Option<&Search>, sqlite: bool) -> Boxed<'a> {
+    if sort.is_empty()
+        && let Some(search) = search
+    {
+        // Title matches first: a second full-text query, restricted to the title.
+        query = if sqlite {
+            query.then_order_by(
+                sql::<Bool>("articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ")
+                    .bind::<Text, _>(format!("search_title : ({})", search.fts5()))
+                    .sql(")")
+                    .desc(),
+            )
+        } else {
+            query.then_order_by(
+                sql::<Bool>("to_tsvector('simple', articles.search_title) @@ to_tsquery('simple', ")
+                    .bind::<Text, _>(search.tsquery())
+                    .sql(")")
+                    .desc(),
+            )
+        };
+    }
+    let default = [SortKey { field: SortField::PublishedAt, desc: true }];
+    let keys = if sort.is_empty() { &default[..] } else { sort };
+    for key in keys {
+        query = match (key.field, key.desc) {
+            (SortField::PublishedAt, desc) => {
+                // Drafts without a date come last either way, on both backends.
+                let q = query.then_order_by(articles::published_at.is_null().asc());
+                if desc {
+                    q.then_order_by(articles::published_at.desc())
+                } else {
+                    q.then_order_by(articles::published_at.asc())
+                }
+            }
+            (SortField::Title, false) => query.then_order_by(articles::search_title.asc()),
+            (SortField::Title, true) => query.then_order_by(articles::search_title.desc()),
+            (SortField::CreatedAt, false) => query.then_order_by(articles::created_at.asc()),
+            (SortField::CreatedAt, true) => query.then_order_by(articles::created_at.desc()),
+            (SortField::UpdatedAt, false) => query.then_order_by(articles::updated_at.asc()),
+            (SortField::UpdatedAt, true) => query.then_order_by(articles::updated_at.desc()),
+        };
+    }
+    let last_desc = keys.last().is_none_or(|k| k.desc);
+    if last_desc { query.then_order_by(articles::id.desc()) } else { query.then_order_by(articles::id.asc()) }
+}
+
+/// Rows after a keyset position.
+fn after<'a>(query: Boxed<'a>, keyset: &Keyset) -> Boxed<'a> {
+    let id = keyset.id;
+    let desc = keyset.key.desc;
+    macro_rules! past {
+        ($col:expr, $value:expr) => {
+            if desc {
+                query.filter($col.lt($value).or($col.eq($value).and(articles::id.lt(id))))
+            } else {
+                query.filter($col.gt($value).or($col.eq($value).and(articles::id.gt(id))))
+            }
+        };
+    }
+    match (keyset.key.field, keyset.value) {
+        (SortField::PublishedAt, Some(v)) => {
+            if desc {
+                query.filter(
+                    articles::published_at
+                        .lt(v)
+                        .or(articles::published_at.eq(v).and(articles::id.lt(id)))
+                        .or(articles::published_at.is_null()),
+                )
+            } else {
+                query.filter(
+                    articles::published_at
+                        .gt(v)
+                        .or(articles::published_at.eq(v).and(articles::id.gt(id)))
+                        .or(articles::published_at.is_null()),
+                )
+            }
+        }
+        (SortField::PublishedAt, None) => {
+            let q = query.filter(articles::published_at.is_null());
+            if desc { q.filter(articles::id.lt(id)) } else { q.filter(articles::id.gt(id)) }
+        }
+        (SortField::CreatedAt, Some(v)) => past!(articles::created_at, v),
+        (SortField::UpdatedAt, Some(v)) => past!(articles::updated_at, v),
+        _ => query,
+    }
+}
+
+pub fn is_sqlite(conn: &DbConn) -> bool {
+    matches!(conn, DbConn::Sqlite(_))
+}
+
+/// A page of article rows and the total matching the filter.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &ArticleFilter,
+    visibility: &Visibility,
+    sort: &[SortKey],
+    keyset: Option<&Keyset>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<ArticleRow>, i64)> {
+    let sqlite = is_sqlite(conn);
+    let total = filtered(filter, visibility, sqlite).count().get_result(conn)?;
+    let mut query = order(filtered(filter, visibility, sqlite), sort, filter.search.as_ref(), sqlite);
+    if let Some(keyset) = keyset {
+        query = after(query, keyset);
+    }
+    let rows = query.select(ArticleRow::as_select()).offset(offset).limit(limit).load(conn)?;
+    Ok((rows, total))
+}
+
+/// The earliest publication still to come, for capping how long a public list may be cached.
+pub fn next_scheduled(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Option<NaiveDateTime>> {
+    articles::table
+        .filter(articles::deleted_at.is_null())
+        .filter(articles::status.eq("published"))
+        .filter(articles::published_at.gt(now))
+        .select(diesel::dsl::min(articles::published_at))
+        .first(conn)
+}
+
+pub fn find_row(conn: &mut DbConn, id: i64) -> QueryResult<Option<ArticleRow>> {
+    articles::table
+        .find(id)
+        .filter(articles::deleted_at.is_null())
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_row_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<ArticleRow>> {
+    articles::table
+        .filter(articles::slug.eq(slug))
+        .filter(articles::deleted_at.is_null())
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The current slug of the article that once had `slug`.
+pub fn current_slug_for_old(conn: &mut DbConn, slug: &str) -> QueryResult<Option<(i64, String)>> {
+    article_slugs::table
+        .inner_join(articles::table)
+        .filter(article_slugs::slug.eq(slug))
+        .filter(articles::deleted_at.is_null())
+        .select((articles::id, articles::slug))
+        .first(conn)
+        .optional()
+}
+
+/// `base`, or `base-2`, `base-3`, ...: the first slug that no article has or had, except `own`'s.
+pub fn unique_slug(conn: &mut DbConn, base: &str, own: Option<i64>) -> QueryResult<String> {
+    let pattern = format!("{}-%", crate::users::repo::escape_like(base));
+    let mut taken: Vec<String> = articles::table
+        .filter(articles::slug.eq(base).or(articles::slug.like(pattern.clone()).escape('\\')))
+        .filter(articles::id.ne(own.unwrap_or(-1)))
+        .select(articles::slug)
+        .load(conn)?;
+    taken.extend(
+        article_slugs::table
+            .filter(article_slugs::slug.eq(base).or(article_slugs::slug.like(pattern).escape('\\')))
+            .filter(article_slugs::article_id.ne(own.unwrap_or(-1)))
+            .select(article_slugs::slug)
+            .load::<String>(conn)?,
+    );
+    let mut candidate = base.to_owned();
+    let mut n = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{base}-{n}");
+        n += 1;
+    }
+    Ok(candidate)
+}
+
+/// Whether a slug is taken by another article, now or in the past.
+pub fn slug_taken(conn: &mut DbConn, slug: &str, own: Option<i64>) -> QueryResult<bool> {
+    let current: i64 = articles::table
+        .filter(articles::slug.eq(slug))
+        .filter(articles::id.ne(own.unwrap_or(-1)))
+        .count()
+        .get_result(conn)?;
+    let former: i64 = article_slugs::table
+        .filter(article_slugs::slug.eq(slug))
+        .filter(article_slugs::article_id.ne(own.unwrap_or(-1)))
+        .count()
+        .get_result(conn)?;
+    Ok(current + former > 0)
+}
+
+/// Keeps `old` as a former slug of the article; a slug it takes back leaves the history.
+pub fn change_slug(conn: &mut DbConn, id: i64, old: &str, new: &str) -> QueryResult<()> {
+    diesel::delete(article_slugs::table.filter(article_slugs::slug.eq(new))).execute(conn)?;
+    diesel::insert_into(article_slugs::table)
+        .values((article_slugs::slug.eq(old), article_slugs::article_id.eq(id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_tags(conn: &mut DbConn, id: i64, tags: &[(String, String)]) -> QueryResult<()> {
+    diesel::delete(article_tags::table.filter(article_tags::article_id.eq(id))).execute(conn)?;
+    for (position, (slug, name)) in tags.iter().enumerate() {
+        diesel::insert_into(article_tags::table)
+            .values((
+                article_tags::article_id.eq(id),
+                article_tags::slug.eq(slug),
+                article_tags::name.eq(name),
+                article_tags::position.eq(position as i32),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn tag_names(conn: &mut DbConn, id: i64) -> QueryResult<Vec<String>> {
+    article_tags::table
+        .filter(article_tags::article_id.eq(id))
+        .order(article_tags::position.asc())
+        .select(article_tags::name)
+        .load(conn)
+}
+
+/// Turns rows into API articles, loading their sites, categories, tags (and, for staff, users)
+/// in one query each.
+pub fn to_articles(
+    conn: &mut DbConn,
+    rows: Vec<ArticleRow>,
+    with_body: bool,
+    staff: bool,
+) -> QueryResult<Vec<Article>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let site_ids: Vec<i64> = rows.iter().map(|r| r.site_id).collect();
+    let category_ids: Vec<i64> = rows.iter().map(|r| r.category_id).collect();
+    let sites: HashMap<i64, SiteRef> = sites::table
+        .filter(sites::id.eq_any(site_ids))
+        .select((sites::id, sites::code, sites::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, SiteRef { id, code, name }))
+        .collect();
+    let categories: HashMap<i64, CategoryRef> = categories::table
+        .filter(categories::id.eq_any(category_ids))
+        .select((categories::id, categories::slug, categories::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, slug, name)| (id, CategoryRef { id, slug, name }))
+        .collect();
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    for (article_id, name) in article_tags::table
+        .filter(article_tags::article_id.eq_any(ids))
+        .order((article_tags::article_id, article_tags::position))
+        .select((article_tags::article_id, article_tags::name))
+        .load::<(i64, String)>(conn)?
+    {
+        tags.entry(article_id).or_default().push(name);
+    }
+    let users: HashMap<i64, UserRef> = if staff {
+        let user_ids: Vec<i64> = rows.iter().flat_map(|r| [r.created_by, r.updated_by]).flatten().collect();
+        users::table
+            .filter(users::id.eq_any(user_ids))
+            .select((users::id, users::display_name))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .map(|(id, display_name)| (id, UserRef { id, display_name }))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| Article {
+            id: row.id,
+            site: sites.get(&row.site_id).cloned().unwrap_or(SiteRef {
+                id: row.site_id,
+                code: String::new(),
+                name: String::new(),
+            }),
+            category: categories.get(&row.category_id).cloned().unwrap_or(CategoryRef {
+                id: row.category_id,
+                slug: String::new(),
+                name: String::new(),
+            }),
+            title: row.title,
+            slug: row.slug,
+            summary: row.summary,
+            body: with_body.then_some(row.body),
+            cover: row.cover_url.map(|url| Cover { url, alt: row.cover_alt }),
+            author: row.author,
+            tags: tags.remove(&row.id).unwrap_or_default(),
+            status: ArticleStatus::parse(&row.status).unwrap_or(ArticleStatus::Draft),
+            published_at: row.published_at.map(|t| t.and_utc()),
+            word_count: row.word_count,
+            reading_time_minutes: (row.word_count + 199) / 200,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            created_by: row.created_by.and_then(|id| users.get(&id).cloned()),
+            updated_by: row.updated_by.and_then(|id| users.get(&id).cloned()),
+        })
+        .collect())
+}
+
+/// The published neighbours of an article in its category: (previous, next).
+pub fn adjacent(
+    conn: &mut DbConn,
+    row: &ArticleRow,
+    now: NaiveDateTime,
+) -> QueryResult<(Option<ArticleRow>, Option<ArticleRow>)> {
+    let Some(at) = row.published_at else { return Ok((None, None)) };
+    let public = Visibility::Public { now };
+    let base = || visible(articles::table.into_boxed(), &public).filter(articles::category_id.eq(row.category_id));
+    let previous = base()
+        .filter(articles::published_at.lt(at).or(articles::published_at.eq(at).and(articles::id.lt(row.id))))
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()?;
+    let next = base()
+        .filter(articles::published_at.gt(at).or(articles::published_at.eq(at).and(articles::id.gt(row.id))))
+        .order((articles::published_at.asc(), articles::id.asc()))
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok((previous, next))
+}
+
+/// Public articles sharing tags with `row`, most shared tags first, then newest.
+pub fn related(conn: &mut DbConn, row: &ArticleRow, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<ArticleRow>> {
+    let tag_slugs: Vec<String> =
+        article_tags::table.filter(article_tags::article_id.eq(row.id)).select(article_tags::slug).load(conn)?;
+    if tag_slugs.is_empty() {
+        return Ok(vec![]);
+    }
+    let ranked: Vec<(i64, i64)> = article_tags::table
+        .inner_join(articles::table)
+        .filter(article_tags::slug.eq_any(tag_slugs))
+        .filter(article_tags::article_id.ne(row.id))
+        .filter(articles::deleted_at.is_null())
+        .filter(articles::status.eq("published"))
+        .filter(articles::published_at.le(now))
+        .group_by(article_tags::article_id)
+        .select((article_tags::article_id, count_star()))
+        .order((count_star().desc(), article_tags::article_id.desc()))
+        .limit(limit)
+        .load(conn)?;
+    let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+    let mut rows: Vec<ArticleRow> =
+        articles::table.filter(articles::id.eq_any(&ids)).select(ArticleRow::as_select()).load(conn)?;
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+    Ok(rows)
+}
+
+pub struct NewArticle<'a> {
+    pub site_id: i64,
+    pub category_id: i64,
+    pub title: &'a str,
+    pub slug: &'a str,
+    pub content: &'a CleanContent,
+    pub cover_url: Option<&'a str>,
+    pub cover_alt: Option<&'a str>,
+    pub author: &'a str,
+    pub status: ArticleStatus,
+    pub published_at: Option<NaiveDateTime>,
+    pub user_id: Option<i64>,
+    pub now: NaiveDateTime,
+}
+
+pub fn insert_article(conn: &mut DbConn, new: &NewArticle<'_>) -> QueryResult<i64> {
+    diesel::insert_into(articles::table)
+        .values((
+            articles::site_id.eq(new.site_id),
+            articles::category_id.eq(new.category_id),
+            articles::title.eq(new.title),
+            articles::slug.eq(new.slug),
+            articles::summary.eq(&new.content.summary),
+            articles::summary_auto.eq(new.content.summary_auto),
+            articles::body.eq(&new.content.body),
+            articles::cover_url.eq(new.cover_url),
+            articles::cover_alt.eq(new.cover_alt),
+            articles::author.eq(new.author),
+            articles::status.eq(new.status.as_str()),
+            articles::published_at.eq(new.published_at),
+            articles::word_count.eq(new.content.word_count),
+            articles::search_title.eq(crate::text::fold(new.title)),
+            articles::search_body.eq(&new.content.search_body),
+            articles::created_by.eq(new.user_id),
+            articles::updated_by.eq(new.user_id),
+            articles::created_at.eq(new.now),
+            articles::updated_at.eq(new.now),
+            articles::changed_at.eq(new.published_at.map_or(new.now, |p| p.max(new.now))),
+        ))
+        .returning(articles::id)
+        .get_result(conn)
+}

@@ -1,0 +1,18 @@
+//! Categories: a tree of sections per site (Thông tin tuyên truyền, its sub-sections, ...), each
+//! with a slug and a position among its siblings.
+
+mod handlers;
+pub mod model;
+pub mod repo;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub use handlers::{create_category, delete_category, get_category, list_categories, update_category};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_categories)
+        .service(create_category)
+        .service(get_category)
+        .service(update_category)
+        .service(delete_category);
+}

@@ -1,0 +1,226 @@
+//! Text handling for Vietnamese content: folding for search, slugs, HTML sanitising, plain-text
+//! excerpts and word counts.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Lowercase, without diacritics, `đ` as `d`: the form search compares.
+/// `Dân vận KHÉO` and `dan van kheo` fold to the same text.
+pub fn fold(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !('\u{0300}'..='\u{036f}').contains(c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            other => other,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The words of a folded text: runs of ASCII letters and digits.
+pub fn words(folded: &str) -> impl Iterator<Item = &str> {
+    folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+/// A URL slug from a title: `Hội nghị tổng kết “Dân vận khéo”` -> `hoi-nghi-tong-ket-dan-van-kheo`.
+/// At most `max_len` bytes, cut at a hyphen.
+pub fn slugify(text: &str, max_len: usize) -> String {
+    let folded = fold(text);
+    let mut slug = String::new();
+    for word in words(&folded) {
+        if !slug.is_empty() {
+            if slug.len() + 1 + word.len() > max_len {
+                break;
+            }
+            slug.push('-');
+        }
+        slug.push_str(&word[..word.len().min(max_len)]);
+    }
+    slug
+}
+
+/// Whether a slug is well formed: lowercase ASCII letters and digits in hyphen-separated words.
+pub fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 200
+        && slug
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+fn sanitizer() -> &'static ammonia::Builder<'static> {
+    static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    BUILDER.get_or_init(|| {
+        let tags: HashSet<&str> = [
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "p",
+            "br",
+            "hr",
+            "ul",
+            "ol",
+            "li",
+            "a",
+            "img",
+            "figure",
+            "figcaption",
+            "table",
+            "caption",
+            "thead",
+            "tbody",
+            "tfoot",
+            "tr",
+            "th",
+            "td",
+            "blockquote",
+            "strong",
+            "em",
+            "b",
+            "i",
+            "u",
+            "s",
+            "sub",
+            "sup",
+            "code",
+            "pre",
+        ]
+        .into_iter()
+        .collect();
+        let mut builder = ammonia::Builder::default();
+        builder
+            .tags(tags)
+            .generic_attributes(HashSet::new())
+            .tag_attributes(
+                [
+                    ("a", ["href", "title"].into_iter().collect::<HashSet<_>>()),
+                    ("img", ["src", "alt", "title", "width", "height"].into_iter().collect()),
+                    ("th", ["colspan", "rowspan", "scope"].into_iter().collect()),
+                    ("td", ["colspan", "rowspan"].into_iter().collect()),
+                    ("ol", ["start"].into_iter().collect()),
+                ]
+                .into_iter()
+                .collect(),
+            )
+            .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
+            .url_relative(ammonia::UrlRelative::PassThrough)
+            .link_rel(Some("noopener noreferrer"))
+            .strip_comments(true);
+        builder
+    })
+}
+
+/// Cleans article HTML against the news allowlist: headings, paragraphs, lists, links, images,
+/// tables, figures. Scripts, styles, event handlers, `javascript:` URLs and unknown tags go.
+pub fn sanitize_html(html: &str) -> String {
+    sanitizer().clean(html).to_string()
+}
+
+/// The text of (sanitised) HTML: tags removed, entities decoded, whitespace collapsed.
+pub fn html_to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    let mut chars = html.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            _ if in_tag => {}
+            '&' => {
+                let mut entity = String::new();
+                while let Some(&next) = chars.peek() {
+                    if next == ';' || entity.len() > 8 {
+                        break;
+                    }
+                    entity.push(next);
+                    chars.next();
+                }
+                if chars.peek() == Some(&';') {
+                    chars.next();
+                    text.push_str(&decode_entity(&entity).unwrap_or_else(|| format!("&{entity};")));
+                } else {
+                    text.push('&');
+                    text.push_str(&entity);
+                }
+            }
+            _ => text.push(c),
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn decode_entity(entity: &str) -> Option<String> {
+    let c = match entity {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        _ => {
+            let code = if let Some(hex) = entity.strip_prefix("#x").or_else(|| entity.strip_prefix("#X")) {
+                u32::from_str_radix(hex, 16).ok()?
+            } else {
+                entity.strip_prefix('#')?.parse().ok()?
+            };
+            char::from_u32(code)?
+        }
+    };
+    Some(c.to_string())
+}
+
+/// The first `max_chars` characters of a text, cut at a word, with an ellipsis when cut.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    let at_word = match cut.rfind(' ') {
+        Some(i) if i > max_chars / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", at_word.trim_end_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace()))
+}
+
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_removes_case_and_diacritics() {
+        assert_eq!(fold("Dân vận KHÉO"), "dan van kheo");
+        assert_eq!(fold("Đảng bộ phường Đống Đa"), "dang bo phuong dong da");
+        assert_eq!(fold("Nguyễn Thị Hương"), "nguyen thi huong");
+    }
+
+    #[test]
+    fn slugs_transliterate_vietnamese() {
+        assert_eq!(slugify("Hội nghị tổng kết “Dân vận khéo”", 120), "hoi-nghi-tong-ket-dan-van-kheo");
+        assert_eq!(slugify("Đường Điện Biên Phủ", 120), "duong-dien-bien-phu");
+        assert_eq!(slugify("Quy hoạch - kế hoạch 2026/2030", 120), "quy-hoach-ke-hoach-2026-2030");
+        assert_eq!(slugify("một hai ba bốn", 7), "mot-hai");
+        assert_eq!(slugify("!!!", 50), "");
+    }
+
+    #[test]
+    fn html_becomes_text() {
+        assert_eq!(html_to_text("<p>Xin&nbsp;chào</p><p>A &amp; B &#273;&#x111;</p>"), "Xin chào A & B đđ");
+    }
+
+    #[test]
+    fn excerpts_cut_at_a_word() {
+        assert_eq!(excerpt("một hai ba bốn năm", 9), "một hai…");
+        assert_eq!(excerpt("ngắn", 10), "ngắn");
+    }
+}
