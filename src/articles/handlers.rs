@@ -7,11 +7,15 @@ use chrono::{NaiveDateTime, Utc};
 use serde_json::Value;
 
 use super::model::{
-    Adjacent, Article, ArticleGetQuery, ArticleListQuery, ArticleRow, ArticleStatus, ArticleSummary, CreateArticle,
-    PublishArticle, Related, RelatedQuery, UpdateArticle, clean_content, clean_tags, validate_body, validate_cover_url,
-    validate_optional, validate_slug, validate_title,
+    Adjacent, Article, ArticleChange, ArticleChanges, ArticleGetQuery, ArticleListQuery, ArticleRow, ArticleStatus,
+    ArticleSummary, ChangeKind, ChangesMeta, ChangesQuery, CreateArticle, PublishArticle, Related, RelatedQuery,
+    UpdateArticle, clean_content, clean_tags, validate_body, validate_cover_url, validate_optional, validate_slug,
+    validate_title,
 };
-use super::query::{decode_cursor, encode_cursor, keyset_key, parse_fields, parse_instant, parse_sort, project};
+use super::query::{
+    decode_changes_cursor, decode_cursor, encode_changes_cursor, encode_cursor, keyset_key, parse_fields,
+    parse_instant, parse_sort, project,
+};
 use super::repo::{self, ArticleFilter, Keyset, Search, StatusFilter, Visibility};
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::db::schema::articles;
@@ -161,6 +165,59 @@ fn key_value(row: &ArticleRow, field: repo::SortField) -> Option<NaiveDateTime> 
         repo::SortField::UpdatedAt => Some(row.updated_at),
         repo::SortField::Title => None,
     }
+}
+
+/// What changed in the public articles since the last pull, deletions included: the feed the
+/// province's portal syncs from.
+///
+/// Entries come oldest first. An `upsert` carries the article as the public sees it; a `delete`
+/// says the article is no longer public (deleted, unpublished or archived) and carries only its id.
+/// A scheduled article enters the feed when it becomes public.
+#[utoipa::path(
+    tag = "articles",
+    params(ChangesQuery),
+    responses((status = 200, description = "A page of changes, and the cursor to resume from", body = ArticleChanges))
+)]
+#[get("/articles/changes")]
+pub async fn article_changes(
+    state: web::Data<AppState>,
+    query: ApiQuery<ChangesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let paging = Paging::new(None, query.per_page)?;
+    let start = match (&query.cursor, query.since) {
+        (Some(_), Some(_)) => return Err(ApiError::BadRequest("Use either `since` or `cursor`, not both.".into())),
+        (Some(cursor), None) => decode_changes_cursor(cursor)?,
+        (None, Some(since)) => (stored(since), i64::MAX),
+        (None, None) => (chrono::DateTime::UNIX_EPOCH.naive_utc(), 0),
+    };
+    let (data, has_more) = db::run(&state.db, move |conn| {
+        let site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let mut rows = repo::changes(conn, site_ids.as_deref(), start, now(), paging.limit() + 1)?;
+        let has_more = rows.len() as i64 > paging.limit();
+        rows.truncate(paging.limit() as usize);
+        let sites = sites::repo::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
+        let positions: Vec<(i64, i64, chrono::DateTime<Utc>)> =
+            rows.iter().map(|r| (r.id, r.site_id, r.changed_at.and_utc())).collect();
+        let public = rows.into_iter().filter(|r| r.deleted_at.is_none() && may_see(r, &None)).collect();
+        let mut articles: std::collections::HashMap<i64, Article> =
+            repo::to_articles(conn, public, true, false)?.into_iter().map(|a| (a.id, a)).collect();
+        let mut data = Vec::with_capacity(positions.len());
+        for (id, site_id, changed_at) in positions {
+            let article = articles.remove(&id);
+            let change = if article.is_some() { ChangeKind::Upsert } else { ChangeKind::Delete };
+            let site = sites.get(&site_id).cloned().ok_or_else(|| ApiError::internal("article without a site"))?;
+            data.push(ArticleChange { id, site, change, changed_at, article });
+        }
+        Ok((data, has_more))
+    })
+    .await?;
+    let next_cursor = match data.last() {
+        Some(last) => encode_changes_cursor(stored(last.changed_at), last.id),
+        None => encode_changes_cursor(start.0, start.1),
+    };
+    Ok(HttpResponse::Ok()
+        .json(ArticleChanges { data, meta: ChangesMeta { per_page: paging.per_page, next_cursor, has_more } }))
 }
 
 /// The ids of the category named by `key` (slug or id) in the selected sites, and of every category below.

@@ -9,12 +9,13 @@ pub mod repo;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use handlers::{
-    adjacent_articles, archive_article, create_article, delete_article, get_article, list_articles, publish_article,
-    related_articles, unpublish_article, update_article,
+    adjacent_articles, archive_article, article_changes, create_article, delete_article, get_article, list_articles,
+    publish_article, related_articles, unpublish_article, update_article,
 };
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_articles)
+        .service(article_changes)
         .service(create_article)
         .service(get_article)
         .service(adjacent_articles)

@@ -374,3 +374,59 @@ pub fn validate_slug(slug: &str, errors: &mut Vec<FieldError>) {
         ));
     }
 }
+
+/// What happened to an article, for a client that keeps a copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// The article is public: store this version.
+    Upsert,
+    /// The article is no longer public (deleted, unpublished or archived): remove it.
+    Delete,
+}
+
+/// One entry of the changes feed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ArticleChange {
+    /// The article's id, stable for its life.
+    pub id: i64,
+    pub site: SiteRef,
+    pub change: ChangeKind,
+    /// When the public view changed (for a scheduled article: when it became public).
+    pub changed_at: DateTime<Utc>,
+    /// The article as the public sees it, for an upsert; null for a delete.
+    pub article: Option<Article>,
+}
+
+/// A page of the changes feed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ArticleChanges {
+    pub data: Vec<ArticleChange>,
+    pub meta: ChangesMeta,
+}
+
+/// Where to resume the changes feed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChangesMeta {
+    pub per_page: u32,
+    /// Pass it as `cursor` on the next pull: it resumes after the last entry of this page
+    /// (or where this pull started, when the page is empty). Keep it between pulls.
+    pub next_cursor: String,
+    /// More changes are waiting now: pull again at once.
+    pub has_more: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    /// Only these sites, by code (repeatable); all sites when absent.
+    #[serde(default)]
+    pub site: Vec<String>,
+    /// Changes after this time (RFC 3339), for a first pull; default: from the beginning.
+    pub since: Option<DateTime<Utc>>,
+    /// The `next_cursor` of the previous pull; replaces `since`.
+    pub cursor: Option<String>,
+    /// Entries per page, 1 to 100 (default 20).
+    pub per_page: Option<u32>,
+}

@@ -164,3 +164,22 @@ pub fn decode_cursor(cursor: &str, key: Option<SortKey>) -> Result<Keyset, ApiEr
     };
     Ok(Keyset { key, value, id: id.parse().map_err(|_| invalid())? })
 }
+
+/// The position in the changes feed: a time and an id.
+pub fn encode_changes_cursor(at: NaiveDateTime, id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("ch:{}:{id}", at.and_utc().timestamp_micros()))
+}
+
+pub fn decode_changes_cursor(cursor: &str) -> Result<(NaiveDateTime, i64), ApiError> {
+    let invalid = || bad("cursor", "invalid_value", "is not a cursor of the changes feed");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let raw = String::from_utf8(raw).map_err(|_| invalid())?;
+    let mut parts = raw.splitn(3, ':');
+    if parts.next() != Some("ch") {
+        return Err(invalid());
+    }
+    let micros: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
+    let id: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?.naive_utc();
+    Ok((at, id))
+}

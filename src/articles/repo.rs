@@ -556,3 +556,27 @@ pub fn insert_article(conn: &mut DbConn, new: &NewArticle<'_>) -> QueryResult<i6
         .returning(articles::id)
         .get_result(conn)
 }
+
+/// Articles whose public view changed after `(changed_at, id)`, oldest first; only changes that
+/// have happened by `now` (a scheduled publication counts when it comes).
+pub fn changes(
+    conn: &mut DbConn,
+    site_ids: Option<&[i64]>,
+    after: (NaiveDateTime, i64),
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<ArticleRow>> {
+    let (at, id) = after;
+    let mut query = articles::table
+        .filter(articles::changed_at.le(now))
+        .filter(articles::changed_at.gt(at).or(articles::changed_at.eq(at).and(articles::id.gt(id))))
+        .into_boxed();
+    if let Some(ids) = site_ids {
+        query = query.filter(articles::site_id.eq_any(ids.to_vec()));
+    }
+    query
+        .order((articles::changed_at.asc(), articles::id.asc()))
+        .select(ArticleRow::as_select())
+        .limit(limit)
+        .load(conn)
+}

@@ -120,3 +120,17 @@ pub fn site_for_write(
     user.require_site(Some(site_id))?;
     Ok(site_id)
 }
+
+/// Short references to the sites with these ids.
+pub fn refs_by_id(
+    conn: &mut DbConn,
+    ids: Vec<i64>,
+) -> QueryResult<std::collections::HashMap<i64, crate::sites::model::SiteRef>> {
+    Ok(sites::table
+        .filter(sites::id.eq_any(ids))
+        .select((sites::id, sites::code, sites::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, crate::sites::model::SiteRef { id, code, name }))
+        .collect())
+}

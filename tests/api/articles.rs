@@ -612,3 +612,59 @@ async fn the_demo_content_fills_a_ward_portal_once() {
         app.get("/api/v1/articles?category=thong-tin-tuyen-truyen&fields=title").await.json().await.unwrap();
     assert!(in_section["meta"]["total"].as_i64().unwrap() > 0);
 }
+
+#[tokio::test]
+async fn the_changes_feed_carries_edits_deletions_and_due_publications() {
+    let room = newsroom().await;
+    let app = &room.app;
+    let kept = room.published("Bài giữ lại").await;
+    let doomed = room.published("Bài sẽ xóa").await;
+    room.create(json!({"title": "Bản nháp riêng"})).await;
+    let first: Value = app.get("/api/v1/articles/changes").await.json().await.unwrap();
+    let upserts: Vec<&str> = first["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"] == "upsert")
+        .map(|c| c["article"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(upserts, ["Bài giữ lại", "Bài sẽ xóa"]);
+    let draft_entry = first["data"].as_array().unwrap().iter().find(|c| c["change"] == "delete").unwrap();
+    assert_eq!(draft_entry["article"], Value::Null, "nothing of a draft leaks");
+    assert_eq!(first["meta"]["has_more"], false);
+    let cursor = first["meta"]["next_cursor"].as_str().unwrap().to_owned();
+
+    let quiet: Value = app.get(&format!("/api/v1/articles/changes?cursor={cursor}")).await.json().await.unwrap();
+    assert_eq!(quiet["data"], json!([]));
+    assert_eq!(quiet["meta"]["next_cursor"], cursor.as_str());
+
+    app.request(Method::DELETE, &format!("/api/v1/articles/{}", doomed["id"]), Some(&room.editor))
+        .send()
+        .await
+        .unwrap();
+    app.patch_json(&format!("/api/v1/articles/{}", kept["id"]), &json!({"title": "Bài đã sửa"}), Some(&room.editor))
+        .await;
+    let due = Utc::now() + chrono::Duration::seconds(2);
+    room.create(json!({"title": "Bài hẹn giờ", "status": "published", "published_at": due.to_rfc3339()})).await;
+    let next: Value = app.get(&format!("/api/v1/articles/changes?cursor={cursor}")).await.json().await.unwrap();
+    let entries: Vec<(i64, String)> = next["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_i64().unwrap(), c["change"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        entries,
+        [(doomed["id"].as_i64().unwrap(), "delete".to_owned()), (kept["id"].as_i64().unwrap(), "upsert".to_owned())]
+    );
+    assert_eq!(next["data"][1]["article"]["title"], "Bài đã sửa");
+    let cursor = next["meta"]["next_cursor"].as_str().unwrap().to_owned();
+    tokio::time::sleep((due - Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(300)).await;
+    let later: Value = app.get(&format!("/api/v1/articles/changes?cursor={cursor}")).await.json().await.unwrap();
+    assert_eq!(later["data"].as_array().unwrap().len(), 1);
+    assert_eq!(later["data"][0]["article"]["title"], "Bài hẹn giờ");
+    let paged: Value = app.get("/api/v1/articles/changes?per_page=2").await.json().await.unwrap();
+    assert_eq!(paged["meta"]["has_more"], true);
+    assert_problem(app.get("/api/v1/articles/changes?cursor=nonsense").await, 400).await;
+    assert_problem(app.get("/api/v1/articles/changes?since=yesterday").await, 400).await;
+}
