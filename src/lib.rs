@@ -14,6 +14,7 @@ pub mod categories;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod http;
 pub mod limits;

@@ -53,6 +53,15 @@ enum SeedCommand {
         #[arg(long)]
         site: Option<String>,
     },
+    /// Add generated articles for load tests, in ten new categories, with a progress bar.
+    Bench {
+        /// How many articles to generate.
+        #[arg(long, default_value_t = 100_000)]
+        articles: usize,
+        /// The site to fill, by code; the first site when absent.
+        #[arg(long)]
+        site: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -105,6 +114,9 @@ fn main() -> ExitCode {
             serve(config)
         }
         Command::Seed { command: SeedCommand::Demo { site } } => seed_demo(&config, site.as_deref()),
+        Command::Seed { command: SeedCommand::Bench { articles, site } } => {
+            seed_bench(&config, articles, site.as_deref())
+        }
         Command::Migrate => migrate(&config),
         Command::Users { command: UsersCommand::Create { email, role, site, name, password_stdin } } => {
             create_user(&config, &email, &role, site.as_deref(), name.as_deref(), password_stdin)
@@ -131,7 +143,8 @@ fn serve(config: Config) -> Result<(), String> {
     })
 }
 
-fn seed_demo(config: &Config, site: Option<&str>) -> Result<(), String> {
+/// The database, migrated, and the site named by `site` (or the first one).
+fn open_site(config: &Config, site: Option<&str>) -> Result<(db::DbConn, muni::sites::model::SiteRow), String> {
     let database = Database::new(config.database_url.clone(), 1);
     startup::prepare_database(&database, config)?;
     let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
@@ -146,13 +159,39 @@ fn seed_demo(config: &Config, site: Option<&str>) -> Result<(), String> {
             .next()
             .ok_or("there is no site")?,
     };
+    Ok((conn, site))
+}
+
+fn seed_bench(config: &Config, count: usize, site: Option<&str>) -> Result<(), String> {
+    let (mut conn, site) = open_site(config, site)?;
+    let started = std::time::Instant::now();
+    let report = muni::seed::seed_bench(&mut conn, site.id, count, |done| {
+        let width = 40;
+        let filled = (done * width).checked_div(count).unwrap_or(width);
+        eprint!("\r  [{}{}] {done}/{count} articles", "#".repeat(filled), " ".repeat(width - filled));
+    })
+    .map_err(|e| e.to_string())?;
+    eprintln!();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "Added {} articles in {} categories to the site `{}` in {secs:.1} s ({:.0} articles/s).",
+        report.articles,
+        report.categories,
+        site.code,
+        report.articles as f64 / secs.max(0.001)
+    );
+    Ok(())
+}
+
+fn seed_demo(config: &Config, site: Option<&str>) -> Result<(), String> {
+    let (mut conn, site) = open_site(config, site)?;
     let report = muni::seed::seed_demo(&mut conn, site.id).map_err(|e| e.to_string())?;
     if report.skipped {
-        println!("The site `{}` already has categories: demo content not added.", site.code);
+        println!("The site `{}` already has categories and events: demo content not added.", site.code);
     } else {
         println!(
-            "Added {} categories and {} articles to the site `{}`.",
-            report.categories, report.articles, site.code
+            "Added {} categories, {} articles and {} calendar events to the site `{}`.",
+            report.categories, report.articles, report.events, site.code
         );
     }
     Ok(())

@@ -25,6 +25,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "sites", description = "The wards and communes a deployment serves"),
         (name = "categories", description = "Sections of a site, as a tree"),
         (name = "articles", description = "News, reports and plans"),
+        (name = "events", description = "The leadership's work calendar, as JSON and iCalendar"),
         (name = "system", description = "Health, readiness and this document"),
     ),
     components(schemas(Problem, FieldError)),

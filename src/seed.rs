@@ -11,6 +11,23 @@ use crate::db::{DbConn, write_transaction};
 use crate::error::ApiError;
 
 const DEMO_ARTICLES: &str = include_str!("seed/demo_articles.json");
+const DEMO_EVENTS: &str = include_str!("seed/demo_events.json");
+
+/// A demo calendar entry: a day of this week (0) or the next (1), Monday = 1.
+#[derive(Deserialize)]
+struct DemoEvent {
+    week: i64,
+    day: i64,
+    start: Option<String>,
+    end: Option<String>,
+    #[serde(default)]
+    all_day: bool,
+    title: String,
+    chair: String,
+    participants: String,
+    location: String,
+    unit: String,
+}
 
 #[derive(Deserialize)]
 struct Demo {
@@ -46,16 +63,82 @@ struct DemoArticle {
 pub struct SeedReport {
     pub categories: usize,
     pub articles: usize,
+    pub events: usize,
     pub skipped: bool,
 }
 
-/// Fills a site that has no categories yet with the demo sections and articles; does nothing
-/// to a site that has content.
+/// Fills a site with the demo sections and articles (if it has no categories yet) and two weeks
+/// of the leadership's calendar, this week and the next (if it has no events yet).
 pub fn seed_demo(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, ApiError> {
+    let mut report = seed_demo_articles(conn, site_id)?;
+    report.events = seed_demo_events(conn, site_id)?;
+    report.skipped = report.articles == 0 && report.events == 0;
+    Ok(report)
+}
+
+fn seed_demo_events(conn: &mut DbConn, site_id: i64) -> Result<usize, ApiError> {
+    use chrono::{Datelike, NaiveTime, TimeZone};
+    let demo: Vec<DemoEvent> = serde_json::from_str(DEMO_EVENTS).map_err(ApiError::internal)?;
+    write_transaction(conn, |c| {
+        if crate::events::repo::count_for_site(c, site_id)? > 0 {
+            return Ok(0);
+        }
+        let site = crate::sites::repo::find_site_by_id(c, site_id)?.ok_or_else(|| ApiError::not_found("site"))?;
+        let zone: chrono_tz::Tz = site.time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+        let now = crate::db::now();
+        let today = zone.from_utc_datetime(&now).date_naive();
+        let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+        for entry in &demo {
+            let date = monday + Duration::days(entry.week * 7 + entry.day - 1);
+            let at = |time: &Option<String>| {
+                time.as_deref()
+                    .and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok())
+                    .and_then(|t| zone.from_local_datetime(&date.and_time(t)).earliest())
+                    .map(|t| t.naive_utc())
+            };
+            let (starts_at, ends_at) = if entry.all_day {
+                let midnight = crate::events::model::local_midnight(date, zone);
+                (midnight, crate::events::model::local_midnight(date + Duration::days(1), zone))
+            } else {
+                let start = at(&entry.start).unwrap_or(now);
+                (start, at(&entry.end).unwrap_or(start))
+            };
+            let mut row = crate::events::model::EventRow {
+                id: 0,
+                site_id,
+                uid: format!("{}@muni", uuid::Uuid::new_v4()),
+                title: entry.title.clone(),
+                description: String::new(),
+                all_day: entry.all_day,
+                starts_at,
+                ends_at,
+                time_zone: site.time_zone.clone(),
+                location: entry.location.clone(),
+                chair: entry.chair.clone(),
+                participants: entry.participants.clone(),
+                preparing_unit: entry.unit.clone(),
+                status: "scheduled".into(),
+                article_id: None,
+                sequence: 0,
+                search_text: String::new(),
+                created_by: None,
+                updated_by: None,
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+            };
+            row.search_text = crate::events::repo::search_text(&row);
+            crate::events::repo::insert(c, &row)?;
+        }
+        Ok(demo.len())
+    })
+}
+
+fn seed_demo_articles(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, ApiError> {
     let demo: Demo = serde_json::from_str(DEMO_ARTICLES).map_err(ApiError::internal)?;
     write_transaction(conn, |c| {
         if !categories::list_all(c, Some(&[site_id]))?.is_empty() {
-            return Ok(SeedReport { skipped: true, ..SeedReport::default() });
+            return Ok(SeedReport::default());
         }
         let now = crate::db::now();
         let mut ids: Vec<(String, i64)> = vec![];
@@ -105,6 +188,139 @@ pub fn seed_demo(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, ApiError
             let id = articles::insert_article(c, &new)?;
             articles::set_tags(c, id, &tags)?;
         }
-        Ok(SeedReport { categories: demo.categories.len(), articles: demo.articles.len(), skipped: false })
+        Ok(SeedReport { categories: demo.categories.len(), articles: demo.articles.len(), ..SeedReport::default() })
     })
+}
+
+/// Words to generate realistic-looking Vietnamese news for benchmarks.
+const SUBJECTS: &[&str] = &[
+    "UBND phường",
+    "Đảng ủy phường",
+    "Hội Liên hiệp Phụ nữ",
+    "Đoàn Thanh niên",
+    "Hội Cựu chiến binh",
+    "Mặt trận Tổ quốc",
+    "Công an phường",
+    "Trạm Y tế",
+    "Trường Tiểu học Hòa Bình",
+    "Tổ dân phố số 5",
+    "Hội Người cao tuổi",
+    "Ban Chỉ huy quân sự",
+];
+const ACTIONS: &[&str] = &[
+    "tổ chức hội nghị tổng kết",
+    "ra quân hưởng ứng",
+    "triển khai kế hoạch",
+    "tuyên truyền về",
+    "kiểm tra công tác",
+    "phát động phong trào",
+    "tập huấn",
+    "trao quà hỗ trợ",
+    "lấy ý kiến nhân dân về",
+    "sơ kết sáu tháng",
+];
+const TOPICS: &[&str] = &[
+    "dân vận khéo",
+    "chuyển đổi số",
+    "cải cách hành chính",
+    "vệ sinh môi trường",
+    "phòng cháy chữa cháy",
+    "bảo hiểm y tế",
+    "an ninh trật tự",
+    "xây dựng đô thị văn minh",
+    "tiêm chủng mở rộng",
+    "quy hoạch sử dụng đất",
+    "an toàn giao thông",
+    "phòng chống thiên tai",
+    "khuyến học",
+    "gia đình văn hóa",
+    "nước sạch",
+];
+const SENTENCES: &[&str] = &[
+    "Sáng nay, đông đảo cán bộ và nhân dân trên địa bàn đã tham dự.",
+    "Phát biểu tại buổi lễ, đồng chí Chủ tịch UBND phường ghi nhận kết quả đạt được trong năm qua.",
+    "Các tổ dân phố đã chủ động phối hợp với lực lượng công an và dân quân.",
+    "Người dân có thể nộp hồ sơ trực tuyến qua Cổng dịch vụ công quốc gia.",
+    "Chương trình nhận được sự hưởng ứng tích cực của các hộ gia đình.",
+    "Kết thúc hội nghị, nhiều tập thể và cá nhân được khen thưởng.",
+    "Phường đặt mục tiêu hoàn thành các chỉ tiêu trước ngày 31 tháng 12.",
+    "Ý kiến đóng góp của cử tri được tổng hợp và gửi đến cơ quan có thẩm quyền.",
+];
+
+/// A small, fast, deterministic generator (xorshift), so that bench data is the same every run.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// Fills a site with `count` generated articles in ten categories, for load tests. `progress` is
+/// called with the number done so far.
+pub fn seed_bench(
+    conn: &mut DbConn,
+    site_id: i64,
+    count: usize,
+    mut progress: impl FnMut(usize),
+) -> Result<SeedReport, ApiError> {
+    let mut category_ids = vec![];
+    write_transaction(conn, |c| {
+        for (i, topic) in TOPICS.iter().take(10).enumerate() {
+            let name = format!("Chuyên đề {}", topic);
+            let slug =
+                categories::unique_slug(c, site_id, &format!("bench-{}", crate::text::slugify(topic, 40)), None)?;
+            let new =
+                NewCategory { site_id, parent_id: None, name: &name, slug: &slug, description: "", position: i as i32 };
+            category_ids.push(categories::insert(c, &new)?);
+        }
+        Ok::<_, ApiError>(())
+    })?;
+    let mut rng = Xorshift(0x5eed_1234_abcd_ef01);
+    let now = crate::db::now();
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let batch = 2000;
+    let mut done = 0;
+    while done < count {
+        let n = batch.min(count - done);
+        write_transaction(conn, |c| {
+            for i in done..done + n {
+                let topic = rng.pick(TOPICS);
+                let title = format!("{} {} {} năm {}", rng.pick(SUBJECTS), rng.pick(ACTIONS), topic, 2020 + (i % 7));
+                let body: String =
+                    (0..6).map(|_| format!("<p>{} {}</p>", rng.pick(SENTENCES), rng.pick(SENTENCES))).collect();
+                let tags = vec![(crate::text::slugify(topic, 60), topic.to_owned())];
+                let content = clean_content(&body, None, &[topic.to_owned()]);
+                let published_at = now - Duration::minutes((i as i64) * 7 + (rng.next() % 5) as i64);
+                let slug = format!("{}-{run}-{i}", crate::text::slugify(&title, 80));
+                let new = NewArticle {
+                    site_id,
+                    category_id: category_ids[(rng.next() % category_ids.len() as u64) as usize],
+                    title: &title,
+                    slug: &slug,
+                    content: &content,
+                    cover_url: (i % 3 == 0).then_some("/media/bench/cover.jpg"),
+                    cover_alt: (i % 3 == 0).then_some("Ảnh minh họa"),
+                    author: "Ban biên tập",
+                    status: if i % 50 == 49 { ArticleStatus::Draft } else { ArticleStatus::Published },
+                    published_at: Some(published_at),
+                    user_id: None,
+                    now: published_at,
+                };
+                let id = articles::insert_article(c, &new)?;
+                articles::set_tags(c, id, &tags)?;
+            }
+            Ok::<_, ApiError>(())
+        })?;
+        done += n;
+        progress(done);
+    }
+    Ok(SeedReport { categories: category_ids.len(), articles: count, ..SeedReport::default() })
 }

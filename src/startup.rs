@@ -20,7 +20,7 @@ use crate::http::{
 };
 use crate::limits::RateLimits;
 use crate::openapi::{self, ApiDoc};
-use crate::{articles, auth, categories, health, sites, users};
+use crate::{articles, auth, categories, events, health, sites, users};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -59,7 +59,8 @@ fn api_routes(
             .configure(users::routes)
             .configure(sites::routes)
             .configure(categories::routes)
-            .configure(articles::routes),
+            .configure(articles::routes)
+            .configure(events::routes),
     )
 }
 

@@ -22,6 +22,8 @@ type Boxed<'a> = articles::BoxedQuery<'a, Db>;
 pub enum Visibility {
     /// Published and due (`published_at <= now`), not deleted.
     Public { now: NaiveDateTime },
+    /// As `Public`, phrased for a full-text search on SQLite (see [`visible`]).
+    PublicSearchSqlite { now: NaiveDateTime },
     /// Every status, not deleted; optionally one status, and only one site for site-bound staff.
     Staff { status: Option<StatusFilter>, own_site: Option<i64>, now: NaiveDateTime },
 }
@@ -106,6 +108,14 @@ fn visible<'a>(mut query: Boxed<'a>, visibility: &Visibility) -> Boxed<'a> {
         Visibility::Public { now } => {
             query.filter(articles::status.eq("published")).filter(articles::published_at.le(*now))
         }
+        Visibility::PublicSearchSqlite { now } => {
+            // The unary `+` keeps SQLite from walking the listing index: a search is cheaper
+            // driven from its full-text matches, looked up by rowid.
+            query.filter(
+                sql::<Bool>("+articles.status = 'published' AND +articles.published_at <= ")
+                    .bind::<diesel::sql_types::Timestamp, _>(*now),
+            )
+        }
         Visibility::Staff { status, own_site, now } => {
             if let Some(site) = own_site {
                 query = query.filter(articles::site_id.eq(*site));
@@ -126,6 +136,12 @@ fn visible<'a>(mut query: Boxed<'a>, visibility: &Visibility) -> Boxed<'a> {
 }
 
 fn filtered<'a>(filter: &ArticleFilter, visibility: &Visibility, sqlite: bool) -> Boxed<'a> {
+    let visibility = match visibility {
+        Visibility::Public { now } if sqlite && filter.search.is_some() => {
+            &Visibility::PublicSearchSqlite { now: *now }
+        }
+        other => other,
+    };
     let mut query = visible(articles::table.into_boxed(), visibility);
     if let Some(ids) = &filter.site_ids {
         query = query.filter(articles::site_id.eq_any(ids.clone()));
@@ -161,7 +177,7 @@ fn filtered<'a>(filter: &ArticleFilter, visibility: &Visibility, sqlite: bool) -
     query
 }
 
-fn order<'a>(mut query: Boxed<'a>, sort: &[SortKey], search: Option<&Search>, sqlite: bool) -> Boxed<'a> {
+fn order<'a>(mut query: Boxed<'a>, sort: &[SortKey], search: Option<&Search>, sqlite: bool, staff: bool) -> Boxed<'a> {
     if sort.is_empty()
         && let Some(search) = search
     {
@@ -187,8 +203,9 @@ fn order<'a>(mut query: Boxed<'a>, sort: &[SortKey], search: Option<&Search>, sq
     for key in keys {
         query = match (key.field, key.desc) {
             (SortField::PublishedAt, desc) => {
-                // Drafts without a date come last either way, on both backends.
-                let q = query.then_order_by(articles::published_at.is_null().asc());
+                // Staff lists hold drafts without a date: last either way, on both backends. Public
+                // lists have none, and ordering by the bare column lets the index do the sorting.
+                let q = if staff { query.then_order_by(articles::published_at.is_null().asc()) } else { query };
                 if desc {
                     q.then_order_by(articles::published_at.desc())
                 } else {
@@ -264,7 +281,8 @@ pub fn list(
 ) -> QueryResult<(Vec<ArticleRow>, i64)> {
     let sqlite = is_sqlite(conn);
     let total = filtered(filter, visibility, sqlite).count().get_result(conn)?;
-    let mut query = order(filtered(filter, visibility, sqlite), sort, filter.search.as_ref(), sqlite);
+    let staff = matches!(visibility, Visibility::Staff { .. });
+    let mut query = order(filtered(filter, visibility, sqlite), sort, filter.search.as_ref(), sqlite, staff);
     if let Some(keyset) = keyset {
         query = after(query, keyset);
     }

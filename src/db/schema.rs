@@ -113,6 +113,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        uid -> Text,
+        title -> Text,
+        description -> Text,
+        all_day -> Bool,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        time_zone -> Text,
+        location -> Text,
+        chair -> Text,
+        participants -> Text,
+        preparing_unit -> Text,
+        status -> Text,
+        article_id -> Nullable<BigInt>,
+        sequence -> Integer,
+        search_text -> Text,
+        created_by -> Nullable<BigInt>,
+        updated_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    event_revisions (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        sequence -> Integer,
+        action -> Text,
+        changes -> Text,
+        changed_by -> Nullable<BigInt>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(events -> sites (site_id));
+diesel::joinable!(event_revisions -> events (event_id));
 diesel::joinable!(users -> sites (site_id));
 diesel::joinable!(categories -> sites (site_id));
 diesel::joinable!(articles -> sites (site_id));
@@ -132,4 +173,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     articles,
     article_tags,
     article_slugs,
+    events,
+    event_revisions,
 );

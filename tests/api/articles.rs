@@ -599,7 +599,7 @@ async fn the_demo_content_fills_a_ward_portal_once() {
     let app = spawn_app().await;
     let mut conn = app.db.connect();
     let report = muni::seed::seed_demo(&mut conn, 1).unwrap();
-    assert!(report.articles >= 40 && report.categories >= 6, "{report:?}");
+    assert!(report.articles >= 40 && report.categories >= 6 && report.events >= 14, "{report:?}");
     let again = muni::seed::seed_demo(&mut conn, 1).unwrap();
     assert!(again.skipped);
     let list: Value = app.get("/api/v1/articles?per_page=100").await.json().await.unwrap();
@@ -667,4 +667,18 @@ async fn the_changes_feed_carries_edits_deletions_and_due_publications() {
     assert_eq!(paged["meta"]["has_more"], true);
     assert_problem(app.get("/api/v1/articles/changes?cursor=nonsense").await, 400).await;
     assert_problem(app.get("/api/v1/articles/changes?since=yesterday").await, 400).await;
+}
+
+#[tokio::test]
+async fn the_bench_seed_generates_searchable_articles() {
+    let app = spawn_app().await;
+    let mut conn = app.db.connect();
+    let mut reported = vec![];
+    let report = muni::seed::seed_bench(&mut conn, 1, 120, |done| reported.push(done)).unwrap();
+    assert_eq!(report.articles, 120);
+    assert_eq!(reported.last(), Some(&120));
+    let list: Value = app.get("/api/v1/articles?per_page=1").await.json().await.unwrap();
+    assert_eq!(list["meta"]["total"], 120 - 2, "every fiftieth is a draft");
+    let found: Value = app.get("/api/v1/articles?q=chuyen%20doi%20so&per_page=1").await.json().await.unwrap();
+    assert!(found["meta"]["total"].as_i64().unwrap() > 0);
 }

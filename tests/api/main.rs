@@ -4,6 +4,7 @@
 mod articles;
 mod auth;
 mod categories;
+mod events;
 mod helpers;
 mod http;
 mod platform;

@@ -42,7 +42,8 @@ CREATE TABLE articles (
     -- scheduled article shows up in the changes feed when it becomes visible.
     changed_at    TIMESTAMP NOT NULL
 );
-CREATE INDEX articles_listing ON articles (status, published_at DESC, id DESC);
+-- What the public lists read: published, not deleted, newest first (covering for counts).
+CREATE INDEX articles_public ON articles (status, published_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX articles_category ON articles (category_id, published_at DESC, id DESC);
 CREATE INDEX articles_site ON articles (site_id, published_at DESC, id DESC);
 CREATE INDEX articles_changed ON articles (changed_at, id);

@@ -1,0 +1,2 @@
+DROP TABLE event_revisions;
+DROP TABLE events;

@@ -1,0 +1,737 @@
+//! Event endpoints: public calendar reads (JSON and iCalendar), editor writes.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use super::ics;
+use super::model::{
+    CancelEvent, CreateEvent, Day, Event, EventListQuery, EventRow, EventStatus, IcsQuery, Revision, UpdateEvent,
+    VIETNAMESE_WEEKDAYS, Week, WeekQuery, iso_week_of, local_midnight, parse_iso_week, parse_local_or_offset,
+};
+use super::repo::{self, EventFilter};
+use crate::auth::{AuthUser, MaybeUser, Role};
+use crate::db::schema::{articles, events};
+use crate::db::{self, DbConn, write_transaction};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
+use crate::sites;
+use crate::startup::AppState;
+
+fn zone(state: &AppState) -> Tz {
+    state.config.site_time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+}
+
+fn bad(field: &str, message: &str) -> ApiError {
+    ApiError::BadRequestFields {
+        detail: format!("The query parameter `{field}` is invalid: {message}."),
+        errors: vec![FieldError::new(field, "invalid_value", message)],
+    }
+}
+
+fn is_staff(user: &Option<AuthUser>) -> bool {
+    user.as_ref().is_some_and(|u| matches!(u.role, Role::Admin | Role::Editor))
+}
+
+/// The words of a search, folded.
+fn words(q: Option<&str>) -> Vec<String> {
+    q.map(|q| crate::text::words(&crate::text::fold(q)).take(10).map(str::to_owned).collect()).unwrap_or_default()
+}
+
+fn chair(chair: Option<&str>) -> Option<String> {
+    chair.map(|c| crate::text::fold(c.trim())).filter(|c| !c.is_empty())
+}
+
+/// The window `[from, until)` named by `week`, `day` or `from`/`to`.
+fn window(
+    zone: Tz,
+    week: Option<&str>,
+    day: Option<NaiveDate>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(Option<NaiveDateTime>, Option<NaiveDateTime>), ApiError> {
+    let ways = [week.is_some(), day.is_some(), from.is_some() || to.is_some()].iter().filter(|w| **w).count();
+    if ways > 1 {
+        return Err(ApiError::BadRequest("Give one of `week`, `day`, or `from`/`to`.".into()));
+    }
+    if let Some(week) = week {
+        let monday = parse_iso_week(week).ok_or_else(|| bad("week", "must be an ISO week such as 2026-W49"))?;
+        return Ok((Some(local_midnight(monday, zone)), Some(local_midnight(monday + Duration::days(7), zone))));
+    }
+    if let Some(day) = day {
+        return Ok((Some(local_midnight(day, zone)), Some(local_midnight(day + Duration::days(1), zone))));
+    }
+    let parse = |field: &str, value: &str, end: bool| crate::articles::query::parse_instant(field, value, zone, end);
+    let from = from.map(|f| parse("from", f, false)).transpose()?;
+    let until = to.map(|t| parse("to", t, true).map(|t| t + Duration::microseconds(1))).transpose()?;
+    if let (Some(from), Some(until)) = (from, until)
+        && until <= from
+    {
+        return Err(bad("to", "must not be before `from`"));
+    }
+    Ok((from, until))
+}
+
+fn parse_status(status: Option<&str>, user: &Option<AuthUser>) -> Result<Option<EventStatus>, ApiError> {
+    let Some(status) = status else { return Ok(None) };
+    match user {
+        None => return Err(ApiError::Unauthorized("Filtering by `status` is for staff: send an access token.".into())),
+        Some(u) => u.require(&[Role::Editor])?,
+    }
+    EventStatus::parse(status).map(Some).ok_or_else(|| bad("status", "must be draft, scheduled, changed or cancelled"))
+}
+
+/// List events by time: a range (`from`, `to`), an ISO `week` (Monday to Sunday) or a `day`.
+#[utoipa::path(
+    tag = "events",
+    params(EventListQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of events, by start time", body = ListResponse<Event>,
+            headers(("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"),
+                    ("X-Total-Count" = i64, description = "Events matching, over all pages"))),
+        (status = 401, description = "`status` without a token, or an invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`status` with a role that may not see drafts", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events")]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: MaybeUser,
+    query: ApiQuery<EventListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, query) = (user.0, query.0);
+    let paging = Paging::new(query.page, query.per_page)?;
+    let descending = match query.sort.as_deref() {
+        None | Some("starts_at") => false,
+        Some("-starts_at") => true,
+        Some(_) => return Err(bad("sort", "must be starts_at or -starts_at")),
+    };
+    let status = parse_status(query.status.as_deref(), &user)?;
+    let (from, until) =
+        window(zone(&state), query.week.as_deref(), query.day, query.from.as_deref(), query.to.as_deref())?;
+    let staff = is_staff(&user);
+    let mut filter = EventFilter {
+        from,
+        until,
+        chair: chair(query.chair.as_deref()),
+        words: words(query.q.as_deref()),
+        status,
+        include_drafts: staff,
+        own_site: if staff { user.as_ref().and_then(|u| u.site_id) } else { None },
+        ..EventFilter::default()
+    };
+    let (events, total) = db::run(&state.db, move |conn| {
+        filter.site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let (rows, total) = repo::list(conn, &filter, descending, paging.offset(), paging.limit())?;
+        Ok((repo::to_events(conn, rows)?, total))
+    })
+    .await?;
+    Ok(list_response(&req, events, total, paging))
+}
+
+/// One week of the calendar, Monday to Sunday, with every day present (empty ones too): what a
+/// week page renders.
+#[utoipa::path(
+    tag = "events",
+    params(("week" = String, Path, description = "ISO week, `2026-W49`"), WeekQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The seven days and their events", body = Week),
+        (status = 401, description = "An invalid token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events/week/{week}")]
+pub async fn week_of_events(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    week: web::Path<String>,
+    query: ApiQuery<WeekQuery>,
+) -> Result<web::Json<Week>, ApiError> {
+    let (user, query) = (user.0, query.0);
+    let zone = zone(&state);
+    let monday = parse_iso_week(&week)
+        .ok_or_else(|| ApiError::BadRequest(format!("`{week}` is not an ISO week; write it as 2026-W49.")))?;
+    let staff = is_staff(&user);
+    let mut filter = EventFilter {
+        from: Some(local_midnight(monday, zone)),
+        until: Some(local_midnight(monday + Duration::days(7), zone)),
+        chair: chair(query.chair.as_deref()),
+        words: words(query.q.as_deref()),
+        include_drafts: staff,
+        own_site: if staff { user.as_ref().and_then(|u| u.site_id) } else { None },
+        ..EventFilter::default()
+    };
+    let (rows, events) = db::run(&state.db, move |conn| {
+        filter.site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let (rows, _) = repo::list(conn, &filter, false, 0, 10_000)?;
+        let events = repo::to_events(conn, rows.clone())?;
+        Ok((rows, events))
+    })
+    .await?;
+    let days = (0..7)
+        .map(|i| {
+            let date = monday + Duration::days(i);
+            let (start, end) = (local_midnight(date, zone), local_midnight(date + Duration::days(1), zone));
+            let on_day = rows
+                .iter()
+                .zip(&events)
+                .filter(|(row, _)| row.starts_at < end && (row.ends_at > start || row.starts_at >= start))
+                .map(|(_, event)| event.clone())
+                .collect();
+            Day {
+                date,
+                weekday: date.weekday().number_from_monday(),
+                weekday_name: VIETNAMESE_WEEKDAYS[date.weekday().num_days_from_monday() as usize].to_owned(),
+                events: on_day,
+            }
+        })
+        .collect();
+    Ok(web::Json(Week {
+        week: iso_week_of(monday),
+        starts_on: monday,
+        ends_on: monday + Duration::days(6),
+        time_zone: zone.name().to_owned(),
+        previous_week: iso_week_of(monday - Duration::days(7)),
+        next_week: iso_week_of(monday + Duration::days(7)),
+        days,
+    }))
+}
+
+/// The calendar as an iCalendar (RFC 5545) feed for calendar apps to subscribe to. Cancelled and
+/// deleted events stay in it as `STATUS:CANCELLED`, so that subscribers remove them.
+#[utoipa::path(
+    tag = "events",
+    params(IcsQuery),
+    responses((status = 200, description = "An iCalendar document", content_type = "text/calendar", body = String))
+)]
+#[get("/events.ics")]
+pub async fn events_ics(state: web::Data<AppState>, query: ApiQuery<IcsQuery>) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let zone = zone(&state);
+    let (from, until) = window(zone, None, None, query.from.as_deref(), query.to.as_deref())?;
+    let from = from.or_else(|| Some(db::now() - Duration::days(90)));
+    let mut filter = EventFilter {
+        from,
+        until,
+        chair: chair(query.chair.as_deref()),
+        words: words(query.q.as_deref()),
+        include_deleted: true,
+        ..EventFilter::default()
+    };
+    let (rows, name) = db::run(&state.db, move |conn| {
+        filter.site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let (rows, _) = repo::list(conn, &filter, false, 0, 50_000)?;
+        let name = match filter.site_ids.as_deref() {
+            Some([only]) => sites::repo::find_site_by_id(conn, *only)?.map(|s| s.name),
+            _ => None,
+        };
+        Ok((rows, name))
+    })
+    .await?;
+    let name = format!("Lịch công tác{}", name.map(|n| format!(" - {n}")).unwrap_or_default());
+    Ok(HttpResponse::Ok().content_type("text/calendar; charset=utf-8").body(ics::calendar(&name, &rows)))
+}
+
+fn visible(row: &EventRow, user: &Option<AuthUser>) -> bool {
+    row.status != "draft" || (is_staff(user) && user.as_ref().is_some_and(|u| u.covers_site(Some(row.site_id))))
+}
+
+/// One event.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = i64, Path, description = "The event's id")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The event", body = Event),
+        (status = 401, description = "An invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event, or a draft the caller may not see", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events/{id}")]
+pub async fn get_event(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Event>, ApiError> {
+    let (user, id) = (user.0, id.into_inner());
+    let event = db::run(&state.db, move |conn| {
+        let row =
+            repo::find_row(conn, id)?.filter(|r| visible(r, &user)).ok_or_else(|| ApiError::not_found("event"))?;
+        repo::to_events(conn, vec![row])?.pop().ok_or_else(|| ApiError::not_found("event"))
+    })
+    .await?;
+    Ok(web::Json(event))
+}
+
+/// What changed in an event, oldest first (editors, admins).
+#[utoipa::path(
+    tag = "events",
+    params(("id" = i64, Path, description = "The event's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The event's revisions", body = Vec<Revision>),
+        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events/{id}/revisions")]
+pub async fn event_revisions(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<Revision>>, ApiError> {
+    user.require(&[Role::Editor])?;
+    let id = id.into_inner();
+    let revisions = db::run(&state.db, move |conn| {
+        let row = repo::find_row(conn, id)?.ok_or_else(|| ApiError::not_found("event"))?;
+        user.require_site(Some(row.site_id))?;
+        Ok(repo::revisions(conn, id)?
+            .into_iter()
+            .map(|(sequence, action, changes, by, name, at)| Revision {
+                sequence,
+                action,
+                changes: serde_json::from_str(&changes).unwrap_or(Value::Null),
+                changed_by: by.map(|id| crate::articles::model::UserRef { id, display_name: name.unwrap_or_default() }),
+                changed_at: at.and_utc(),
+            })
+            .collect())
+    })
+    .await?;
+    Ok(web::Json(revisions))
+}
+
+/// The times of an event as stored: `(all_day, starts_at, ends_at)` in UTC.
+fn resolve_times(
+    all_day: bool,
+    starts_at: Option<&str>,
+    ends_at: Option<&str>,
+    starts_on: Option<NaiveDate>,
+    ends_on: Option<NaiveDate>,
+    zone: Tz,
+    errors: &mut Vec<FieldError>,
+) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    if all_day {
+        let Some(first) = starts_on else {
+            errors.push(FieldError::new("starts_on", "required", "is required for an all-day event"));
+            return None;
+        };
+        let last = ends_on.unwrap_or(first);
+        if last < first {
+            errors.push(FieldError::new("ends_on", "invalid_value", "must not be before starts_on"));
+            return None;
+        }
+        return Some((local_midnight(first, zone), local_midnight(last + Duration::days(1), zone)));
+    }
+    let Some(starts_at) = starts_at else {
+        errors.push(FieldError::new("starts_at", "required", "is required unless the event is all-day"));
+        return None;
+    };
+    let start = match parse_local_or_offset("starts_at", starts_at, zone) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    let end = match ends_at.map(|e| parse_local_or_offset("ends_at", e, zone)).transpose() {
+        Ok(end) => end.unwrap_or(start),
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    if end < start {
+        errors.push(FieldError::new("ends_at", "invalid_value", "must not be before starts_at"));
+        return None;
+    }
+    Some((start, end))
+}
+
+fn check_text(field: &str, value: &str, max: usize, required: bool, errors: &mut Vec<FieldError>) {
+    let len = value.trim().chars().count();
+    if required && len == 0 {
+        errors.push(FieldError::new(field, "required", "must not be empty"));
+    } else if len > max {
+        errors.push(FieldError::new(field, "too_long", format!("must be at most {max} characters")));
+    }
+}
+
+fn check_article(conn: &mut DbConn, article_id: Option<i64>) -> Result<(), ApiError> {
+    if let Some(id) = article_id {
+        let found: i64 = articles::table
+            .filter(articles::id.eq(id))
+            .filter(articles::deleted_at.is_null())
+            .count()
+            .get_result(conn)?;
+        if found == 0 {
+            return Err(ApiError::invalid("article_id", "not_found", "no article has this id"));
+        }
+    }
+    Ok(())
+}
+
+fn event_view(conn: &mut DbConn, id: i64) -> Result<Event, ApiError> {
+    let row = repo::find_row(conn, id)?.ok_or_else(|| ApiError::not_found("event"))?;
+    repo::to_events(conn, vec![row])?.pop().ok_or_else(|| ApiError::not_found("event"))
+}
+
+/// Add an event to the calendar (editors, admins).
+#[utoipa::path(
+    tag = "events",
+    request_body = CreateEvent,
+    security(("bearer" = [])),
+    responses((status = 201, description = "Created; `Location` names it", body = Event,
+        headers(("Location" = String, description = "URL of the new event"))))
+)]
+#[post("/events")]
+pub async fn create_event(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: ApiJson<CreateEvent>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Editor])?;
+    let input = body.0;
+    let event = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            let site_id = sites::repo::site_for_write(c, &user, input.site_id)?;
+            let site = sites::repo::find_site_by_id(c, site_id)?.ok_or_else(|| ApiError::not_found("site"))?;
+            let mut errors = vec![];
+            let time_zone = input.time_zone.clone().unwrap_or(site.time_zone);
+            let zone: Tz = time_zone.parse().unwrap_or_else(|_| {
+                errors.push(FieldError::new("time_zone", "invalid_value", "must be an IANA time zone"));
+                chrono_tz::Asia::Ho_Chi_Minh
+            });
+            check_text("title", &input.title, 500, true, &mut errors);
+            for (field, value) in [
+                ("description", &input.description),
+                ("location", &input.location),
+                ("chair", &input.chair),
+                ("participants", &input.participants),
+                ("preparing_unit", &input.preparing_unit),
+            ] {
+                check_text(field, value.as_deref().unwrap_or(""), 5000, false, &mut errors);
+            }
+            let status = input.status.unwrap_or(EventStatus::Scheduled);
+            if !matches!(status, EventStatus::Draft | EventStatus::Scheduled) {
+                errors.push(FieldError::new("status", "invalid_value", "a new event is scheduled or draft"));
+            }
+            let times = resolve_times(
+                input.all_day,
+                input.starts_at.as_deref(),
+                input.ends_at.as_deref(),
+                input.starts_on,
+                input.ends_on,
+                zone,
+                &mut errors,
+            );
+            let Some((starts_at, ends_at)) = times.filter(|_| errors.is_empty()) else {
+                return Err(ApiError::Validation(errors));
+            };
+            check_article(c, input.article_id)?;
+            let now = db::now();
+            let trim = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_owned();
+            let mut row = EventRow {
+                id: 0,
+                site_id,
+                uid: format!("{}@muni", uuid::Uuid::new_v4()),
+                title: input.title.trim().to_owned(),
+                description: trim(&input.description),
+                all_day: input.all_day,
+                starts_at,
+                ends_at,
+                time_zone,
+                location: trim(&input.location),
+                chair: trim(&input.chair),
+                participants: trim(&input.participants),
+                preparing_unit: trim(&input.preparing_unit),
+                status: status.as_str().to_owned(),
+                article_id: input.article_id,
+                sequence: 0,
+                search_text: String::new(),
+                created_by: Some(user.id),
+                updated_by: Some(user.id),
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+            };
+            row.search_text = repo::search_text(&row);
+            let id = repo::insert(c, &row)?;
+            repo::add_revision(c, id, 0, "created", &json!({}), user.id)?;
+            event_view(c, id)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/events/{}", event.id))).json(event))
+}
+
+fn writable(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<EventRow, ApiError> {
+    let row = repo::find_row(conn, id)?.ok_or_else(|| ApiError::not_found("event"))?;
+    user.require_site(Some(row.site_id))?;
+    Ok(row)
+}
+
+/// Stores a changed row: raises the sequence and keeps a revision with what changed.
+fn save_change(
+    conn: &mut DbConn,
+    before: &EventRow,
+    mut after: EventRow,
+    action: &str,
+    user: &AuthUser,
+) -> Result<(), ApiError> {
+    let mut changes = serde_json::Map::new();
+    let mut note = |field: &str, old: Value, new: Value| {
+        if old != new {
+            changes.insert(field.to_owned(), json!([old, new]));
+        }
+    };
+    let time = |t: NaiveDateTime| json!(t.and_utc().to_rfc3339());
+    note("title", json!(before.title), json!(after.title));
+    note("description", json!(before.description), json!(after.description));
+    note("all_day", json!(before.all_day), json!(after.all_day));
+    note("starts_at", time(before.starts_at), time(after.starts_at));
+    note("ends_at", time(before.ends_at), time(after.ends_at));
+    note("time_zone", json!(before.time_zone), json!(after.time_zone));
+    note("location", json!(before.location), json!(after.location));
+    note("chair", json!(before.chair), json!(after.chair));
+    note("participants", json!(before.participants), json!(after.participants));
+    note("preparing_unit", json!(before.preparing_unit), json!(after.preparing_unit));
+    note("status", json!(before.status), json!(after.status));
+    note("article_id", json!(before.article_id), json!(after.article_id));
+    note("deleted", json!(before.deleted_at.is_some()), json!(after.deleted_at.is_some()));
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let moved = ["starts_at", "ends_at", "all_day", "location", "time_zone"].iter().any(|f| changes.contains_key(*f));
+    if moved && after.status == "scheduled" && before.status != "draft" {
+        after.status = "changed".into();
+        changes.insert("status".into(), json!([before.status, "changed"]));
+    }
+    after.sequence = before.sequence + 1;
+    after.search_text = repo::search_text(&after);
+    after.updated_at = db::now();
+    diesel::update(events::table.find(before.id))
+        .set((
+            events::title.eq(&after.title),
+            events::description.eq(&after.description),
+            events::all_day.eq(after.all_day),
+            events::starts_at.eq(after.starts_at),
+            events::ends_at.eq(after.ends_at),
+            events::time_zone.eq(&after.time_zone),
+            events::location.eq(&after.location),
+            events::chair.eq(&after.chair),
+            events::participants.eq(&after.participants),
+            events::preparing_unit.eq(&after.preparing_unit),
+            events::status.eq(&after.status),
+            events::article_id.eq(after.article_id),
+            events::sequence.eq(after.sequence),
+            events::search_text.eq(&after.search_text),
+            events::updated_by.eq(Some(user.id)),
+            events::updated_at.eq(after.updated_at),
+            events::deleted_at.eq(after.deleted_at),
+        ))
+        .execute(conn)?;
+    repo::add_revision(conn, before.id, after.sequence, action, &Value::Object(changes), user.id)?;
+    Ok(())
+}
+
+/// Change an event (editors, admins). Each change raises `sequence`, so calendar apps update it.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = i64, Path, description = "The event's id")),
+    request_body = UpdateEvent,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated event", body = Event),
+        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A public event cannot go back to draft", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/events/{id}")]
+pub async fn update_event(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: ApiJson<UpdateEvent>,
+) -> Result<web::Json<Event>, ApiError> {
+    user.require(&[Role::Editor])?;
+    let (patch, id) = (body.0, id.into_inner());
+    let event = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            let before = writable(c, &user, id)?;
+            let mut after = before.clone();
+            let mut errors = vec![];
+            if let Some(tz) = &patch.time_zone {
+                if tz.parse::<Tz>().is_err() {
+                    errors.push(FieldError::new("time_zone", "invalid_value", "must be an IANA time zone"));
+                } else {
+                    after.time_zone = tz.clone();
+                }
+            }
+            let zone = after.zone();
+            let touches_time = patch.all_day.is_some()
+                || patch.starts_at.is_some()
+                || patch.ends_at.is_some()
+                || patch.starts_on.is_some()
+                || patch.ends_on.is_some()
+                || patch.time_zone.is_some();
+            if touches_time {
+                after.all_day = patch.all_day.unwrap_or(before.all_day);
+                let local = |t: NaiveDateTime| before.local(t).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string();
+                let current_start = local(before.starts_at);
+                let current_end = (before.ends_at > before.starts_at).then(|| local(before.ends_at));
+                let starts_at = patch.starts_at.clone().or(Some(current_start));
+                let ends_at = match &patch.ends_at {
+                    Some(end) => end.clone(),
+                    None => current_end,
+                };
+                let first = before.local(before.starts_at).date_naive();
+                let last = before.local(before.ends_at).date_naive().pred_opt().unwrap_or(first).max(first);
+                let starts_on = patch.starts_on.or(Some(first));
+                let ends_on = patch.ends_on.or(if patch.starts_on.is_some() { None } else { Some(last) });
+                if let Some((start, end)) = resolve_times(
+                    after.all_day,
+                    starts_at.as_deref(),
+                    ends_at.as_deref(),
+                    starts_on,
+                    ends_on,
+                    zone,
+                    &mut errors,
+                ) {
+                    after.starts_at = start;
+                    after.ends_at = end;
+                }
+            }
+            if let Some(title) = &patch.title {
+                check_text("title", title, 500, true, &mut errors);
+                after.title = title.trim().to_owned();
+            }
+            for (field, value, target) in [
+                ("description", &patch.description, &mut after.description),
+                ("location", &patch.location, &mut after.location),
+                ("chair", &patch.chair, &mut after.chair),
+                ("participants", &patch.participants, &mut after.participants),
+                ("preparing_unit", &patch.preparing_unit, &mut after.preparing_unit),
+            ] {
+                if let Some(value) = value {
+                    check_text(field, value, 5000, false, &mut errors);
+                    *target = value.trim().to_owned();
+                }
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            match (patch.status, before.status.as_str()) {
+                (None, _) => {}
+                (Some(EventStatus::Draft), "draft") => {}
+                (Some(EventStatus::Scheduled), "draft" | "cancelled") => after.status = "scheduled".into(),
+                (Some(EventStatus::Scheduled), _) => {}
+                (Some(EventStatus::Draft), _) => {
+                    return Err(ApiError::Conflict(
+                        "A public event cannot go back to draft; cancel it instead.".into(),
+                    ));
+                }
+                (Some(other), _) => {
+                    return Err(ApiError::invalid(
+                        "status",
+                        "invalid_value",
+                        format!("cannot be set to {}; use the cancel action", other.as_str()),
+                    ));
+                }
+            }
+            if let Some(article_id) = patch.article_id {
+                check_article(c, article_id)?;
+                after.article_id = article_id;
+            }
+            save_change(c, &before, after, "updated", &user)?;
+            event_view(c, id)
+        })
+    })
+    .await?;
+    Ok(web::Json(event))
+}
+
+/// Call an event off. It stays on the calendar as cancelled, and in the iCalendar feed as
+/// `STATUS:CANCELLED`, so that subscribers remove it.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = i64, Path, description = "The event's id")),
+    request_body(content = Option<CancelEvent>, description = "Optional: why it is cancelled"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The cancelled event", body = Event),
+        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already cancelled, or a draft (delete it instead)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/events/{id}/cancel")]
+pub async fn cancel_event(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<web::Json<Event>, ApiError> {
+    user.require(&[Role::Editor])?;
+    let options: CancelEvent = if body.iter().all(u8::is_ascii_whitespace) {
+        CancelEvent::default()
+    } else {
+        if !req.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json")) {
+            return Err(ApiError::UnsupportedMediaType("The request body must be JSON.".into()));
+        }
+        crate::http::parse_json(&body)?
+    };
+    let id = id.into_inner();
+    let event = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            let before = writable(c, &user, id)?;
+            match before.status.as_str() {
+                "cancelled" => return Err(ApiError::Conflict("The event is already cancelled.".into())),
+                "draft" => return Err(ApiError::Conflict("A draft is not public; delete it instead.".into())),
+                _ => {}
+            }
+            let mut after = before.clone();
+            after.status = "cancelled".into();
+            if let Some(reason) = options.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                after.description = format!("{}\nHoãn/hủy: {reason}", before.description).trim().to_owned();
+            }
+            save_change(c, &before, after, "cancelled", &user)?;
+            event_view(c, id)
+        })
+    })
+    .await?;
+    Ok(web::Json(event))
+}
+
+/// Delete an event. Subscribers see it cancelled in the iCalendar feed.
+#[utoipa::path(
+    tag = "events",
+    params(("id" = i64, Path, description = "The event's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/events/{id}")]
+pub async fn delete_event(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Editor])?;
+    let id = id.into_inner();
+    db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            let before = writable(c, &user, id)?;
+            let mut after = before.clone();
+            after.deleted_at = Some(db::now());
+            save_change(c, &before, after, "deleted", &user)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,26 @@
+//! The work calendar (lịch công tác): the leadership's events by week, as JSON and as a
+//! subscribable iCalendar feed, with a trail of every change.
+
+mod handlers;
+pub mod ics;
+pub mod model;
+pub mod repo;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub use handlers::{
+    cancel_event, create_event, delete_event, event_revisions, events_ics, get_event, list_events, update_event,
+    week_of_events,
+};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_events)
+        .service(events_ics)
+        .service(week_of_events)
+        .service(create_event)
+        .service(get_event)
+        .service(event_revisions)
+        .service(update_event)
+        .service(cancel_event)
+        .service(delete_event);
+}
