@@ -44,8 +44,8 @@ CREATE TABLE articles (
 );
 -- What the public lists read: published, not deleted, newest first (covering for counts).
 CREATE INDEX articles_public ON articles (status, published_at DESC, id DESC) WHERE deleted_at IS NULL;
-CREATE INDEX articles_category ON articles (category_id, published_at DESC, id DESC);
-CREATE INDEX articles_site ON articles (site_id, published_at DESC, id DESC);
+CREATE INDEX articles_category ON articles (category_id, status, published_at DESC, id DESC) WHERE deleted_at IS NULL;
+CREATE INDEX articles_site ON articles (site_id, status, published_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX articles_changed ON articles (changed_at, id);
 
 CREATE TABLE article_tags (
