@@ -45,6 +45,10 @@ pub struct Config {
     pub site_time_zone: String,
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
+    /// Key (32 bytes) that encrypts citizens' personal data at rest and keys its blind index.
+    pub data_key: [u8; 32],
+    /// Days after a feedback submission is closed before its submitter's personal data is erased.
+    pub feedback_retention_days: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,9 +88,30 @@ impl Config {
             (Some(_), Environment::Development) => {
                 return Err(ConfigError(format!("JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long")));
             }
-            (None, Environment::Development) => development_secret(&data_dir)?,
+            (None, Environment::Development) => development_file(&data_dir, "jwt_secret", "JWT_SECRET")?.into_bytes(),
+        };
+        let data_key = match (get("MUNI_DATA_KEY"), environment) {
+            (Some(key), _) => parse_data_key(&key)?,
+            (None, Environment::Production) => {
+                return Err(ConfigError(
+                    "MUNI_DATA_KEY must be set (32 bytes, base64) when MUNI_ENV=production: it encrypts citizens' personal data"
+                        .into(),
+                ));
+            }
+            (None, Environment::Development) => {
+                let generated = development_file(&data_dir, "data_key", "MUNI_DATA_KEY")?;
+                parse_data_key(&generated)?
+            }
         };
         Ok(Self {
+            data_key,
+            feedback_retention_days: match get("MUNI_FEEDBACK_RETENTION_DAYS") {
+                None => None,
+                Some(v) => Some(
+                    v.parse()
+                        .map_err(|_| ConfigError(format!("MUNI_FEEDBACK_RETENTION_DAYS has an invalid value `{v}`")))?,
+                ),
+            },
             environment,
             database_url,
             host: get("MUNI_HOST").unwrap_or_else(|| "127.0.0.1".into()),
@@ -122,26 +147,35 @@ fn parse<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, key: &str,
     }
 }
 
-/// In development, a missing secret is generated once and kept in the data folder.
-fn development_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
-    let path = data_dir.join("jwt_secret");
+fn parse_data_key(key: &str) -> Result<[u8; 32], ConfigError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(key.trim())
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(key.trim()))
+        .map_err(|_| ConfigError("MUNI_DATA_KEY must be base64".into()))?;
+    bytes.try_into().map_err(|_| ConfigError("MUNI_DATA_KEY must decode to exactly 32 bytes".into()))
+}
+
+/// In development, a missing secret is generated once (32 random bytes, base64) and kept in the
+/// data folder, with a warning.
+fn development_file(data_dir: &Path, name: &str, variable: &str) -> Result<String, ConfigError> {
+    let path = data_dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim();
         if existing.len() >= MIN_SECRET_BYTES {
-            return Ok(existing.as_bytes().to_vec());
+            return Ok(existing.to_owned());
         }
     }
-    let mut bytes = [0u8; 48];
+    let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     std::fs::create_dir_all(data_dir)
         .and_then(|()| write_private(&path, &secret))
-        .map_err(|e| ConfigError(format!("cannot keep a generated JWT secret in {}: {e}", path.display())))?;
+        .map_err(|e| ConfigError(format!("cannot keep a generated {variable} in {}: {e}", path.display())))?;
     log::warn!(
-        "JWT_SECRET is not set: generated one for development and kept it in {} (set JWT_SECRET in production)",
+        "{variable} is not set: generated one for development and kept it in {} (set {variable} in production)",
         path.display()
     );
-    Ok(secret.into_bytes())
+    Ok(secret)
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {

@@ -43,6 +43,9 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON) to standard output.
     Openapi,
+    /// Erase the personal data of feedback closed longer ago than MUNI_FEEDBACK_RETENTION_DAYS
+    /// (the server also does it every ten minutes).
+    PurgeFeedback,
 }
 
 #[derive(Subcommand)]
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
             create_user(&config, &email, &role, site.as_deref(), name.as_deref(), password_stdin)
         }
         Command::Openapi => Ok(()),
+        Command::PurgeFeedback => purge_feedback(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -194,6 +198,17 @@ fn seed_demo(config: &Config, site: Option<&str>) -> Result<(), String> {
             report.categories, report.articles, report.events, site.code
         );
     }
+    Ok(())
+}
+
+fn purge_feedback(config: &Config) -> Result<(), String> {
+    let Some(days) = config.feedback_retention_days else {
+        return Err("MUNI_FEEDBACK_RETENTION_DAYS is not set: nothing to purge".into());
+    };
+    let mut conn = db::connect(&config.database_url).map_err(|e| e.to_string())?;
+    let erased =
+        write_transaction(&mut conn, |c| muni::feedback::repo::maintain(c, Some(days))).map_err(|e| e.to_string())?;
+    println!("Erased the personal data of {erased} feedback submissions closed more than {days} days ago.");
     Ok(())
 }
 

@@ -26,6 +26,8 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "categories", description = "Sections of a site, as a tree"),
         (name = "articles", description = "News, reports and plans"),
         (name = "events", description = "The leadership's work calendar, as JSON and iCalendar"),
+        (name = "feedback", description = "Citizens' feedback: submission, tracking, the staff workflow, personal data"),
+        (name = "open311", description = "The feedback as Open311 GeoReport v2"),
         (name = "system", description = "Health, readiness and this document"),
     ),
     components(schemas(Problem, FieldError)),

@@ -20,7 +20,7 @@ use crate::http::{
 };
 use crate::limits::RateLimits;
 use crate::openapi::{self, ApiDoc};
-use crate::{articles, auth, categories, events, health, sites, users};
+use crate::{articles, auth, categories, events, feedback, health, sites, users};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -28,6 +28,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: TokenKeys,
     pub limits: RateLimits,
+    /// Encrypts and indexes citizens' personal data.
+    pub vault: crate::crypto::Vault,
     /// The OpenAPI document, serialised once.
     pub openapi_json: String,
 }
@@ -52,16 +54,20 @@ fn api_routes(
         InitError = (),
     >,
 > {
-    app.service(health::healthz).service(health::readyz).service(
-        scope("/api/v1")
-            .service(health::openapi_json)
-            .configure(auth::routes)
-            .configure(users::routes)
-            .configure(sites::routes)
-            .configure(categories::routes)
-            .configure(articles::routes)
-            .configure(events::routes),
-    )
+    app.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope("/api/v1")
+                .service(health::openapi_json)
+                .configure(auth::routes)
+                .configure(users::routes)
+                .configure(sites::routes)
+                .configure(categories::routes)
+                .configure(articles::routes)
+                .configure(events::routes)
+                .configure(feedback::routes),
+        )
+        .service(scope("/open311/v2").configure(feedback::open311_routes))
 }
 
 /// The complete OpenAPI document, as served and as checked in.
@@ -91,9 +97,11 @@ impl Application {
             db: database,
             tokens: TokenKeys::new(&config).map_err(std::io::Error::other)?,
             limits: RateLimits::new(config.public_write_rate_per_minute, config.trust_proxy),
+            vault: crate::crypto::Vault::new(&config.data_key),
             openapi_json: openapi::to_pretty_json(&api),
             config: Arc::new(config),
         });
+        start_maintenance(state.db.clone(), state.config.feedback_retention_days);
         let workers = state.config.workers;
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -138,6 +146,28 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight (up to 30 seconds).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// A background thread for periodic upkeep (every ten minutes): the feedback retention period.
+/// Idempotent, so several API nodes running it at once do no harm.
+fn start_maintenance(db: Database, retention_days: Option<u32>) {
+    let spawned = std::thread::Builder::new().name("muni-maintenance".into()).spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(600));
+            let result = db.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+                db::write_transaction(&mut conn, |c| crate::feedback::repo::maintain(c, retention_days))
+                    .map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(0) => {}
+                Ok(n) => log::info!("retention: erased the personal data of {n} closed feedback submissions"),
+                Err(e) => log::error!("maintenance failed: {e}"),
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        log::error!("cannot start the maintenance thread: {e}");
     }
 }
 

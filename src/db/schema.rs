@@ -152,6 +152,83 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feedback_topics (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        active -> Bool,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feedback (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        tracking_code -> Text,
+        secret_hash -> Text,
+        secret_sealed -> Nullable<Text>,
+        kind -> Text,
+        topic_id -> BigInt,
+        subject_type -> Nullable<Text>,
+        subject_ref -> Nullable<Text>,
+        title -> Text,
+        content -> Text,
+        search_text -> Text,
+        submitter_type -> Text,
+        submitter_name -> Nullable<Text>,
+        submitter_phone -> Nullable<Text>,
+        submitter_email -> Nullable<Text>,
+        submitter_address -> Nullable<Text>,
+        contact_index -> Nullable<Text>,
+        consent_version -> Text,
+        consent_at -> Timestamp,
+        status -> Text,
+        forwarded_to -> Nullable<Text>,
+        assignee_id -> Nullable<BigInt>,
+        public_reply -> Nullable<Text>,
+        replied_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        idempotency_key -> Nullable<Text>,
+        fingerprint -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        personal_data_erased_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    feedback_trail (id) {
+        id -> BigInt,
+        feedback_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        note -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    personal_data_access (id) {
+        id -> BigInt,
+        feedback_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        action -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(feedback -> feedback_topics (topic_id));
+diesel::joinable!(feedback_trail -> feedback (feedback_id));
+diesel::joinable!(personal_data_access -> feedback (feedback_id));
 diesel::joinable!(events -> sites (site_id));
 diesel::joinable!(event_revisions -> events (event_id));
 diesel::joinable!(users -> sites (site_id));
@@ -175,4 +252,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_slugs,
     events,
     event_revisions,
+    feedback_topics,
+    feedback,
+    feedback_trail,
+    personal_data_access,
 );

@@ -5,6 +5,7 @@ mod articles;
 mod auth;
 mod categories;
 mod events;
+mod feedback;
 mod helpers;
 mod http;
 mod platform;

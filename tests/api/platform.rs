@@ -56,6 +56,7 @@ fn production_refuses_to_start_without_a_strong_secret() {
         Config::from_lookup(move |key| match key {
             "MUNI_ENV" => Some("production".into()),
             "JWT_SECRET" => secret.clone(),
+            "MUNI_DATA_KEY" => Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
             _ => None,
         })
     };
@@ -64,6 +65,12 @@ fn production_refuses_to_start_without_a_strong_secret() {
     assert!(production(Some("short")).is_err());
     let ok = production(Some(JWT_SECRET)).unwrap();
     assert_eq!(ok.environment, Environment::Production);
+    let no_data_key = Config::from_lookup(|key| match key {
+        "MUNI_ENV" => Some("production".into()),
+        "JWT_SECRET" => Some(JWT_SECRET.into()),
+        _ => None,
+    });
+    assert!(no_data_key.unwrap_err().to_string().starts_with("MUNI_DATA_KEY must be set"));
 }
 
 #[test]

@@ -1,0 +1,4 @@
+DROP TABLE personal_data_access;
+DROP TABLE feedback_trail;
+DROP TABLE feedback;
+DROP TABLE feedback_topics;

@@ -1,0 +1,446 @@
+//! Feedback rows, their public and staff shapes, and validation of what citizens send.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::schema::{feedback, feedback_topics};
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = feedback_topics)]
+pub struct TopicRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub active: bool,
+    pub position: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = feedback)]
+pub struct FeedbackRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub tracking_code: String,
+    pub secret_hash: String,
+    pub secret_sealed: Option<String>,
+    pub kind: String,
+    pub topic_id: i64,
+    pub subject_type: Option<String>,
+    pub subject_ref: Option<String>,
+    pub title: String,
+    pub content: String,
+    pub search_text: String,
+    pub submitter_type: String,
+    pub submitter_name: Option<String>,
+    pub submitter_phone: Option<String>,
+    pub submitter_email: Option<String>,
+    pub submitter_address: Option<String>,
+    pub contact_index: Option<String>,
+    pub consent_version: String,
+    pub consent_at: NaiveDateTime,
+    pub status: String,
+    pub forwarded_to: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub public_reply: Option<String>,
+    pub replied_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub idempotency_key: Option<String>,
+    pub fingerprint: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+    pub personal_data_erased_at: Option<NaiveDateTime>,
+}
+
+/// A subject of feedback a ward manages (an Open311 service).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Topic {
+    pub id: i64,
+    /// Stable code, also the Open311 `service_code`.
+    #[schema(example = "moi-truong")]
+    pub code: String,
+    #[schema(example = "Môi trường, vệ sinh đô thị")]
+    pub name: String,
+    pub description: String,
+    /// Inactive topics take no new feedback.
+    pub active: bool,
+    pub position: i32,
+    pub site: crate::sites::model::SiteRef,
+}
+
+/// What kind of feedback it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackKind {
+    Comment,
+    Proposal,
+    Complaint,
+    Other,
+}
+
+impl FeedbackKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Comment => "comment",
+            Self::Proposal => "proposal",
+            Self::Complaint => "complaint",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// Where a submission is in its handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackStatus {
+    Received,
+    InProgress,
+    Answered,
+    Rejected,
+    /// Sent on to another body (`forwarded_to`).
+    Forwarded,
+}
+
+impl FeedbackStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::InProgress => "in_progress",
+            Self::Answered => "answered",
+            Self::Rejected => "rejected",
+            Self::Forwarded => "forwarded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "received" => Some(Self::Received),
+            "in_progress" => Some(Self::InProgress),
+            "answered" => Some(Self::Answered),
+            "rejected" => Some(Self::Rejected),
+            "forwarded" => Some(Self::Forwarded),
+            _ => None,
+        }
+    }
+
+    pub fn is_closed(self) -> bool {
+        matches!(self, Self::Answered | Self::Rejected | Self::Forwarded)
+    }
+}
+
+/// What the feedback is about, besides its topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// `article`, `procedure` or `consultation` (a draft document opened for comment).
+    #[serde(rename = "type")]
+    pub subject_type: SubjectType,
+    /// The article's slug or id, the procedure's code, or the consultation's reference.
+    #[schema(example = "1.001108")]
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    Article,
+    Procedure,
+    Consultation,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Article => "article",
+            Self::Procedure => "procedure",
+            Self::Consultation => "consultation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "article" => Some(Self::Article),
+            "procedure" => Some(Self::Procedure),
+            "consultation" => Some(Self::Consultation),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmitterType {
+    Person,
+    Organization,
+}
+
+/// Who sends feedback. Personal data: encrypted at rest, shown to staff only, never public.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Submitter {
+    #[serde(rename = "type")]
+    pub submitter_type: SubmitterType,
+    /// A person's or organisation's name, 1 to 200 characters.
+    pub name: String,
+    /// A Vietnamese phone number (`0912345678`, `+84 912 345 678`); phone or email is required.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A citizen's feedback.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitFeedback {
+    pub kind: FeedbackKind,
+    /// The topic's code (see `GET /api/v1/feedback/topics`).
+    pub topic: String,
+    pub subject: Option<Subject>,
+    /// 1 to 200 characters.
+    pub title: String,
+    /// 1 to 10,000 characters, not only whitespace.
+    pub content: String,
+    pub submitter: Submitter,
+    /// Must be true: the submitter agrees to the processing of their personal data.
+    pub consent: bool,
+    /// The version of the privacy notice the consent was given for.
+    #[schema(example = "2026-01")]
+    pub consent_notice_version: String,
+    /// The site; the deployment's only site when absent.
+    pub site: Option<String>,
+    /// Leave empty: a field that people never see and robots fill.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+/// The answer to a submission: keep the code and the secret to follow it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Receipt {
+    #[schema(example = "GY-7K3M-Q9TX")]
+    pub tracking_code: String,
+    /// Shown once (and again for a repeated identical submission): send it as `X-Tracking-Secret`
+    /// to `GET /api/v1/feedback/track/{tracking_code}`.
+    pub secret: String,
+    pub status: FeedbackStatus,
+    pub created_at: DateTime<Utc>,
+    pub track_url: String,
+}
+
+/// One step of a submission's handling, as its submitter and the public see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicStep {
+    pub status: FeedbackStatus,
+    pub at: DateTime<Utc>,
+}
+
+/// A submission as its submitter sees it with the secret: no personal data, no internal notes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrackedFeedback {
+    pub tracking_code: String,
+    pub kind: FeedbackKind,
+    pub topic: TopicRef,
+    pub title: String,
+    pub content: String,
+    pub status: FeedbackStatus,
+    pub forwarded_to: Option<String>,
+    pub public_reply: Option<String>,
+    pub replied_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub history: Vec<PublicStep>,
+}
+
+/// A published submission and its reply: what anyone can read. Never personal data.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublishedFeedback {
+    pub tracking_code: String,
+    pub kind: FeedbackKind,
+    pub topic: TopicRef,
+    pub subject: Option<Subject>,
+    pub title: String,
+    pub content: String,
+    pub status: FeedbackStatus,
+    pub public_reply: Option<String>,
+    pub replied_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TopicRef {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+/// The submitter as staff see it (decrypted; each read is logged).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SubmitterView {
+    #[serde(rename = "type")]
+    pub submitter_type: SubmitterType,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    /// When the personal data was erased, if it was.
+    pub erased_at: Option<DateTime<Utc>>,
+}
+
+/// One entry of the internal trail.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrailEntry {
+    pub action: String,
+    pub from_status: Option<FeedbackStatus>,
+    pub to_status: Option<FeedbackStatus>,
+    /// Internal note; never shown to the public.
+    pub note: Option<String>,
+    pub actor: Option<crate::articles::model::UserRef>,
+    pub at: DateTime<Utc>,
+}
+
+/// A submission as staff see it in lists: no personal data.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FeedbackSummary {
+    pub id: i64,
+    pub tracking_code: String,
+    pub site: crate::sites::model::SiteRef,
+    pub kind: FeedbackKind,
+    pub topic: TopicRef,
+    pub subject: Option<Subject>,
+    pub title: String,
+    pub status: FeedbackStatus,
+    pub forwarded_to: Option<String>,
+    pub assignee: Option<crate::articles::model::UserRef>,
+    pub public_reply: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A submission with its submitter's data and trail, for staff.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FeedbackDetail {
+    #[serde(flatten)]
+    pub summary: FeedbackSummary,
+    pub content: String,
+    pub submitter: SubmitterView,
+    pub consent_notice_version: String,
+    pub consent_at: DateTime<Utc>,
+    pub trail: Vec<TrailEntry>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StaffListQuery {
+    #[serde(default)]
+    pub site: Vec<String>,
+    pub status: Option<FeedbackStatus>,
+    pub kind: Option<FeedbackKind>,
+    /// A topic's code.
+    pub topic: Option<String>,
+    /// Received at or after (RFC 3339 or a date).
+    pub from: Option<String>,
+    /// Received at or before (RFC 3339 or a date).
+    pub to: Option<String>,
+    /// An assignee's user id, or `none`.
+    pub assignee: Option<String>,
+    /// Words in the title or content (case and diacritics ignored).
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PublishedListQuery {
+    #[serde(default)]
+    pub site: Vec<String>,
+    /// A topic's code.
+    pub topic: Option<String>,
+    pub kind: Option<FeedbackKind>,
+    /// Words in the title, content or reply (case and diacritics ignored).
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// A staff step: an internal note, and for some steps a public text.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepRequest {
+    /// Internal note for the trail.
+    pub note: Option<String>,
+    /// For `answer`: the public reply (required). For `reject`: the reason, public.
+    pub reply: Option<String>,
+    /// For `forward`: the body it is sent to (required).
+    pub forwarded_to: Option<String>,
+}
+
+/// An assignment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// A moderator's or admin's user id; null to unassign.
+    pub assignee_id: Option<i64>,
+}
+
+/// A new topic.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTopic {
+    /// Lowercase letters, digits and hyphens; unique in the site.
+    pub code: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub position: Option<i32>,
+    pub site_id: Option<i64>,
+}
+
+/// Changes to a topic.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTopic {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub active: Option<bool>,
+    pub position: Option<i32>,
+}
+
+/// Normalises a Vietnamese phone number to `0` and nine or ten digits, or `None` if it is not one.
+pub fn normalize_phone(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
+    let national = if let Some(rest) = digits.strip_prefix("+84") {
+        format!("0{rest}")
+    } else if digits.starts_with("84") && digits.len() == 11 {
+        format!("0{}", &digits[2..])
+    } else {
+        digits
+    };
+    let valid = national.bytes().all(|b| b.is_ascii_digit())
+        && national.starts_with('0')
+        && match national.as_bytes().get(1) {
+            // Mobile: 03x, 05x, 07x, 08x, 09x and ten digits; landline: 02xx and eleven digits.
+            Some(b'3' | b'5' | b'7' | b'8' | b'9') => national.len() == 10,
+            Some(b'2') => national.len() == 11,
+            _ => false,
+        };
+    valid.then_some(national)
+}
+
+pub fn check_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
+    let len = value.trim().chars().count();
+    if len == 0 {
+        errors.push(FieldError::new(field, "required", "must not be empty or only whitespace"));
+    } else if len > max {
+        errors.push(FieldError::new(field, "too_long", format!("must be at most {max} characters")));
+    }
+}
