@@ -72,8 +72,47 @@ pub struct SeedReport {
 pub fn seed_demo(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, ApiError> {
     let mut report = seed_demo_articles(conn, site_id)?;
     report.events = seed_demo_events(conn, site_id)?;
+    seed_demo_topics(conn, site_id)?;
     report.skipped = report.articles == 0 && report.events == 0;
     Ok(report)
+}
+
+/// The topics a ward takes feedback on, if the site has none yet.
+fn seed_demo_topics(conn: &mut DbConn, site_id: i64) -> Result<(), ApiError> {
+    use crate::db::schema::feedback_topics;
+    use diesel::prelude::*;
+    let topics = [
+        ("moi-truong", "Môi trường, vệ sinh đô thị", "Rác thải, thoát nước, cây xanh, tiếng ồn"),
+        ("an-ninh-trat-tu", "An ninh, trật tự", "Trật tự công cộng, lấn chiếm vỉa hè, an toàn giao thông"),
+        ("thu-tuc-hanh-chinh", "Thủ tục hành chính", "Hồ sơ, thời hạn giải quyết, thái độ phục vụ"),
+        ("quy-hoach-xay-dung", "Quy hoạch, xây dựng", "Quy hoạch, cấp phép, công trình trên địa bàn"),
+        ("y-te-giao-duc", "Y tế, giáo dục", "Trạm y tế, trường học, bảo hiểm y tế"),
+        ("du-thao-van-ban", "Góp ý dự thảo văn bản", "Các dự thảo phường lấy ý kiến nhân dân"),
+        ("khac", "Lĩnh vực khác", ""),
+    ];
+    write_transaction(conn, |c| {
+        let existing: i64 =
+            feedback_topics::table.filter(feedback_topics::site_id.eq(site_id)).count().get_result(c)?;
+        if existing > 0 {
+            return Ok(());
+        }
+        let now = crate::db::now();
+        for (position, (code, name, description)) in topics.iter().enumerate() {
+            diesel::insert_into(feedback_topics::table)
+                .values((
+                    feedback_topics::site_id.eq(site_id),
+                    feedback_topics::code.eq(code),
+                    feedback_topics::name.eq(name),
+                    feedback_topics::description.eq(description),
+                    feedback_topics::active.eq(true),
+                    feedback_topics::position.eq(position as i32),
+                    feedback_topics::created_at.eq(now),
+                    feedback_topics::updated_at.eq(now),
+                ))
+                .execute(c)?;
+        }
+        Ok(())
+    })
 }
 
 fn seed_demo_events(conn: &mut DbConn, site_id: i64) -> Result<usize, ApiError> {
