@@ -11,6 +11,7 @@
 pub mod articles;
 pub mod auth;
 pub mod categories;
+pub mod citizen;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -21,6 +22,7 @@ pub mod health;
 pub mod http;
 pub mod limits;
 pub mod openapi;
+pub mod questions;
 pub mod seed;
 pub mod sites;
 pub mod startup;

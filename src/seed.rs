@@ -12,6 +12,32 @@ use crate::error::ApiError;
 
 const DEMO_ARTICLES: &str = include_str!("seed/demo_articles.json");
 const DEMO_EVENTS: &str = include_str!("seed/demo_events.json");
+const DEMO_QUESTIONS: &str = include_str!("seed/demo_questions.json");
+
+#[derive(Deserialize)]
+struct DemoQuestions {
+    fields: Vec<DemoField>,
+    questions: Vec<DemoQuestion>,
+}
+
+#[derive(Deserialize)]
+struct DemoField {
+    code: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct DemoQuestion {
+    field: String,
+    procedure_code: Option<String>,
+    title: String,
+    question: String,
+    answer_html: String,
+    answering_unit: String,
+    asked_days_ago: i64,
+    answered_days_ago: i64,
+    featured: bool,
+}
 
 /// A demo calendar entry: a day of this week (0) or the next (1), Monday = 1.
 #[derive(Deserialize)]
@@ -73,8 +99,75 @@ pub fn seed_demo(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, ApiError
     let mut report = seed_demo_articles(conn, site_id)?;
     report.events = seed_demo_events(conn, site_id)?;
     seed_demo_topics(conn, site_id)?;
+    seed_demo_questions(conn, site_id)?;
     report.skipped = report.articles == 0 && report.events == 0;
     Ok(report)
+}
+
+/// The fields of administration (always, if missing) and published questions with answers (if
+/// the site has no questions yet).
+fn seed_demo_questions(conn: &mut DbConn, site_id: i64) -> Result<(), ApiError> {
+    use crate::db::schema::{fields, questions};
+    use diesel::prelude::*;
+    let demo: DemoQuestions = serde_json::from_str(DEMO_QUESTIONS).map_err(ApiError::internal)?;
+    write_transaction(conn, |c| {
+        for (position, field) in demo.fields.iter().enumerate() {
+            let exists: i64 = fields::table.filter(fields::code.eq(&field.code)).count().get_result(c)?;
+            if exists == 0 {
+                diesel::insert_into(fields::table)
+                    .values((
+                        fields::code.eq(&field.code),
+                        fields::name.eq(&field.name),
+                        fields::position.eq(position as i32),
+                    ))
+                    .execute(c)?;
+            }
+        }
+        let existing: i64 = questions::table.filter(questions::site_id.eq(site_id)).count().get_result(c)?;
+        if existing > 0 {
+            return Ok(());
+        }
+        let now = crate::db::now();
+        for (i, q) in demo.questions.iter().enumerate() {
+            let field_id: i64 = fields::table.filter(fields::code.eq(&q.field)).select(fields::id).first(c)?;
+            let asked = now - Duration::days(q.asked_days_ago) - Duration::hours((i % 7) as i64);
+            let answered = now - Duration::days(q.answered_days_ago) - Duration::hours((i % 5) as i64);
+            let answer = crate::text::sanitize_html(&q.answer_html);
+            let search =
+                crate::text::fold(&format!("{} {} {}", q.title, q.question, crate::text::html_to_text(&answer)));
+            let code = crate::citizen::new_tracking_code("HD");
+            let id: i64 = diesel::insert_into(questions::table)
+                .values((
+                    questions::site_id.eq(site_id),
+                    questions::tracking_code.eq(&code),
+                    questions::secret_hash.eq(crate::citizen::sha256_hex(&crate::citizen::new_secret())),
+                    questions::field_id.eq(field_id),
+                    questions::procedure_code.eq(&q.procedure_code),
+                    questions::title.eq(&q.title),
+                    questions::question.eq(&q.question),
+                    questions::original_title.eq(&q.title),
+                    questions::original_question.eq(&q.question),
+                    questions::asker_name.eq(None::<String>),
+                    questions::consent_version.eq("demo"),
+                    questions::consent_at.eq(asked),
+                    questions::status.eq("published"),
+                    questions::answer.eq(Some(&answer)),
+                    questions::answering_unit.eq(Some(&q.answering_unit)),
+                    questions::answered_at.eq(Some(answered)),
+                    questions::published_at.eq(Some(answered)),
+                    questions::featured.eq(q.featured),
+                    questions::search_text.eq(&search),
+                    questions::fingerprint.eq(&code),
+                    questions::created_at.eq(asked),
+                    questions::updated_at.eq(answered),
+                ))
+                .returning(questions::id)
+                .get_result(c)?;
+            let slug = format!("{}-{id}", crate::text::slugify(&q.title, 100));
+            diesel::update(questions::table.find(id)).set(questions::slug.eq(Some(slug))).execute(c)?;
+        }
+        Ok(())
+    })
 }
 
 /// The topics a ward takes feedback on, if the site has none yet.

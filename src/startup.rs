@@ -20,7 +20,7 @@ use crate::http::{
 };
 use crate::limits::RateLimits;
 use crate::openapi::{self, ApiDoc};
-use crate::{articles, auth, categories, events, feedback, health, sites, users};
+use crate::{articles, auth, categories, events, feedback, health, questions, sites, users};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -65,7 +65,8 @@ fn api_routes(
                 .configure(categories::routes)
                 .configure(articles::routes)
                 .configure(events::routes)
-                .configure(feedback::routes),
+                .configure(feedback::routes)
+                .configure(questions::routes),
         )
         .service(scope("/open311/v2").configure(feedback::open311_routes))
 }

@@ -226,6 +226,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    fields (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        tracking_code -> Text,
+        secret_hash -> Text,
+        secret_sealed -> Nullable<Text>,
+        field_id -> BigInt,
+        procedure_code -> Nullable<Text>,
+        title -> Text,
+        question -> Text,
+        original_title -> Text,
+        original_question -> Text,
+        asker_name -> Nullable<Text>,
+        asker_phone -> Nullable<Text>,
+        asker_email -> Nullable<Text>,
+        contact_index -> Nullable<Text>,
+        consent_version -> Text,
+        consent_at -> Timestamp,
+        status -> Text,
+        rejection_reason -> Nullable<Text>,
+        answer -> Nullable<Text>,
+        answering_unit -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        featured -> Bool,
+        view_count -> BigInt,
+        slug -> Nullable<Text>,
+        search_text -> Text,
+        idempotency_key -> Nullable<Text>,
+        fingerprint -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(questions -> fields (field_id));
 diesel::joinable!(feedback -> feedback_topics (topic_id));
 diesel::joinable!(feedback_trail -> feedback (feedback_id));
 diesel::joinable!(personal_data_access -> feedback (feedback_id));
@@ -256,4 +302,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback,
     feedback_trail,
     personal_data_access,
+    fields,
+    questions,
 );

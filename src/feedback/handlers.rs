@@ -3,11 +3,8 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use base64::Engine;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::model::*;
 use super::repo;
@@ -24,24 +21,11 @@ use crate::startup::AppState;
 
 /// How long an identical submission is answered with the first one's receipt.
 const DUPLICATE_WINDOW_MINUTES: i64 = 10;
-const TRACKING_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
-fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::citizen::{new_secret, sha256_hex};
 
 fn new_tracking_code() -> String {
-    let mut bytes = [0u8; 8];
-    rand::rng().fill_bytes(&mut bytes);
-    let chars: String =
-        bytes.iter().map(|b| TRACKING_ALPHABET[(*b as usize) % TRACKING_ALPHABET.len()] as char).collect();
-    format!("GY-{}-{}", &chars[..4], &chars[4..])
-}
-
-fn new_secret() -> String {
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    crate::citizen::new_tracking_code("GY")
 }
 
 fn receipt(row: &FeedbackRow, secret: String) -> Receipt {
@@ -72,24 +56,12 @@ fn validate(input: &SubmitFeedback) -> Result<(Option<String>, Option<String>), 
     {
         errors.push(FieldError::new("submitter.address", "too_long", "must be at most 500 characters"));
     }
-    let phone = input.submitter.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
-    let email = input.submitter.email.as_deref().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
-    let phone = match phone.map(|p| (p, normalize_phone(p))) {
-        Some((_, Some(normal))) => Some(normal),
-        Some((_, None)) => {
-            errors.push(FieldError::new("submitter.phone", "invalid_format", "must be a Vietnamese phone number"));
-            None
-        }
-        None => None,
-    };
-    if let Some(email) = &email {
-        let mut email_errors = vec![];
-        crate::users::model::validate_email(email, &mut email_errors);
-        errors.extend(email_errors.into_iter().map(|e| FieldError { field: "submitter.email".into(), ..e }));
-    }
-    if input.submitter.phone.as_deref().is_none_or(|p| p.trim().is_empty()) && email.is_none() {
-        errors.push(FieldError::new("submitter", "required", "needs a phone number or an email address"));
-    }
+    let (phone, email) = crate::citizen::check_contact(
+        "submitter",
+        input.submitter.phone.as_deref(),
+        input.submitter.email.as_deref(),
+        &mut errors,
+    );
     if !input.consent {
         errors.push(FieldError::new(
             "consent",
@@ -139,12 +111,7 @@ pub async fn submit(
     input: SubmitFeedback,
 ) -> Result<Receipt, ApiError> {
     let (phone, email) = validate(&input)?;
-    let idempotency_key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(|k| k.trim().to_owned())
-        .filter(|k| !k.is_empty() && k.len() <= 200);
+    let idempotency_key = crate::citizen::idempotency_key(req);
     let state2 = state.clone();
     let outcome = db::run(&state.db, move |conn| {
         let vault = &state2.vault;
@@ -174,7 +141,7 @@ pub async fn submit(
                 .filter(|t| t.active)
                 .ok_or_else(|| ApiError::invalid("topic", "not_found", "no open topic has this code"))?;
             let contact_index = email.as_deref().or(phone.as_deref()).map(|c| vault.blind_index(c));
-            let normalise = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+            let normalise = crate::citizen::normalise;
             let fingerprint = sha256_hex(&format!(
                 "{site_id}|{}|{}|{}|{}|{}",
                 topic.id,
@@ -312,16 +279,12 @@ pub async fn track_feedback(
     req: HttpRequest,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let secret = req.headers().get("x-tracking-secret").and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_owned();
+    let secret = crate::citizen::tracking_secret(&req);
     let code = code.into_inner().trim().to_uppercase();
     let tracked = db::run(&state.db, move |conn| {
         let row = repo::find_by_code(conn, &code)?.ok_or_else(|| ApiError::not_found("feedback"))?;
         // The same answer for an unknown code and a wrong secret; compared in constant time.
-        let expected = row.secret_hash.as_bytes();
-        let given = sha256_hex(&secret);
-        let matches = !secret.is_empty()
-            && expected.len() == given.len()
-            && expected.iter().zip(given.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let matches = crate::citizen::secret_matches(&secret, &row.secret_hash);
         if !matches {
             return Err(ApiError::not_found("feedback"));
         }

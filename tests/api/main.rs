@@ -9,5 +9,6 @@ mod feedback;
 mod helpers;
 mod http;
 mod platform;
+mod questions;
 mod sites;
 mod users;

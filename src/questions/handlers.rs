@@ -1,0 +1,820 @@
+//! Question endpoints.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::Duration;
+use diesel::prelude::*;
+
+use super::model::*;
+use crate::auth::{AuthUser, MaybeUser, Role};
+use crate::citizen::{new_secret, normalise, sha256_hex};
+use crate::db::schema::{fields, questions};
+use crate::db::{self, DbConn, write_transaction};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
+use crate::limits::RateLimited;
+use crate::sites;
+use crate::sites::model::SiteRef;
+use crate::startup::AppState;
+
+type Db = <DbConn as diesel::Connection>::Backend;
+
+/// The fields of administration (lĩnh vực).
+#[utoipa::path(tag = "questions", responses((status = 200, description = "Every field", body = Vec<Field>)))]
+#[get("/fields")]
+pub async fn list_fields(state: web::Data<AppState>) -> Result<web::Json<Vec<Field>>, ApiError> {
+    let rows: Vec<FieldRow> = db::run(&state.db, |conn| {
+        Ok(fields::table.order((fields::position, fields::name)).select(FieldRow::as_select()).load(conn)?)
+    })
+    .await?;
+    Ok(web::Json(rows.into_iter().map(Field::from).collect()))
+}
+
+fn field_by_code(conn: &mut DbConn, code: &str, name: &str) -> Result<FieldRow, ApiError> {
+    fields::table
+        .filter(fields::code.eq(code.trim()))
+        .select(FieldRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::invalid(name, "not_found", "no field has this code"))
+}
+
+fn receipt(row: &QuestionRow, secret: String) -> QuestionReceipt {
+    QuestionReceipt {
+        tracking_code: row.tracking_code.clone(),
+        secret,
+        status: QuestionStatus::parse(&row.status).unwrap_or(QuestionStatus::Pending),
+        created_at: row.created_at.and_utc(),
+        track_url: format!("/api/v1/questions/track/{}", row.tracking_code),
+    }
+}
+
+fn check_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
+    crate::feedback::model::check_text(field, value, max, errors);
+}
+
+fn search_text(title: &str, question: &str, answer: Option<&str>) -> String {
+    let answer = answer.map(crate::text::html_to_text).unwrap_or_default();
+    crate::text::fold(&format!("{title} {question} {answer}"))
+}
+
+/// Ask a question (public, rate-limited). The asker's name and contact are personal data: kept
+/// encrypted, shown to staff only, never published. The answer is 201 with a tracking code and a
+/// secret; a repeated question (or `Idempotency-Key`) answers the first receipt.
+#[utoipa::path(
+    tag = "questions",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key answers the first receipt")),
+    request_body = AskQuestion,
+    responses(
+        (status = 201, description = "Received", body = QuestionReceipt, headers(("Location" = String, description = "The tracking URL"))),
+        (status = 409, description = "The `Idempotency-Key` was used for a different question", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/questions")]
+pub async fn ask_question(
+    state: web::Data<AppState>,
+    _limit: RateLimited,
+    req: HttpRequest,
+    body: ApiJson<AskQuestion>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.0;
+    let mut errors = vec![];
+    if input.website.as_deref().is_some_and(|w| !w.trim().is_empty()) {
+        errors.push(FieldError::new("website", "invalid_value", "must be left empty"));
+    }
+    check_text("title", &input.title, 200, &mut errors);
+    check_text("question", &input.question, 5000, &mut errors);
+    check_text("asker.name", &input.asker.name, 200, &mut errors);
+    let (phone, email) =
+        crate::citizen::check_contact("asker", input.asker.phone.as_deref(), input.asker.email.as_deref(), &mut errors);
+    if !input.consent {
+        errors.push(FieldError::new(
+            "consent",
+            "required",
+            "must be true: personal data is processed only with consent",
+        ));
+    }
+    check_text("consent_notice_version", &input.consent_notice_version, 50, &mut errors);
+    if let Some(code) = &input.procedure_code
+        && (code.trim().is_empty() || code.len() > 50)
+    {
+        errors.push(FieldError::new("procedure_code", "invalid_format", "must be a procedure code such as 1.001193"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let idempotency_key = crate::citizen::idempotency_key(&req);
+    let state2 = state.clone();
+    let receipt = db::run(&state.db, move |conn| {
+        let vault = &state2.vault;
+        write_transaction(conn, |c| {
+            let site_id = match &input.site {
+                Some(code) => {
+                    sites::repo::find_site(c, code)?
+                        .ok_or_else(|| ApiError::invalid("site", "not_found", "no site has this code"))?
+                        .id
+                }
+                None => {
+                    let ids: Vec<i64> =
+                        crate::db::schema::sites::table.select(crate::db::schema::sites::id).limit(2).load(c)?;
+                    match ids.as_slice() {
+                        [only] => *only,
+                        _ => {
+                            return Err(ApiError::invalid(
+                                "site",
+                                "required",
+                                "is required when the deployment serves several sites",
+                            ));
+                        }
+                    }
+                }
+            };
+            let field = field_by_code(c, &input.field, "field")?;
+            let contact_index = email.as_deref().or(phone.as_deref()).map(|c| vault.blind_index(c));
+            let fingerprint = sha256_hex(&format!(
+                "{site_id}|{}|{}|{}|{}",
+                field.id,
+                normalise(&input.title),
+                normalise(&input.question),
+                contact_index.as_deref().unwrap_or("")
+            ));
+            let replay = |row: QuestionRow| {
+                let secret = row.secret_sealed.as_deref().and_then(|s| vault.open(s).ok()).unwrap_or_default();
+                receipt(&row, secret)
+            };
+            let find_by_key = |c: &mut DbConn, key: &str| {
+                questions::table
+                    .filter(questions::idempotency_key.eq(key))
+                    .select(QuestionRow::as_select())
+                    .first(c)
+                    .optional()
+            };
+            if let Some(key) = &idempotency_key
+                && let Some(existing) = find_by_key(c, key)?
+            {
+                if existing.fingerprint != fingerprint {
+                    return Err(ApiError::Conflict("This Idempotency-Key was used for a different question.".into()));
+                }
+                return Ok(replay(existing));
+            }
+            let now = db::now();
+            let duplicate = questions::table
+                .filter(questions::fingerprint.eq(&fingerprint))
+                .filter(questions::created_at.ge(now - Duration::minutes(10)))
+                .filter(questions::secret_sealed.is_not_null())
+                .select(QuestionRow::as_select())
+                .first(c)
+                .optional()?;
+            if let Some(existing) = duplicate {
+                return Ok(replay(existing));
+            }
+            let secret = new_secret();
+            let (title, question) = (input.title.trim(), input.question.trim());
+            let inserted = c.transaction(|c| {
+                diesel::insert_into(questions::table)
+                    .values((
+                        questions::site_id.eq(site_id),
+                        questions::tracking_code.eq(crate::citizen::new_tracking_code("HD")),
+                        questions::secret_hash.eq(sha256_hex(&secret)),
+                        questions::secret_sealed.eq(Some(vault.seal(&secret))),
+                        questions::field_id.eq(field.id),
+                        questions::procedure_code.eq(input.procedure_code.as_deref().map(str::trim)),
+                        questions::title.eq(title),
+                        questions::question.eq(question),
+                        questions::original_title.eq(title),
+                        questions::original_question.eq(question),
+                        questions::asker_name.eq(Some(vault.seal(input.asker.name.trim()))),
+                        questions::asker_phone.eq(vault.seal_opt(phone.as_deref())),
+                        questions::asker_email.eq(vault.seal_opt(email.as_deref())),
+                        questions::contact_index.eq(&contact_index),
+                        questions::consent_version.eq(input.consent_notice_version.trim()),
+                        questions::consent_at.eq(now),
+                        questions::status.eq("pending"),
+                        questions::search_text.eq(search_text(title, question, None)),
+                        questions::idempotency_key.eq(&idempotency_key),
+                        questions::fingerprint.eq(&fingerprint),
+                        questions::created_at.eq(now),
+                        questions::updated_at.eq(now),
+                    ))
+                    .returning(questions::id)
+                    .get_result::<i64>(c)
+            });
+            let id = match inserted {
+                Ok(id) => id,
+                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+                    if idempotency_key.is_some() =>
+                {
+                    let existing = find_by_key(c, idempotency_key.as_deref().unwrap_or_default())?
+                        .ok_or_else(|| ApiError::internal("idempotency race"))?;
+                    if existing.fingerprint != fingerprint {
+                        return Err(ApiError::Conflict(
+                            "This Idempotency-Key was used for a different question.".into(),
+                        ));
+                    }
+                    return Ok(replay(existing));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let row = questions::table.find(id).select(QuestionRow::as_select()).first(c)?;
+            Ok(receipt(&row, secret))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, receipt.track_url.clone())).json(receipt))
+}
+
+/// Follow a question with its tracking code and secret.
+#[utoipa::path(
+    tag = "questions",
+    params(("code" = String, Path, description = "The tracking code"), ("X-Tracking-Secret" = String, Header, description = "The secret from the receipt")),
+    responses(
+        (status = 200, description = "The question and, once given, the answer", body = TrackedQuestion),
+        (status = 404, description = "No question with this code and secret", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/questions/track/{code}")]
+pub async fn track_question(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let secret = crate::citizen::tracking_secret(&req);
+    let code = code.into_inner().trim().to_uppercase();
+    let tracked = db::run(&state.db, move |conn| {
+        let row = questions::table
+            .filter(questions::tracking_code.eq(&code))
+            .select(QuestionRow::as_select())
+            .first(conn)
+            .optional()?
+            .filter(|r| crate::citizen::secret_matches(&secret, &r.secret_hash))
+            .ok_or_else(|| ApiError::not_found("question"))?;
+        let answered = matches!(row.status.as_str(), "answered" | "published");
+        Ok(TrackedQuestion {
+            tracking_code: row.tracking_code,
+            title: row.title,
+            question: row.question,
+            status: QuestionStatus::parse(&row.status).unwrap_or(QuestionStatus::Pending),
+            answer: row.answer.filter(|_| answered),
+            answering_unit: row.answering_unit.filter(|_| answered),
+            answered_at: row.answered_at.filter(|_| answered).map(|t| t.and_utc()),
+            rejection_reason: row.rejection_reason,
+            created_at: row.created_at.and_utc(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "private, no-store")).json(tracked))
+}
+
+fn is_staff(user: &Option<AuthUser>) -> bool {
+    user.as_ref().is_some_and(|u| matches!(u.role, Role::Admin | Role::Moderator))
+}
+
+fn to_questions(conn: &mut DbConn, rows: Vec<QuestionRow>, staff: bool) -> Result<Vec<Question>, ApiError> {
+    let field_map: HashMap<i64, Field> = fields::table
+        .filter(fields::id.eq_any(rows.iter().map(|r| r.field_id).collect::<Vec<_>>()))
+        .select(FieldRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|f| (f.id, Field::from(f)))
+        .collect();
+    let site_map = sites::repo::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Question {
+            id: r.id,
+            slug: r.slug,
+            site: site_map.get(&r.site_id).cloned().unwrap_or(SiteRef {
+                id: r.site_id,
+                code: String::new(),
+                name: String::new(),
+            }),
+            field: field_map.get(&r.field_id).cloned().unwrap_or(Field {
+                id: r.field_id,
+                code: String::new(),
+                name: String::new(),
+            }),
+            procedure_code: r.procedure_code,
+            title: r.title,
+            question: r.question,
+            status: QuestionStatus::parse(&r.status).unwrap_or(QuestionStatus::Pending),
+            answer: r.answer,
+            answering_unit: r.answering_unit,
+            answered_at: r.answered_at.map(|t| t.and_utc()),
+            published_at: r.published_at.map(|t| t.and_utc()),
+            featured: r.featured,
+            created_at: r.created_at.and_utc(),
+            original: staff.then_some(OriginalWording { title: r.original_title, question: r.original_question }),
+            tracking_code: staff.then_some(r.tracking_code),
+            view_count: staff.then_some(r.view_count),
+            rejection_reason: if staff { r.rejection_reason } else { None },
+        })
+        .collect())
+}
+
+/// Questions and answers: the published ones for everyone; every status for moderators and admins
+/// with a token (`status=`). Never the asker's data.
+#[utoipa::path(
+    tag = "questions",
+    params(QuestionListQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of questions", body = ListResponse<Question>,
+            headers(("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"),
+                    ("X-Total-Count" = i64, description = "Questions matching, over all pages"))),
+        (status = 401, description = "`status` without a token, or an invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`status` with a role that may not see unpublished questions", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/questions")]
+pub async fn list_questions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: MaybeUser,
+    query: ApiQuery<QuestionListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, query) = (user.0, query.0);
+    let paging = Paging::new(query.page, query.per_page)?;
+    let status = match (&query.status, &user) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(ApiError::Unauthorized("Filtering by `status` is for staff: send an access token.".into()));
+        }
+        (Some(s), Some(u)) => {
+            u.require(&[Role::Moderator])?;
+            Some(QuestionStatus::parse(s).ok_or_else(|| ApiError::BadRequestFields {
+                detail: "`status` must be pending, answered, published or rejected.".into(),
+                errors: vec![FieldError::new(
+                    "status",
+                    "invalid_value",
+                    "must be pending, answered, published or rejected",
+                )],
+            })?)
+        }
+    };
+    let sort = query.sort.clone().unwrap_or_else(|| "-published_at".into());
+    if !["-published_at", "published_at", "-view_count", "featured"].contains(&sort.as_str()) {
+        return Err(ApiError::BadRequestFields {
+            detail: format!("`{sort}` is not a sort of questions."),
+            errors: vec![FieldError::new(
+                "sort",
+                "invalid_value",
+                "must be -published_at, published_at, -view_count or featured",
+            )],
+        });
+    }
+    let staff = is_staff(&user);
+    let zone: chrono_tz::Tz = state.config.site_time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+    let from =
+        query.from.as_deref().map(|v| crate::articles::query::parse_instant("from", v, zone, false)).transpose()?;
+    let to = query.to.as_deref().map(|v| crate::articles::query::parse_instant("to", v, zone, true)).transpose()?;
+    let words: Vec<String> = query
+        .q
+        .as_deref()
+        .map(|q| crate::text::words(&crate::text::fold(q)).take(10).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let own_site = if staff { user.as_ref().and_then(|u| u.site_id) } else { None };
+    let (items, total) = db::run(&state.db, move |conn| {
+        let site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let field_id = match &query.field {
+            Some(code) => Some(
+                field_by_code(conn, code, "field")
+                    .map_err(|_| ApiError::BadRequestFields {
+                        detail: format!("There is no field `{code}`."),
+                        errors: vec![FieldError::new("field", "not_found", "no field has this code")],
+                    })?
+                    .id,
+            ),
+            None => None,
+        };
+        let filtered = || {
+            let mut q: questions::BoxedQuery<'_, Db> = questions::table.into_boxed();
+            q = match (staff, status) {
+                (_, Some(s)) => q.filter(questions::status.eq(s.as_str())),
+                (true, None) => q,
+                (false, None) => q.filter(questions::status.eq("published")),
+            };
+            if let Some(own) = own_site {
+                q = q.filter(questions::site_id.eq(own));
+            }
+            if let Some(ids) = &site_ids {
+                q = q.filter(questions::site_id.eq_any(ids.clone()));
+            }
+            if let Some(id) = field_id {
+                q = q.filter(questions::field_id.eq(id));
+            }
+            if let Some(code) = &query.procedure {
+                q = q.filter(questions::procedure_code.eq(code.clone()));
+            }
+            if let Some(from) = from {
+                q = if staff {
+                    q.filter(questions::created_at.ge(from))
+                } else {
+                    q.filter(questions::published_at.ge(from))
+                };
+            }
+            if let Some(to) = to {
+                q = if staff {
+                    q.filter(questions::created_at.le(to))
+                } else {
+                    q.filter(questions::published_at.le(to))
+                };
+            }
+            for word in &words {
+                q = q.filter(
+                    questions::search_text.like(format!("%{}%", crate::users::repo::escape_like(word))).escape('\\'),
+                );
+            }
+            q
+        };
+        let total: i64 = filtered().count().get_result(conn)?;
+        let ordered = match sort.as_str() {
+            "published_at" => filtered().order((questions::published_at.asc(), questions::id.asc())),
+            "-view_count" => filtered().order((questions::view_count.desc(), questions::id.desc())),
+            "featured" => {
+                filtered().order((questions::featured.desc(), questions::view_count.desc(), questions::id.desc()))
+            }
+            _ => filtered().order((questions::published_at.desc(), questions::created_at.desc(), questions::id.desc())),
+        };
+        let rows = ordered.offset(paging.offset()).limit(paging.limit()).select(QuestionRow::as_select()).load(conn)?;
+        Ok((to_questions(conn, rows, staff)?, total))
+    })
+    .await?;
+    Ok(list_response(&req, items, total, paging))
+}
+
+/// One question and its answer, by id or slug. The public sees published ones only (and each
+/// public read counts as a view); moderators see every status.
+#[utoipa::path(
+    tag = "questions",
+    params(("key" = String, Path, description = "The question's id or slug")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The question", body = Question),
+        (status = 401, description = "An invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such question, or one not published", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/questions/{key}")]
+pub async fn get_question(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    key: web::Path<String>,
+) -> Result<web::Json<Question>, ApiError> {
+    let (user, key) = (user.0, key.into_inner());
+    let staff = is_staff(&user);
+    let own_site = user.as_ref().and_then(|u| u.site_id);
+    let question = db::run(&state.db, move |conn| {
+        let found = match key.parse::<i64>() {
+            Ok(id) => questions::table.find(id).select(QuestionRow::as_select()).first(conn).optional()?,
+            Err(_) => questions::table
+                .filter(questions::slug.eq(&key))
+                .select(QuestionRow::as_select())
+                .first(conn)
+                .optional()?,
+        };
+        let row = found
+            .filter(|r| r.status == "published" || (staff && own_site.is_none_or(|s| s == r.site_id)))
+            .ok_or_else(|| ApiError::not_found("question"))?;
+        if !staff && row.status == "published" {
+            diesel::update(questions::table.find(row.id))
+                .set(questions::view_count.eq(questions::view_count + 1))
+                .execute(conn)?;
+        }
+        to_questions(conn, vec![row], staff)?.pop().ok_or_else(|| ApiError::not_found("question"))
+    })
+    .await?;
+    Ok(web::Json(question))
+}
+
+fn managed(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<QuestionRow, ApiError> {
+    user.require(&[Role::Moderator])?;
+    let row = questions::table
+        .find(id)
+        .select(QuestionRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("question"))?;
+    if !user.covers_site(Some(row.site_id)) {
+        return Err(ApiError::not_found("question"));
+    }
+    Ok(row)
+}
+
+fn staff_view(conn: &mut DbConn, id: i64) -> Result<Question, ApiError> {
+    let row = questions::table.find(id).select(QuestionRow::as_select()).first(conn)?;
+    to_questions(conn, vec![row], true)?.pop().ok_or_else(|| ApiError::not_found("question"))
+}
+
+/// Correct the public wording of a question, or change its field, procedure or `featured` flag
+/// (moderators, admins). The wording as asked stays in the record.
+#[utoipa::path(
+    tag = "questions",
+    params(("id" = i64, Path, description = "The question's id")),
+    request_body = UpdateQuestion,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The question", body = Question),
+        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/questions/{id}")]
+pub async fn update_question(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: ApiJson<UpdateQuestion>,
+) -> Result<web::Json<Question>, ApiError> {
+    user.require(&[Role::Moderator])?;
+    let (input, id) = (body.0, id.into_inner());
+    let mut errors = vec![];
+    if let Some(t) = &input.title {
+        check_text("title", t, 200, &mut errors);
+    }
+    if let Some(q) = &input.question {
+        check_text("question", q, 5000, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let question = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            let row = managed(c, &user, id)?;
+            let field_id = match &input.field {
+                Some(code) => field_by_code(c, code, "field")?.id,
+                None => row.field_id,
+            };
+            let title = input.title.as_deref().map(str::trim).unwrap_or(&row.title).to_owned();
+            let question = input.question.as_deref().map(str::trim).unwrap_or(&row.question).to_owned();
+            diesel::update(questions::table.find(id))
+                .set((
+                    questions::title.eq(&title),
+                    questions::question.eq(&question),
+                    questions::field_id.eq(field_id),
+                    questions::procedure_code.eq(input.procedure_code.clone().unwrap_or(row.procedure_code.clone())),
+                    questions::featured.eq(input.featured.unwrap_or(row.featured)),
+                    questions::search_text.eq(search_text(&title, &question, row.answer.as_deref())),
+                    questions::updated_at.eq(db::now()),
+                ))
+                .execute(c)?;
+            staff_view(c, id)
+        })
+    })
+    .await?;
+    Ok(web::Json(question))
+}
+
+/// Answer a question (moderators, admins): sanitised HTML, the answering unit and the date.
+#[utoipa::path(
+    tag = "questions",
+    params(("id" = i64, Path, description = "The question's id")),
+    request_body = AnswerQuestion,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The answered question", body = Question),
+        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Rejected questions take no answer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/questions/{id}/answer")]
+pub async fn answer_question(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: ApiJson<AnswerQuestion>,
+) -> Result<web::Json<Question>, ApiError> {
+    user.require(&[Role::Moderator])?;
+    let (input, id) = (body.0, id.into_inner());
+    let mut errors = vec![];
+    check_text("answer", &crate::text::html_to_text(&input.answer), 50_000, &mut errors);
+    check_text("answering_unit", &input.answering_unit, 200, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let question = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            let row = managed(c, &user, id)?;
+            if row.status == "rejected" {
+                return Err(ApiError::Conflict("A rejected question takes no answer.".into()));
+            }
+            let answer = crate::text::sanitize_html(&input.answer);
+            let status = if row.status == "published" { "published" } else { "answered" };
+            diesel::update(questions::table.find(id))
+                .set((
+                    questions::answer.eq(Some(&answer)),
+                    questions::answering_unit.eq(Some(input.answering_unit.trim())),
+                    questions::answered_at.eq(Some(input.answered_at.map_or_else(db::now, |t| t.naive_utc()))),
+                    questions::status.eq(status),
+                    questions::search_text.eq(search_text(&row.title, &row.question, Some(&answer))),
+                    questions::updated_at.eq(db::now()),
+                ))
+                .execute(c)?;
+            staff_view(c, id)
+        })
+    })
+    .await?;
+    Ok(web::Json(question))
+}
+
+/// Publish an answered question (moderators, admins): it gets a slug and appears to the public.
+#[utoipa::path(
+    tag = "questions",
+    params(("id" = i64, Path, description = "The question's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The published question", body = Question),
+        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not answered yet, or already published", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/questions/{id}/publish")]
+pub async fn publish_question(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Question>, ApiError> {
+    let id = id.into_inner();
+    let question = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            let row = managed(c, &user, id)?;
+            if row.status != "answered" {
+                return Err(ApiError::Conflict(format!(
+                    "A question that is {} cannot be published; answer it first.",
+                    row.status
+                )));
+            }
+            let slug = row.slug.clone().unwrap_or_else(|| {
+                let base = crate::text::slugify(&row.title, 100);
+                format!("{}-{}", if base.is_empty() { "hoi-dap".to_owned() } else { base }, row.id)
+            });
+            let now = db::now();
+            diesel::update(questions::table.find(id))
+                .set((
+                    questions::status.eq("published"),
+                    questions::slug.eq(Some(slug)),
+                    questions::published_at.eq(Some(row.published_at.unwrap_or(now))),
+                    questions::updated_at.eq(now),
+                ))
+                .execute(c)?;
+            staff_view(c, id)
+        })
+    })
+    .await?;
+    Ok(web::Json(question))
+}
+
+/// Take a published question off the public list (back to answered).
+#[utoipa::path(
+    tag = "questions",
+    params(("id" = i64, Path, description = "The question's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The question", body = Question),
+        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not published", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/questions/{id}/unpublish")]
+pub async fn unpublish_question(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Question>, ApiError> {
+    let id = id.into_inner();
+    let question = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            let row = managed(c, &user, id)?;
+            if row.status != "published" {
+                return Err(ApiError::Conflict("The question is not published.".into()));
+            }
+            diesel::update(questions::table.find(id))
+                .set((questions::status.eq("answered"), questions::updated_at.eq(db::now())))
+                .execute(c)?;
+            staff_view(c, id)
+        })
+    })
+    .await?;
+    Ok(web::Json(question))
+}
+
+/// Reject a question with a reason the asker sees (moderators, admins).
+#[utoipa::path(
+    tag = "questions",
+    params(("id" = i64, Path, description = "The question's id")),
+    request_body = RejectQuestion,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The rejected question", body = Question),
+        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Published or already rejected", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/questions/{id}/reject")]
+pub async fn reject_question(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: ApiJson<RejectQuestion>,
+) -> Result<web::Json<Question>, ApiError> {
+    user.require(&[Role::Moderator])?;
+    let (reason, id) = (body.0.reason, id.into_inner());
+    let mut errors = vec![];
+    check_text("reason", &reason, 2000, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let question = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            let row = managed(c, &user, id)?;
+            if !matches!(row.status.as_str(), "pending" | "answered") {
+                return Err(ApiError::Conflict(format!("A question that is {} cannot be rejected.", row.status)));
+            }
+            diesel::update(questions::table.find(id))
+                .set((
+                    questions::status.eq("rejected"),
+                    questions::rejection_reason.eq(Some(reason.trim())),
+                    questions::updated_at.eq(db::now()),
+                ))
+                .execute(c)?;
+            staff_view(c, id)
+        })
+    })
+    .await?;
+    Ok(web::Json(question))
+}
+
+/// The asker's name and contact (moderators, admins). Every read is logged.
+#[utoipa::path(
+    tag = "questions",
+    params(("id" = i64, Path, description = "The question's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The asker", body = AskerView),
+        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/questions/{id}/asker")]
+pub async fn question_asker(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<AskerView>, ApiError> {
+    let id = id.into_inner();
+    let state2 = state.clone();
+    let view = db::run(&state.db, move |conn| {
+        let row = managed(conn, &user, id)?;
+        log::info!("personal data of question {id} read by user {}", user.id);
+        let open = |v: &Option<String>| -> Result<Option<String>, ApiError> {
+            v.as_deref().map(|s| state2.vault.open(s).map_err(ApiError::internal)).transpose()
+        };
+        Ok(AskerView {
+            name: open(&row.asker_name)?,
+            phone: open(&row.asker_phone)?,
+            email: open(&row.asker_email)?,
+            consent_notice_version: row.consent_version,
+            consent_at: row.consent_at.and_utc(),
+        })
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+/// Erase the asker's personal data; the question and answer stay (moderators, admins).
+#[utoipa::path(
+    tag = "questions",
+    params(("id" = i64, Path, description = "The question's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/questions/{id}/asker")]
+pub async fn erase_asker(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            managed(c, &user, id)?;
+            diesel::update(questions::table.find(id))
+                .set((
+                    questions::asker_name.eq(None::<String>),
+                    questions::asker_phone.eq(None::<String>),
+                    questions::asker_email.eq(None::<String>),
+                    questions::contact_index.eq(None::<String>),
+                    questions::secret_sealed.eq(None::<String>),
+                    questions::updated_at.eq(db::now()),
+                ))
+                .execute(c)?;
+            log::info!("personal data of question {id} erased by user {}", user.id);
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
