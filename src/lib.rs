@@ -22,6 +22,7 @@ pub mod health;
 pub mod http;
 pub mod limits;
 pub mod openapi;
+pub mod procedures;
 pub mod questions;
 pub mod seed;
 pub mod sites;

@@ -43,9 +43,34 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON) to standard output.
     Openapi,
+    /// Import records in bulk.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Erase the personal data of feedback closed longer ago than MUNI_FEEDBACK_RETENTION_DAYS
     /// (the server also does it every ten minutes).
     PurgeFeedback,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import administrative procedures from a JSON array, JSON Lines, CSV or XLSX file (the
+    /// national portal's export, with its Vietnamese column headers). Upserts by code: re-run it
+    /// after the national record changes.
+    Procedures {
+        /// The file: .json, .jsonl (or .ndjson), .csv or .xlsx.
+        file: std::path::PathBuf,
+        /// The site to import into, by code; the first site when absent.
+        #[arg(long)]
+        site: Option<String>,
+        /// Import nothing if any row is malformed.
+        #[arg(long)]
+        strict: bool,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +150,9 @@ fn main() -> ExitCode {
             create_user(&config, &email, &role, site.as_deref(), name.as_deref(), password_stdin)
         }
         Command::Openapi => Ok(()),
+        Command::Import { command: ImportCommand::Procedures { file, site, strict, batch } } => {
+            import_procedures(&config, &file, site.as_deref(), strict, batch)
+        }
         Command::PurgeFeedback => purge_feedback(&config),
     };
     match result {
@@ -194,9 +222,48 @@ fn seed_demo(config: &Config, site: Option<&str>) -> Result<(), String> {
         println!("The site `{}` already has categories and events: demo content not added.", site.code);
     } else {
         println!(
-            "Added {} categories, {} articles and {} calendar events to the site `{}`.",
-            report.categories, report.articles, report.events, site.code
+            "Added {} categories, {} articles, {} calendar events and {} procedures to the site `{}`.",
+            report.categories, report.articles, report.events, report.procedures, site.code
         );
+    }
+    Ok(())
+}
+
+fn import_procedures(
+    config: &Config,
+    file: &std::path::Path,
+    site: Option<&str>,
+    strict: bool,
+    batch: usize,
+) -> Result<(), String> {
+    use muni::procedures::import::{Format, parse};
+    let name = file.to_string_lossy().to_string();
+    let format = Format::from_path(&name).ok_or("the file must end in .json, .jsonl, .ndjson, .csv or .xlsx")?;
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let rows = parse(&bytes, format)?;
+    let (mut conn, site) = open_site(config, site)?;
+    let source = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or(name);
+    let report = muni::procedures::repo::import(&mut conn, site.id, rows, &source, strict, batch, |done, total| {
+        let width = 40;
+        let filled = (done * width).checked_div(total).unwrap_or(width);
+        eprint!("\r  [{}{}] {done}/{total} procedures", "#".repeat(filled), " ".repeat(width - filled));
+    })
+    .map_err(|e| e.to_string())?;
+    eprintln!();
+    println!(
+        "{} created, {} updated, {} unchanged, {} rejected (site `{}`).",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.rejected.len(),
+        site.code
+    );
+    for rejected in &report.rejected {
+        let reasons: Vec<String> = rejected.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        println!("  row {} ({}): {}", rejected.row, rejected.code.as_deref().unwrap_or("?"), reasons.join("; "));
+    }
+    if strict && !report.rejected.is_empty() {
+        return Err("--strict: nothing was imported because of the rejected rows".into());
     }
     Ok(())
 }

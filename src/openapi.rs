@@ -28,6 +28,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "events", description = "The leadership's work calendar, as JSON and iCalendar"),
         (name = "feedback", description = "Citizens' feedback: submission, tracking, the staff workflow, personal data"),
         (name = "open311", description = "The feedback as Open311 GeoReport v2"),
+        (name = "procedures", description = "Administrative procedures, as the national database records them"),
         (name = "questions", description = "Questions and answers (hỏi đáp), and the fields they and procedures use"),
         (name = "system", description = "Health, readiness and this document"),
     ),

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 const DEMO_ARTICLES: &str = include_str!("seed/demo_articles.json");
 const DEMO_EVENTS: &str = include_str!("seed/demo_events.json");
 const DEMO_QUESTIONS: &str = include_str!("seed/demo_questions.json");
+const DEMO_PROCEDURES: &[u8] = include_bytes!("seed/demo_procedures.json");
 
 #[derive(Deserialize)]
 struct DemoQuestions {
@@ -90,6 +91,7 @@ pub struct SeedReport {
     pub categories: usize,
     pub articles: usize,
     pub events: usize,
+    pub procedures: usize,
     pub skipped: bool,
 }
 
@@ -100,7 +102,8 @@ pub fn seed_demo(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, ApiError
     report.events = seed_demo_events(conn, site_id)?;
     seed_demo_topics(conn, site_id)?;
     seed_demo_questions(conn, site_id)?;
-    report.skipped = report.articles == 0 && report.events == 0;
+    report.procedures = seed_demo_procedures(conn, site_id)?;
+    report.skipped = report.articles == 0 && report.events == 0 && report.procedures == 0;
     Ok(report)
 }
 
@@ -168,6 +171,23 @@ fn seed_demo_questions(conn: &mut DbConn, site_id: i64) -> Result<(), ApiError> 
         }
         Ok(())
     })
+}
+
+/// Procedures of a ward, if the site has none yet, through the same import as real ones.
+fn seed_demo_procedures(conn: &mut DbConn, site_id: i64) -> Result<usize, ApiError> {
+    use crate::db::schema::procedures;
+    use diesel::prelude::*;
+    let existing: i64 = procedures::table.filter(procedures::site_id.eq(site_id)).count().get_result(conn)?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    let rows = crate::procedures::import::parse(DEMO_PROCEDURES, crate::procedures::import::Format::Json)
+        .map_err(ApiError::internal)?;
+    let report = crate::procedures::repo::import(conn, site_id, rows, "demo", true, 500, |_, _| {})?;
+    if !report.rejected.is_empty() {
+        return Err(ApiError::internal(format!("demo procedures rejected: {:?}", report.rejected)));
+    }
+    Ok(report.created)
 }
 
 /// The topics a ward takes feedback on, if the site has none yet.

@@ -20,7 +20,7 @@ use crate::http::{
 };
 use crate::limits::RateLimits;
 use crate::openapi::{self, ApiDoc};
-use crate::{articles, auth, categories, events, feedback, health, questions, sites, users};
+use crate::{articles, auth, categories, events, feedback, health, procedures, questions, sites, users};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -66,7 +66,8 @@ fn api_routes(
                 .configure(articles::routes)
                 .configure(events::routes)
                 .configure(feedback::routes)
-                .configure(questions::routes),
+                .configure(questions::routes)
+                .configure(procedures::routes),
         )
         .service(scope("/open311/v2").configure(feedback::open311_routes))
 }

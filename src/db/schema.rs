@@ -271,6 +271,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    procedures (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        field_id -> Nullable<BigInt>,
+        agency -> Text,
+        level -> Text,
+        validity -> Text,
+        replaced_by -> Nullable<Text>,
+        processing_days -> Nullable<Integer>,
+        record -> Text,
+        record_hash -> Text,
+        search_text -> Text,
+        source -> Nullable<Text>,
+        imported_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(procedures -> fields (field_id));
 diesel::joinable!(questions -> fields (field_id));
 diesel::joinable!(feedback -> feedback_topics (topic_id));
 diesel::joinable!(feedback_trail -> feedback (feedback_id));
@@ -304,4 +328,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     personal_data_access,
     fields,
     questions,
+    procedures,
 );

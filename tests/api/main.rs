@@ -9,6 +9,7 @@ mod feedback;
 mod helpers;
 mod http;
 mod platform;
+mod procedures;
 mod questions;
 mod sites;
 mod users;

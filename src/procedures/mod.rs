@@ -1,0 +1,23 @@
+//! Administrative procedures (thủ tục hành chính): the national record, imported in bulk by code
+//! from JSON, JSON Lines, CSV or XLSX, kept in sync by re-import, and served with filters, facets
+//! and search.
+
+mod handlers;
+pub mod import;
+pub mod model;
+pub mod repo;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub use handlers::*;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_procedures)
+        .service(procedure_facets)
+        .service(export_procedures)
+        .service(import_procedures)
+        .service(create_procedure)
+        .service(get_procedure)
+        .service(update_procedure)
+        .service(delete_procedure);
+}

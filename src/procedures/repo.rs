@@ -1,0 +1,199 @@
+//! Queries on procedures: upsert by code (import), lists, facets.
+
+use diesel::prelude::*;
+
+use super::model::{ImportReport, Procedure, ProcedureRecord, ProcedureRow, RejectedRow, processing_days, validate};
+use crate::db::DbConn;
+use crate::db::schema::{fields, procedures};
+use crate::error::ApiError;
+use crate::questions::model::{Field, FieldRow};
+
+/// The field named by `name_or_code`, created when it does not exist yet.
+pub fn field_for(conn: &mut DbConn, name_or_code: &str) -> QueryResult<FieldRow> {
+    let code = crate::text::slugify(name_or_code, 60);
+    if let Some(found) = fields::table
+        .filter(fields::code.eq(&code).or(fields::name.eq(name_or_code.trim())))
+        .select(FieldRow::as_select())
+        .first(conn)
+        .optional()?
+    {
+        return Ok(found);
+    }
+    let name = if name_or_code.contains(' ') || !name_or_code.is_ascii() { name_or_code.trim() } else { &code };
+    diesel::insert_into(fields::table)
+        .values((fields::code.eq(&code), fields::name.eq(name), fields::position.eq(100)))
+        .returning((fields::id, fields::code, fields::name, fields::position))
+        .get_result::<(i64, String, String, i32)>(conn)
+        .map(|(id, code, name, position)| FieldRow { id, code, name, position })
+}
+
+/// The record as stored: trimmed, and its canonical JSON with a hash of it.
+fn canonical(record: &ProcedureRecord) -> (ProcedureRecord, String, String) {
+    let mut record = record.clone();
+    record.code = record.code.trim().to_owned();
+    record.name = record.name.trim().to_owned();
+    let json = serde_json::to_string(&record).unwrap_or_default();
+    let hash = crate::citizen::sha256_hex(&json);
+    (record, json, hash)
+}
+
+/// The folded text search runs over; it starts with the name, so that ordering by it orders by
+/// name as a Vietnamese reader expects (`Đ` with `D`, not after `Z`).
+fn search_text(record: &ProcedureRecord) -> String {
+    let dossier: Vec<&str> = record.dossier.iter().map(|d| d.name.as_str()).collect();
+    crate::text::fold(&format!(
+        "{} {} {} {} {}",
+        record.name,
+        record.code,
+        record.field.as_deref().unwrap_or(""),
+        record.agency.as_deref().unwrap_or(""),
+        dossier.join(" ")
+    ))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created(i64),
+    Updated(i64),
+    Unchanged(i64),
+}
+
+/// Creates or updates the procedure with the record's code in the site; a deleted one comes back.
+pub fn upsert(conn: &mut DbConn, site_id: i64, record: &ProcedureRecord, source: &str) -> QueryResult<Upserted> {
+    let (record, json, hash) = canonical(record);
+    let field_id = match &record.field {
+        Some(field) => Some(field_for(conn, field)?.id),
+        None => None,
+    };
+    let now = crate::db::now();
+    let existing: Option<(i64, String, Option<NaiveDateTimeAlias>)> = procedures::table
+        .filter(procedures::site_id.eq(site_id))
+        .filter(procedures::code.eq(&record.code))
+        .select((procedures::id, procedures::record_hash, procedures::deleted_at))
+        .first(conn)
+        .optional()?;
+    let days = record.processing_time.as_deref().and_then(processing_days);
+    match existing {
+        Some((id, old_hash, None)) if old_hash == hash => Ok(Upserted::Unchanged(id)),
+        Some((id, _, _)) => {
+            diesel::update(procedures::table.find(id))
+                .set((
+                    procedures::name.eq(&record.name),
+                    procedures::field_id.eq(field_id),
+                    procedures::agency.eq(record.agency.as_deref().unwrap_or("")),
+                    procedures::level.eq(record.level.as_str()),
+                    procedures::validity.eq(record.validity.as_str()),
+                    procedures::replaced_by.eq(&record.replaced_by),
+                    procedures::processing_days.eq(days),
+                    procedures::record.eq(&json),
+                    procedures::record_hash.eq(&hash),
+                    procedures::search_text.eq(search_text(&record)),
+                    procedures::source.eq(source),
+                    procedures::imported_at.eq(Some(now)),
+                    procedures::updated_at.eq(now),
+                    procedures::deleted_at.eq(None::<NaiveDateTimeAlias>),
+                ))
+                .execute(conn)?;
+            Ok(Upserted::Updated(id))
+        }
+        None => {
+            let id = diesel::insert_into(procedures::table)
+                .values((
+                    procedures::site_id.eq(site_id),
+                    procedures::code.eq(&record.code),
+                    procedures::name.eq(&record.name),
+                    procedures::field_id.eq(field_id),
+                    procedures::agency.eq(record.agency.as_deref().unwrap_or("")),
+                    procedures::level.eq(record.level.as_str()),
+                    procedures::validity.eq(record.validity.as_str()),
+                    procedures::replaced_by.eq(&record.replaced_by),
+                    procedures::processing_days.eq(days),
+                    procedures::record.eq(&json),
+                    procedures::record_hash.eq(&hash),
+                    procedures::search_text.eq(search_text(&record)),
+                    procedures::source.eq(source),
+                    procedures::imported_at.eq(Some(now)),
+                    procedures::created_at.eq(now),
+                    procedures::updated_at.eq(now),
+                ))
+                .returning(procedures::id)
+                .get_result(conn)?;
+            Ok(Upserted::Created(id))
+        }
+    }
+}
+
+type NaiveDateTimeAlias = chrono::NaiveDateTime;
+
+/// Imports parsed rows, one transaction per batch of `batch` rows. Malformed rows are reported,
+/// and with `strict` nothing is written when there is one.
+pub fn import(
+    conn: &mut DbConn,
+    site_id: i64,
+    rows: Vec<super::import::Parsed>,
+    source: &str,
+    strict: bool,
+    batch: usize,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<ImportReport, ApiError> {
+    let mut report = ImportReport::default();
+    let mut valid: Vec<(usize, ProcedureRecord)> = vec![];
+    for (row, parsed) in rows {
+        match parsed {
+            Ok(record) => {
+                let errors = validate(&record);
+                if errors.is_empty() {
+                    valid.push((row, record));
+                } else {
+                    report.rejected.push(RejectedRow { row, code: Some(record.code.clone()), errors });
+                }
+            }
+            Err(rejected) => report.rejected.push(rejected),
+        }
+    }
+    // A code twice in one input: the later row wins, as a second import would.
+    if strict && !report.rejected.is_empty() {
+        return Ok(report);
+    }
+    let total = valid.len();
+    let mut done = 0;
+    for chunk in valid.chunks(batch.max(1)) {
+        let outcomes = crate::db::write_transaction(conn, |c| {
+            chunk.iter().map(|(_, record)| upsert(c, site_id, record, source)).collect::<QueryResult<Vec<_>>>()
+        })?;
+        for outcome in outcomes {
+            match outcome {
+                Upserted::Created(_) => report.created += 1,
+                Upserted::Updated(_) => report.updated += 1,
+                Upserted::Unchanged(_) => report.unchanged += 1,
+            }
+        }
+        done += chunk.len();
+        progress(done, total);
+    }
+    Ok(report)
+}
+
+pub fn to_procedures(conn: &mut DbConn, rows: Vec<ProcedureRow>) -> Result<Vec<Procedure>, ApiError> {
+    let sites = crate::sites::repo::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
+    let field_rows: Vec<FieldRow> = fields::table
+        .filter(fields::id.eq_any(rows.iter().filter_map(|r| r.field_id).collect::<Vec<_>>()))
+        .select(FieldRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            let record: ProcedureRecord = serde_json::from_str(&r.record).map_err(ApiError::internal)?;
+            Ok(Procedure {
+                id: r.id,
+                site: sites.get(&r.site_id).cloned().ok_or_else(|| ApiError::internal("procedure without a site"))?,
+                field_ref: r.field_id.and_then(|id| field_rows.iter().find(|f| f.id == id).cloned().map(Field::from)),
+                record,
+                processing_days: r.processing_days,
+                source: r.source,
+                imported_at: r.imported_at.map(|t| t.and_utc()),
+                created_at: r.created_at.and_utc(),
+                updated_at: r.updated_at.and_utc(),
+            })
+        })
+        .collect()
+}
