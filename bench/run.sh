@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The load benchmark: builds muni in release mode, fills a database per backend (SQLite and
+# PostgreSQL) with generated content, starts the server, drives each workload with wrk from a
+# second process on loopback, and prints requests/s, p50/p99 latency, errors, the server's peak RSS,
+# and each read workload's throughput as a ratio of /healthz measured in the same run.
+#
+#   bench/run.sh                      # 100,000 articles, 10 s a workload, 64 connections
+#   ARTICLES=20000 DURATION=5 BACKENDS=sqlite bench/run.sh
+#
+# Results are also written as JSON (OUT, default bench/results/latest.json) to compare runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ARTICLES="${ARTICLES:-100000}"
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-64}"
+BACKENDS="${BACKENDS:-sqlite postgres}"
+PORT="${PORT:-18900}"
+PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}"
+OUT="${OUT:-bench/results/latest.json}"
+WORK="$(mktemp -d)"
+trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk" >&2
+    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+fi
+cargo build --release --quiet
+BIN=target/release/muni
+
+export JWT_SECRET="bench-secret-that-is-long-enough-for-hs256-0123456789"
+export MUNI_DATA_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+export MUNI_ADMIN_EMAIL="admin@bench.test" MUNI_ADMIN_PASSWORD="bench-admin-password"
+export MUNI_PUBLIC_WRITE_RATE_PER_MINUTE=1000000000 MUNI_PORT="$PORT" RUST_LOG=warn MUNI_DATA_DIR="$WORK/data"
+
+cat > "$WORK/feedback.lua" <<'LUA'
+-- Each request a different submission, so that none is answered as a repeat of another.
+local counter = 0
+local thread_id = 0
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function init(args) thread_id = tid or 0 end
+request = function()
+  counter = counter + 1
+  local body = string.format('{"kind":"proposal","topic":"moi-truong","title":"Đề nghị số %d-%d","content":"Đề nghị bố trí thêm thùng rác ở ngõ %d, tổ dân phố %d.","submitter":{"type":"person","name":"Người gửi %d","phone":"0912%06d"},"consent":true,"consent_notice_version":"2026-01"}', thread_id, counter, counter, thread_id, counter, counter % 1000000)
+  return wrk.format("POST", "/api/v1/feedback", {["Content-Type"] = "application/json"}, body)
+end
+LUA
+
+: > "$WORK/results.tsv"
+for backend in $BACKENDS; do
+    case "$backend" in
+        sqlite) export DATABASE_URL="sqlite://$WORK/bench.db" ;;
+        postgres)
+            pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+            DB="muni_bench_$$"
+            psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB" -qc "CREATE DATABASE $DB"
+            export DATABASE_URL="${PG_ADMIN_URL%/*}/$DB?sslmode=disable" ;;
+        *) echo "unknown backend $backend" >&2; exit 2 ;;
+    esac
+    echo "== $backend: seeding $ARTICLES articles" >&2
+    "$BIN" seed demo >/dev/null
+    "$BIN" seed bench --articles "$ARTICLES" 2>/dev/null | tail -n1 >&2
+
+    started=$(date +%s%N)
+    "$BIN" serve > "$WORK/server-$backend.log" 2>&1 &
+    SERVER=$!
+    until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.02; done
+    ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+    base="http://127.0.0.1:$PORT"
+    slug=$(curl -s "$base/api/v1/articles?per_page=1&fields=slug" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["slug"])')
+    category=$(curl -s "$base/api/v1/categories?per_page=100" | python3 -c 'import json,sys; print([c["slug"] for c in json.load(sys.stdin)["data"] if c["slug"].startswith("bench-")][0])')
+    week=$(python3 -c 'import datetime; y,w,_=datetime.date.today().isocalendar(); print(f"{y}-W{w:02d}")')
+    declare -a workloads=(
+        "healthz|$base/healthz"
+        "article_list|$base/api/v1/articles?category=$category&per_page=20&fields=title,slug,summary,cover,published_at"
+        "article_by_slug|$base/api/v1/articles/$slug"
+        "search_plain|$base/api/v1/articles?q=dan%20van%20kheo&fields=title,slug,summary,published_at"
+        "search_marked|$base/api/v1/articles?q=d%C3%A2n%20v%E1%BA%ADn%20kh%C3%A9o&fields=title,slug,summary,published_at"
+        "procedure_by_code|$base/api/v1/procedures/1.001193"
+        "events_week|$base/api/v1/events/week/$week"
+        "events_ics|$base/api/v1/events.ics"
+        "feedback_submit|$base/api/v1/feedback"
+    )
+    for entry in "${workloads[@]}"; do
+        name="${entry%%|*}"; url="${entry#*|}"
+        script=()
+        [ "$name" = feedback_submit ] && script=(-s "$WORK/feedback.lua")
+        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${script[@]}" "$url" > "$WORK/$backend-$name.txt" 2>&1 || true
+        printf '%s\t%s\t%s\n' "$backend" "$name" "$WORK/$backend-$name.txt" >> "$WORK/results.tsv"
+        echo "   $name done" >&2
+    done
+    token=$(curl -s -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+        -d "{\"email\":\"$MUNI_ADMIN_EMAIL\",\"password\":\"$MUNI_ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    stored=$(curl -s -D - -o /dev/null "$base/api/v1/feedback?per_page=1" -H "authorization: Bearer $token" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-total-count"{print $2}')
+    rss_kb=$(awk '/VmHWM/{print $2}' "/proc/$SERVER/status")
+    printf '%s\tmeta\tready_ms=%s rss_kb=%s stored_feedback=%s\n' "$backend" "$ready_ms" "$rss_kb" "$stored" >> "$WORK/results.tsv"
+    kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+    if [ "$backend" = postgres ]; then psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"; fi
+done
+
+mkdir -p "$(dirname "$OUT")"
+python3 bench/report.py "$WORK/results.tsv" "$OUT" "$ARTICLES" "$CONNECTIONS" "$DURATION"
