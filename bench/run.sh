@@ -19,7 +19,8 @@ PORT="${PORT:-18900}"
 PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}"
 OUT="${OUT:-bench/results/latest.json}"
 WORK="$(mktemp -d)"
-trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill "${SERVER:-0}" 2>/dev/null || true' EXIT
+echo "raw outputs in $WORK" >&2
 
 if ! command -v wrk >/dev/null; then
     echo "installing wrk" >&2
@@ -90,8 +91,16 @@ for backend in $BACKENDS; do
         printf '%s\t%s\t%s\n' "$backend" "$name" "$WORK/$backend-$name.txt" >> "$WORK/results.tsv"
         echo "   $name done" >&2
     done
-    token=$(curl -s -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
-        -d "{\"email\":\"$MUNI_ADMIN_EMAIL\",\"password\":\"$MUNI_ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    # The server may still be draining the last writes: a few tries for the admin's token.
+    token=""
+    for _ in 1 2 3 4 5; do
+        login=$(curl -s -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+            -d "{\"email\":\"$MUNI_ADMIN_EMAIL\",\"password\":\"$MUNI_ADMIN_PASSWORD\"}")
+        token=$(printf '%s' "$login" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("access_token",""))' 2>/dev/null || true)
+        [ -n "$token" ] && break
+        echo "   login for the count failed: $login" >&2
+        sleep 2
+    done
     stored=$(curl -s -D - -o /dev/null "$base/api/v1/feedback?per_page=1" -H "authorization: Bearer $token" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-total-count"{print $2}')
     rss_kb=$(awk '/VmHWM/{print $2}' "/proc/$SERVER/status")
     printf '%s\tmeta\tready_ms=%s rss_kb=%s stored_feedback=%s\n' "$backend" "$ready_ms" "$rss_kb" "$stored" >> "$WORK/results.tsv"

@@ -246,7 +246,7 @@ impl From<DieselError> for ApiError {
                 ApiError::Unavailable(format!("database connection closed: {}", info.message()))
             }
             DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
-                if info.message().contains("database is locked") =>
+                if info.message().contains("database is locked") || info.message().contains("statement timeout") =>
             {
                 ApiError::Unavailable(format!("database busy: {}", info.message()))
             }

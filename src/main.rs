@@ -204,6 +204,7 @@ fn seed_bench(config: &Config, count: usize, site: Option<&str>) -> Result<(), S
     })
     .map_err(|e| e.to_string())?;
     eprintln!();
+    db::analyze(&mut conn).map_err(|e| format!("cannot refresh the planner's statistics: {e}"))?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "Added {} articles in {} categories to the site `{}` in {secs:.1} s ({:.0} articles/s).",
@@ -250,6 +251,7 @@ fn import_procedures(
     })
     .map_err(|e| e.to_string())?;
     eprintln!();
+    db::analyze(&mut conn).map_err(|e| format!("cannot refresh the planner's statistics: {e}"))?;
     println!(
         "{} created, {} updated, {} unchanged, {} rejected (site `{}`).",
         report.created,

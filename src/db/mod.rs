@@ -129,7 +129,9 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
     match url {
         DatabaseUrl::Postgres(url) => {
             let mut conn = diesel::PgConnection::establish(url)?;
-            conn.batch_execute("SET TIME ZONE 'UTC'; SET application_name = 'muni'")?;
+            // A statement that runs past 15 s is cancelled: a pathological query must not hold a
+            // pooled connection (and every request queued behind it) for minutes.
+            conn.batch_execute("SET TIME ZONE 'UTC'; SET application_name = 'muni'; SET statement_timeout = '15s'")?;
             Ok(DbConn::Postgres(conn))
         }
         DatabaseUrl::Sqlite(path) => {
@@ -203,6 +205,15 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
     }
     .map_err(|e| format!("cannot apply migrations: {e}"))?;
     Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Refreshes the planner's statistics after a bulk load, so that it picks the right indexes
+/// (PostgreSQL's full-text index in particular) before autovacuum would get to it.
+pub fn analyze(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    match conn {
+        DbConn::Postgres(c) => c.batch_execute("ANALYZE"),
+        DbConn::Sqlite(c) => c.batch_execute("ANALYZE"),
+    }
 }
 
 /// The current time in UTC, to the microsecond: what both backends store, so that a time read back
