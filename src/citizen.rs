@@ -86,6 +86,25 @@ pub fn check_contact(
     (phone, email)
 }
 
+/// The site a citizen's submission goes to: the one named, or the deployment's only site.
+pub fn submission_site(conn: &mut crate::db::DbConn, code: Option<&str>) -> Result<i64, crate::error::ApiError> {
+    use crate::error::ApiError;
+    use diesel::prelude::*;
+    match code {
+        Some(code) => Ok(crate::sites::repo::find_site(conn, code)?
+            .ok_or_else(|| ApiError::invalid("site", "not_found", "no site has this code"))?
+            .id),
+        None => {
+            let ids: Vec<i64> =
+                crate::db::schema::sites::table.select(crate::db::schema::sites::id).limit(2).load(conn)?;
+            match ids.as_slice() {
+                [only] => Ok(*only),
+                _ => Err(ApiError::invalid("site", "required", "is required when the deployment serves several sites")),
+            }
+        }
+    }
+}
+
 /// Whitespace-insensitive text for fingerprints.
 pub fn normalise(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -140,6 +140,14 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The time zone of the configured site: where dates without a time (`from=2026-11-01`) and
+    /// ISO weeks are taken.
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.site_time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+    }
+}
+
 fn parse<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, key: &str, default: T) -> Result<T, ConfigError> {
     match get(key) {
         None => Ok(default),

@@ -100,6 +100,18 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// An optional JSON body (of a lifecycle action): empty is `T::default()`; anything else must be
+/// `application/json` and parse as `T`.
+pub fn optional_json<T: DeserializeOwned + Default>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    if !req.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json")) {
+        return Err(ApiError::UnsupportedMediaType("The request body must be JSON.".into()));
+    }
+    parse_json(body)
+}
+
 /// Turns serde's message into a field error: `missing field `x`` becomes `{field: "x", code: "required"}`.
 fn field_error_from_serde(path: &str, message: &str) -> FieldError {
     let message = message.split(" at line ").next().unwrap_or(message);

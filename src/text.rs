@@ -24,6 +24,11 @@ pub fn words(folded: &str) -> impl Iterator<Item = &str> {
     folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
 }
 
+/// The words of a search query, folded, at most ten: what `q` filters match against folded text.
+pub fn search_words(q: Option<&str>) -> Vec<String> {
+    q.map(|q| words(&fold(q)).take(10).map(str::to_owned).collect()).unwrap_or_default()
+}
+
 /// A URL slug from a title: `Hội nghị tổng kết “Dân vận khéo”` -> `hoi-nghi-tong-ket-dan-van-kheo`.
 /// At most `max_len` bytes, cut at a hyphen.
 pub fn slugify(text: &str, max_len: usize) -> String {

@@ -71,10 +71,6 @@ fn parse_status(status: Option<&str>, user: &Option<AuthUser>) -> Result<Option<
     }
 }
 
-fn default_zone(state: &AppState) -> chrono_tz::Tz {
-    state.config.site_time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
-}
-
 /// List articles, newest first: filters, search, sorting, offset or keyset paging, field selection.
 #[utoipa::path(
     tag = "articles",
@@ -100,7 +96,7 @@ pub async fn list_articles(
     let sort = parse_sort(query.sort.as_deref())?;
     let fields = parse_fields(query.fields.as_deref())?;
     let status = parse_status(query.status.as_deref(), &user)?;
-    let zone = default_zone(&state);
+    let zone = state.config.time_zone();
     let from = query.from.as_deref().map(|v| parse_instant("from", v, zone, false)).transpose()?;
     let to = query.to.as_deref().map(|v| parse_instant("to", v, zone, true)).transpose()?;
     let search = query.q.as_deref().and_then(Search::parse);
@@ -702,14 +698,7 @@ pub async fn publish_article(
     body: web::Bytes,
     req: HttpRequest,
 ) -> Result<web::Json<Article>, ApiError> {
-    let options: PublishArticle = if body.iter().all(u8::is_ascii_whitespace) {
-        PublishArticle::default()
-    } else {
-        if !req.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json")) {
-            return Err(ApiError::UnsupportedMediaType("The request body must be JSON.".into()));
-        }
-        crate::http::parse_json(&body)?
-    };
+    let options: PublishArticle = crate::http::optional_json(&req, &body)?;
     let at = options.published_at.map(stored);
     transition(&state, user, id.into_inner(), &["draft", "archived"], ArticleStatus::Published, at).await.map(web::Json)
 }

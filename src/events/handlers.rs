@@ -21,10 +21,6 @@ use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::startup::AppState;
 
-fn zone(state: &AppState) -> Tz {
-    state.config.site_time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
-}
-
 fn bad(field: &str, message: &str) -> ApiError {
     ApiError::BadRequestFields {
         detail: format!("The query parameter `{field}` is invalid: {message}."),
@@ -34,11 +30,6 @@ fn bad(field: &str, message: &str) -> ApiError {
 
 fn is_staff(user: &Option<AuthUser>) -> bool {
     user.as_ref().is_some_and(|u| matches!(u.role, Role::Admin | Role::Editor))
-}
-
-/// The words of a search, folded.
-fn words(q: Option<&str>) -> Vec<String> {
-    q.map(|q| crate::text::words(&crate::text::fold(q)).take(10).map(str::to_owned).collect()).unwrap_or_default()
 }
 
 fn chair(chair: Option<&str>) -> Option<String> {
@@ -113,13 +104,13 @@ pub async fn list_events(
     };
     let status = parse_status(query.status.as_deref(), &user)?;
     let (from, until) =
-        window(zone(&state), query.week.as_deref(), query.day, query.from.as_deref(), query.to.as_deref())?;
+        window(state.config.time_zone(), query.week.as_deref(), query.day, query.from.as_deref(), query.to.as_deref())?;
     let staff = is_staff(&user);
     let mut filter = EventFilter {
         from,
         until,
         chair: chair(query.chair.as_deref()),
-        words: words(query.q.as_deref()),
+        words: crate::text::search_words(query.q.as_deref()),
         status,
         include_drafts: staff,
         own_site: if staff { user.as_ref().and_then(|u| u.site_id) } else { None },
@@ -153,7 +144,7 @@ pub async fn week_of_events(
     query: ApiQuery<WeekQuery>,
 ) -> Result<web::Json<Week>, ApiError> {
     let (user, query) = (user.0, query.0);
-    let zone = zone(&state);
+    let zone = state.config.time_zone();
     let monday = parse_iso_week(&week)
         .ok_or_else(|| ApiError::BadRequest(format!("`{week}` is not an ISO week; write it as 2026-W49.")))?;
     let staff = is_staff(&user);
@@ -161,7 +152,7 @@ pub async fn week_of_events(
         from: Some(local_midnight(monday, zone)),
         until: Some(local_midnight(monday + Duration::days(7), zone)),
         chair: chair(query.chair.as_deref()),
-        words: words(query.q.as_deref()),
+        words: crate::text::search_words(query.q.as_deref()),
         include_drafts: staff,
         own_site: if staff { user.as_ref().and_then(|u| u.site_id) } else { None },
         ..EventFilter::default()
@@ -212,14 +203,14 @@ pub async fn week_of_events(
 #[get("/events.ics")]
 pub async fn events_ics(state: web::Data<AppState>, query: ApiQuery<IcsQuery>) -> Result<HttpResponse, ApiError> {
     let query = query.0;
-    let zone = zone(&state);
+    let zone = state.config.time_zone();
     let (from, until) = window(zone, None, None, query.from.as_deref(), query.to.as_deref())?;
     let from = from.or_else(|| Some(db::now() - Duration::days(90)));
     let mut filter = EventFilter {
         from,
         until,
         chair: chair(query.chair.as_deref()),
-        words: words(query.q.as_deref()),
+        words: crate::text::search_words(query.q.as_deref()),
         include_deleted: true,
         ..EventFilter::default()
     };
@@ -676,14 +667,7 @@ pub async fn cancel_event(
     body: web::Bytes,
 ) -> Result<web::Json<Event>, ApiError> {
     user.require(&[Role::Editor])?;
-    let options: CancelEvent = if body.iter().all(u8::is_ascii_whitespace) {
-        CancelEvent::default()
-    } else {
-        if !req.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json")) {
-            return Err(ApiError::UnsupportedMediaType("The request body must be JSON.".into()));
-        }
-        crate::http::parse_json(&body)?
-    };
+    let options: CancelEvent = crate::http::optional_json(&req, &body)?;
     let id = id.into_inner();
     let event = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {

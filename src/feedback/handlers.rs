@@ -116,27 +116,7 @@ pub async fn submit(
     let outcome = db::run(&state.db, move |conn| {
         let vault = &state2.vault;
         write_transaction(conn, |c| {
-            let site_id = match &input.site {
-                Some(code) => {
-                    sites::repo::find_site(c, code)?
-                        .ok_or_else(|| ApiError::invalid("site", "not_found", "no site has this code"))?
-                        .id
-                }
-                None => {
-                    let ids: Vec<i64> =
-                        crate::db::schema::sites::table.select(crate::db::schema::sites::id).limit(2).load(c)?;
-                    match ids.as_slice() {
-                        [only] => *only,
-                        _ => {
-                            return Err(ApiError::invalid(
-                                "site",
-                                "required",
-                                "is required when the deployment serves several sites",
-                            ));
-                        }
-                    }
-                }
-            };
+            let site_id = crate::citizen::submission_site(c, input.site.as_deref())?;
             let topic = repo::topic_by_code(c, site_id, input.topic.trim())?
                 .filter(|t| t.active)
                 .ok_or_else(|| ApiError::invalid("topic", "not_found", "no open topic has this code"))?;
@@ -503,14 +483,6 @@ fn summaries(conn: &mut DbConn, rows: Vec<FeedbackRow>) -> Result<Vec<FeedbackSu
 
 type Db = <DbConn as diesel::Connection>::Backend;
 
-fn words(q: Option<&str>) -> Vec<String> {
-    q.map(|q| crate::text::words(&crate::text::fold(q)).take(10).map(str::to_owned).collect()).unwrap_or_default()
-}
-
-fn zone(state: &AppState) -> chrono_tz::Tz {
-    state.config.site_time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
-}
-
 /// The feedback queue (moderators, admins): filter by status, kind, topic, date, assignee, `q`.
 /// No personal data in the list.
 #[utoipa::path(
@@ -531,7 +503,7 @@ pub async fn list_feedback(
     user.require(&[Role::Moderator])?;
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
-    let zone = zone(&state);
+    let zone = state.config.time_zone();
     let from =
         query.from.as_deref().map(|v| crate::articles::query::parse_instant("from", v, zone, false)).transpose()?;
     let to = query.to.as_deref().map(|v| crate::articles::query::parse_instant("to", v, zone, true)).transpose()?;
@@ -543,7 +515,7 @@ pub async fn list_feedback(
             errors: vec![FieldError::new("assignee", "invalid_value", "must be a user id or none")],
         })?)),
     };
-    let words = words(query.q.as_deref());
+    let words = crate::text::search_words(query.q.as_deref());
     let (items, total) = db::run(&state.db, move |conn| {
         let site_ids = sites::repo::site_filter(conn, &query.site)?;
         let topic_ids: Option<Vec<i64>> = match &query.topic {
@@ -809,7 +781,7 @@ macro_rules! step_endpoint {
             req: HttpRequest,
             body: web::Bytes,
         ) -> Result<web::Json<FeedbackDetail>, ApiError> {
-            let request: StepRequest = optional_json(&req, &body)?;
+            let request: StepRequest = crate::http::optional_json(&req, &body)?;
             step(state, user, id.into_inner(), $action, request).await.map(web::Json)
         }
     };
@@ -858,17 +830,6 @@ step_endpoint!(
     "Not published"
 );
 step_endpoint!(note_feedback, "/feedback/{id}/notes", "note", "Add an internal `note` to the trail.", "Never");
-
-/// Reads an optional JSON body: empty is the default.
-fn optional_json<T: serde::de::DeserializeOwned + Default>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    if !req.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json")) {
-        return Err(ApiError::UnsupportedMediaType("The request body must be JSON.".into()));
-    }
-    crate::http::parse_json(body)
-}
 
 /// Assign a submission to a moderator or admin (or unassign it with null).
 #[utoipa::path(
@@ -1038,7 +999,7 @@ pub async fn list_published(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
-    let words = words(query.q.as_deref());
+    let words = crate::text::search_words(query.q.as_deref());
     let (items, total) = db::run(&state.db, move |conn| {
         let site_ids = sites::repo::site_filter(conn, &query.site)?;
         let (rows, total) =

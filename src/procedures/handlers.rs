@@ -31,10 +31,6 @@ struct Filter {
     words: Vec<String>,
 }
 
-fn words(text: Option<&str>) -> Vec<String> {
-    text.map(|q| crate::text::words(&crate::text::fold(q)).take(10).map(str::to_owned).collect()).unwrap_or_default()
-}
-
 fn filter_from(conn: &mut DbConn, query: &ProcedureListQuery) -> Result<Filter, ApiError> {
     let site_ids = sites::repo::site_filter(conn, &query.site)?;
     let field_id = match &query.field {
@@ -66,11 +62,11 @@ fn filter_from(conn: &mut DbConn, query: &ProcedureListQuery) -> Result<Filter, 
     Ok(Filter {
         site_ids,
         field_id,
-        agency: words(query.agency.as_deref()),
+        agency: crate::text::search_words(query.agency.as_deref()),
         level: query.level,
         validity,
         max_days: query.max_days,
-        words: words(query.q.as_deref()),
+        words: crate::text::search_words(query.q.as_deref()),
     })
 }
 

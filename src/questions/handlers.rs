@@ -111,27 +111,7 @@ pub async fn ask_question(
     let receipt = db::run(&state.db, move |conn| {
         let vault = &state2.vault;
         write_transaction(conn, |c| {
-            let site_id = match &input.site {
-                Some(code) => {
-                    sites::repo::find_site(c, code)?
-                        .ok_or_else(|| ApiError::invalid("site", "not_found", "no site has this code"))?
-                        .id
-                }
-                None => {
-                    let ids: Vec<i64> =
-                        crate::db::schema::sites::table.select(crate::db::schema::sites::id).limit(2).load(c)?;
-                    match ids.as_slice() {
-                        [only] => *only,
-                        _ => {
-                            return Err(ApiError::invalid(
-                                "site",
-                                "required",
-                                "is required when the deployment serves several sites",
-                            ));
-                        }
-                    }
-                }
-            };
+            let site_id = crate::citizen::submission_site(c, input.site.as_deref())?;
             let field = field_by_code(c, &input.field, "field")?;
             let contact_index = email.as_deref().or(phone.as_deref()).map(|c| vault.blind_index(c));
             let fingerprint = sha256_hex(&format!(
@@ -366,15 +346,11 @@ pub async fn list_questions(
         });
     }
     let staff = is_staff(&user);
-    let zone: chrono_tz::Tz = state.config.site_time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+    let zone = state.config.time_zone();
     let from =
         query.from.as_deref().map(|v| crate::articles::query::parse_instant("from", v, zone, false)).transpose()?;
     let to = query.to.as_deref().map(|v| crate::articles::query::parse_instant("to", v, zone, true)).transpose()?;
-    let words: Vec<String> = query
-        .q
-        .as_deref()
-        .map(|q| crate::text::words(&crate::text::fold(q)).take(10).map(str::to_owned).collect())
-        .unwrap_or_default();
+    let words = crate::text::search_words(query.q.as_deref());
     let own_site = if staff { user.as_ref().and_then(|u| u.site_id) } else { None };
     let (items, total) = db::run(&state.db, move |conn| {
         let site_ids = sites::repo::site_filter(conn, &query.site)?;
