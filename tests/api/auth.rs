@@ -178,6 +178,8 @@ async fn logout_needs_a_token() {
     let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_lowercase();
     assert!(challenge.starts_with("bearer"), "{challenge}");
     assert_problem(res, 401).await;
+    let bad = app.request(Method::POST, "/api/v1/auth/logout", Some("bad.token.here")).send().await.unwrap();
+    assert_problem(bad, 401).await;
 }
 
 #[tokio::test]

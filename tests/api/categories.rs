@@ -118,11 +118,15 @@ async fn category_writes_need_an_editor_of_the_site() {
         .unwrap();
     let body = json!({"name": "Mới"});
     assert_problem(app.post_json("/api/v1/categories", &body, None).await, 401).await;
+    assert_problem(app.post_json("/api/v1/categories", &body, Some("bad.token.here")).await, 401).await;
     let moderator = app.token_for("moderator").await;
     assert_problem(app.post_json("/api/v1/categories", &body, Some(&moderator)).await, 403).await;
     let path = format!("/api/v1/categories/{}", home["id"]);
     assert_problem(app.patch_json(&path, &json!({"name": "X"}), Some(&moderator)).await, 403).await;
     assert_problem(app.request(Method::DELETE, &path, None).send().await.unwrap(), 401).await;
+    assert_problem(app.request(Method::DELETE, &path, Some("bad.token.here")).send().await.unwrap(), 401).await;
+    assert_problem(app.patch_json(&path, &json!({"name": "X"}), None).await, 401).await;
+    assert_problem(app.patch_json(&path, &json!({"name": "X"}), Some("bad.token.here")).await, 401).await;
 
     app.create_user("xa-khac@phuong.test", "editor", other_site["id"].as_i64()).await;
     let outsider = access_token(&app.login_ok("xa-khac@phuong.test", PASSWORD).await);

@@ -316,7 +316,12 @@ async fn drafts_are_for_staff_and_writes_for_editors_of_the_site() {
             .await;
         assert_problem(app.request(Method::DELETE, &path, Some(token)).send().await.unwrap(), 403).await;
     }
-    assert_problem(app.request(Method::DELETE, &path, None).send().await.unwrap(), 401).await;
+    for token in [None, Some("bad.token.here")] {
+        assert_problem(app.post_json("/api/v1/events", &body, token).await, 401).await;
+        assert_problem(app.patch_json(&path, &json!({"title": "x"}), token).await, 401).await;
+        assert_problem(app.request(Method::POST, &format!("{path}/cancel"), token).send().await.unwrap(), 401).await;
+        assert_problem(app.request(Method::DELETE, &path, token).send().await.unwrap(), 401).await;
+    }
 }
 
 #[tokio::test]

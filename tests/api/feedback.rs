@@ -413,6 +413,8 @@ async fn the_staff_side_is_for_moderators_and_admins_of_the_site() {
     for verb in ["start", "answer", "publish", "notes"] {
         let path = format!("/api/v1/feedback/{id}/{verb}");
         assert_problem(app.post_json(&path, &json!({"reply": "x", "note": "x"}), None).await, 401).await;
+        assert_problem(app.post_json(&path, &json!({"reply": "x", "note": "x"}), Some("bad.token.here")).await, 401)
+            .await;
         assert_problem(app.post_json(&path, &json!({"reply": "x", "note": "x"}), Some(&editor)).await, 403).await;
     }
     assert_problem(
@@ -426,6 +428,11 @@ async fn the_staff_side_is_for_moderators_and_admins_of_the_site() {
     assert_eq!(app.get_as(&format!("/api/v1/feedback/{id}"), &admin).await.status(), 200);
     let topic = json!({"code": "an-ninh", "name": "An ninh trật tự"});
     assert_problem(app.post_json("/api/v1/feedback/topics", &topic, Some(&editor)).await, 403).await;
+    assert_problem(app.post_json("/api/v1/feedback/topics", &topic, None).await, 401).await;
+    assert_problem(app.post_json("/api/v1/feedback/topics", &topic, Some("bad.token.here")).await, 401).await;
+    let erase = format!("/api/v1/feedback/{id}/personal-data");
+    assert_problem(app.request(Method::DELETE, &erase, None).send().await.unwrap(), 401).await;
+    assert_problem(app.request(Method::DELETE, &erase, Some("bad.token.here")).send().await.unwrap(), 401).await;
 }
 
 #[tokio::test]

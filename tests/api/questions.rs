@@ -178,6 +178,21 @@ async fn questions_are_validated_and_the_staff_side_is_guarded() {
     assert_problem(app.get(&format!("/api/v1/questions/{id}/asker")).await, 401).await;
     let answer = json!({"answer": "<p>x</p>", "answering_unit": "Tư pháp"});
     assert_problem(app.post_json(&format!("/api/v1/questions/{id}/answer"), &answer, None).await, 401).await;
+    assert_problem(
+        app.post_json(&format!("/api/v1/questions/{id}/answer"), &answer, Some("bad.token.here")).await,
+        401,
+    )
+    .await;
+    assert_problem(
+        app.patch_json(&format!("/api/v1/questions/{id}"), &json!({"featured": true}), Some("bad.token.here")).await,
+        401,
+    )
+    .await;
+    for verb in ["publish", "unpublish"] {
+        let path = format!("/api/v1/questions/{id}/{verb}");
+        assert_problem(app.request(Method::POST, &path, None).send().await.unwrap(), 401).await;
+        assert_problem(app.request(Method::POST, &path, Some(&editor)).send().await.unwrap(), 403).await;
+    }
     assert_problem(app.post_json(&format!("/api/v1/questions/{id}/answer"), &answer, Some(&editor)).await, 403).await;
     assert_problem(
         app.patch_json(&format!("/api/v1/questions/{id}"), &json!({"featured": true}), Some(&editor)).await,

@@ -50,6 +50,10 @@ async fn site_writes_are_validated_and_guarded() {
     assert_eq!(field_errors(&problem), ["code:not_unique"]);
     let good = json!({"code": "xa-moi", "name": "Xã Mới"});
     assert_problem(app.post_json("/api/v1/sites", &good, None).await, 401).await;
+    assert_problem(app.post_json("/api/v1/sites", &good, Some("bad.token.here")).await, 401).await;
+    let rename = json!({"name": "X"});
+    assert_problem(app.patch_json("/api/v1/sites/phuong-hoa-binh", &rename, None).await, 401).await;
+    assert_problem(app.patch_json("/api/v1/sites/phuong-hoa-binh", &rename, Some("bad.token.here")).await, 401).await;
     for role in ["editor", "moderator"] {
         let token = app.token_for(role).await;
         assert_problem(app.post_json("/api/v1/sites", &good, Some(&token)).await, 403).await;
