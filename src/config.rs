@@ -25,6 +25,8 @@ pub struct Config {
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
     pub db_pool_size: u32,
+    /// Memory for the shared response cache, in bytes; 0 turns it off.
+    pub cache_bytes: usize,
     pub jwt_secret: Vec<u8>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -118,6 +120,7 @@ impl Config {
             port: parse(&get, "MUNI_PORT", 8080)?,
             workers: parse(&get, "MUNI_WORKERS", 0)?,
             db_pool_size: parse(&get, "MUNI_DB_POOL_SIZE", 16)?,
+            cache_bytes: parse::<usize>(&get, "MUNI_CACHE_MB", 32)?.saturating_mul(1024 * 1024),
             jwt_secret,
             jwt_issuer: get("MUNI_JWT_ISSUER").unwrap_or_else(|| "muni".into()),
             jwt_audience: get("MUNI_JWT_AUDIENCE").unwrap_or_else(|| "muni-api".into()),
@@ -176,9 +179,23 @@ fn development_file(data_dir: &Path, name: &str, variable: &str) -> Result<Strin
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    std::fs::create_dir_all(data_dir)
-        .and_then(|()| write_private(&path, &secret))
-        .map_err(|e| ConfigError(format!("cannot keep a generated {variable} in {}: {e}", path.display())))?;
+    let keep_error =
+        |e: std::io::Error| ConfigError(format!("cannot keep a generated {variable} in {}: {e}", path.display()));
+    // Written whole to a file of its own, then linked into place, which fails when the file exists:
+    // of two processes starting at once, both end up with the secret of the first.
+    std::fs::create_dir_all(data_dir).map_err(keep_error)?;
+    let staged = data_dir.join(format!(".{name}.{}", std::process::id()));
+    write_private(&staged, &secret).map_err(keep_error)?;
+    let linked = std::fs::hard_link(&staged, &path);
+    let _ = std::fs::remove_file(&staged);
+    match linked {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let existing = std::fs::read_to_string(&path).map_err(keep_error)?;
+            return Ok(existing.trim().to_owned());
+        }
+        Err(e) => return Err(keep_error(e)),
+    }
     log::warn!(
         "{variable} is not set: generated one for development and kept it in {} (set {variable} in production)",
         path.display()

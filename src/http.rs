@@ -467,7 +467,7 @@ fn opaque_tag(tag: &str) -> &str {
 }
 
 /// The `If-None-Match` candidate that matches `etag` (weak comparison; `*` matches anything).
-fn matching_candidate(if_none_match: &str, etag: &str) -> Option<String> {
+pub(crate) fn matching_candidate(if_none_match: &str, etag: &str) -> Option<String> {
     if_none_match
         .split(',')
         .map(str::trim)

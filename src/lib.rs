@@ -10,6 +10,7 @@
 
 pub mod articles;
 pub mod auth;
+pub mod cache;
 pub mod categories;
 pub mod citizen;
 pub mod config;

@@ -32,6 +32,8 @@ pub struct AppState {
     pub vault: crate::crypto::Vault,
     /// The OpenAPI document, serialised once.
     pub openapi_json: String,
+    /// Shared responses kept while the content is unchanged; `None` when turned off.
+    pub cache: Option<Arc<crate::cache::ResponseCache>>,
 }
 
 /// Registers every documented route; the OpenAPI document is collected from these calls.
@@ -95,12 +97,14 @@ impl Application {
         let port = listener.local_addr()?.port();
         let api = openapi_document();
         let routes = web::Data::new(RouteTable::from_openapi(&api));
+        let cache = crate::cache::ResponseCache::new(&database.url, config.cache_bytes)?.map(Arc::new);
         let state = web::Data::new(AppState {
             db: database,
             tokens: TokenKeys::new(&config).map_err(std::io::Error::other)?,
             limits: RateLimits::new(config.public_write_rate_per_minute, config.trust_proxy),
             vault: crate::crypto::Vault::new(&config.data_key),
             openapi_json: openapi::to_pretty_json(&api),
+            cache,
             config: Arc::new(config),
         });
         start_maintenance(state.db.clone(), state.config.feedback_retention_days);
@@ -131,6 +135,7 @@ impl Application {
                 .wrap(from_fn(cache_middleware))
                 .wrap(Compress::default())
                 .wrap(from_fn(etag_encoding_middleware))
+                .wrap(from_fn(crate::cache::response_cache))
                 .wrap(Logger::new("%{r}a \"%r\" %s %b %Dms"))
         })
         .listen(listener)?
@@ -185,23 +190,24 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-/// Applies migrations, then creates the configured site and the first admin when there are none.
+/// Applies migrations, then creates the configured site and the first admin when there are none;
+/// nodes starting together take turns (see [`db::exclusive_setup`]).
 pub fn prepare_database(database: &Database, config: &Config) -> Result<(), String> {
-    let applied = database.migrate()?;
-    if !applied.is_empty() {
-        log::info!("applied migrations: {}", applied.join(", "));
-    }
-    let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
-    let site =
-        sites::repo::ensure_default_site(&mut conn, &config.site_code, &config.site_name, &config.site_time_zone)
+    db::exclusive_setup(&database.url, |conn| {
+        let applied = db::run_migrations(conn)?;
+        if !applied.is_empty() {
+            log::info!("applied migrations: {}", applied.join(", "));
+        }
+        let site = sites::repo::ensure_default_site(conn, &config.site_code, &config.site_name, &config.site_time_zone)
             .map_err(|e| format!("cannot create the first site: {e}"))?;
-    if let Some(site) = site {
-        log::info!("created the site `{}` ({})", site.code, site.name);
-    }
-    if users::repo::count_users(&mut conn).map_err(|e| e.to_string())? == 0 {
-        create_first_admin(&mut conn, config)?;
-    }
-    Ok(())
+        if let Some(site) = site {
+            log::info!("created the site `{}` ({})", site.code, site.name);
+        }
+        if users::repo::count_users(conn).map_err(|e| e.to_string())? == 0 {
+            create_first_admin(conn, config)?;
+        }
+        Ok(())
+    })
 }
 
 fn create_first_admin(conn: &mut db::DbConn, config: &Config) -> Result<(), String> {

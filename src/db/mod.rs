@@ -142,8 +142,8 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
             // WAL lets readers run beside the writer; FULL makes every commit durable on disk
             // before it is acknowledged; the busy timeout queues writers instead of failing them.
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                 PRAGMA busy_timeout = 10000;",
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                 PRAGMA foreign_keys = ON;",
             )?;
             Ok(DbConn::Sqlite(conn))
         }
@@ -174,8 +174,7 @@ impl Database {
 
     /// Applies the embedded migrations that have not run yet.
     pub fn migrate(&self) -> Result<Vec<String>, String> {
-        let mut conn = connect(&self.url).map_err(|e| e.to_string())?;
-        run_migrations(&mut conn)
+        exclusive_setup(&self.url, run_migrations)
     }
 
     /// Whether the database answers and has every migration applied.
@@ -205,6 +204,41 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
     }
     .map_err(|e| format!("cannot apply migrations: {e}"))?;
     Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Runs `f` (migrations, first data) while no other process does the same on this database: API
+/// nodes that start together take turns, and the later ones find the work done. PostgreSQL holds
+/// an advisory lock; SQLite a lock on the file `<database>.setup-lock` beside the database.
+pub fn exclusive_setup<T>(url: &DatabaseUrl, f: impl FnOnce(&mut DbConn) -> Result<T, String>) -> Result<T, String> {
+    const SETUP_LOCK: i64 = 0x6d75_6e69; // "muni"
+    match url {
+        DatabaseUrl::Postgres(_) => {
+            let conn = &mut connect(url).map_err(|e| e.to_string())?;
+            conn.batch_execute(&format!("SELECT pg_advisory_lock({SETUP_LOCK})")).map_err(|e| e.to_string())?;
+            let result = f(conn);
+            let _ = conn.batch_execute(&format!("SELECT pg_advisory_unlock({SETUP_LOCK})"));
+            result
+        }
+        DatabaseUrl::Sqlite(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    format!("cannot create the folder for the SQLite database {}: {e}", parent.display())
+                })?;
+            }
+            let mut lock_path = path.clone().into_os_string();
+            lock_path.push(".setup-lock");
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .map_err(|e| format!("cannot open {}: {e}", lock_path.to_string_lossy()))?;
+            file.lock().map_err(|e| format!("cannot lock {}: {e}", lock_path.to_string_lossy()))?;
+            // Connected only now: the first connection to a new file turns on WAL, which two
+            // processes must not race to do.
+            f(&mut connect(url).map_err(|e| e.to_string())?)
+        }
+    }
 }
 
 /// Refreshes the planner's statistics after a bulk load, so that it picks the right indexes

@@ -272,6 +272,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    content_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     procedures (id) {
         id -> BigInt,
         site_id -> BigInt,
@@ -329,4 +336,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     fields,
     questions,
     procedures,
+    content_version,
 );

@@ -3,6 +3,7 @@
 
 mod articles;
 mod auth;
+mod cache;
 mod categories;
 mod events;
 mod feedback;

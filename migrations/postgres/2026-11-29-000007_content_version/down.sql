@@ -1,0 +1,11 @@
+DROP TRIGGER sites_touch ON sites;
+DROP TRIGGER categories_touch ON categories;
+DROP TRIGGER articles_touch ON articles;
+DROP TRIGGER article_tags_touch ON article_tags;
+DROP TRIGGER article_slugs_touch ON article_slugs;
+DROP TRIGGER events_touch ON events;
+DROP TRIGGER procedures_touch ON procedures;
+DROP TRIGGER fields_touch ON fields;
+DROP TRIGGER users_touch ON users;
+DROP FUNCTION muni_touch_content();
+DROP TABLE content_version;
