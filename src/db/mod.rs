@@ -5,7 +5,7 @@
 pub mod schema;
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
 use actix_web::web;
@@ -27,6 +27,37 @@ pub enum DbConn {
 }
 
 pub type Pool = r2d2::Pool<Manager>;
+
+/// A pooled connection, and whether it proved broken (the server went away): then the pool drops
+/// it instead of handing it out again. Checked after a failure only, not with a round trip before
+/// every use.
+pub struct Conn {
+    conn: DbConn,
+    broken: bool,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+impl Conn {
+    /// Asks the server whether the connection still works; a broken one is dropped by the pool
+    /// when it is returned.
+    fn check(&mut self) {
+        if self.conn.batch_execute("SELECT 1").is_err() {
+            self.broken = true;
+        }
+    }
+}
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// Where the data lives, parsed from `DATABASE_URL`.
@@ -108,19 +139,19 @@ impl Manager {
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Conn;
     type Error = ConnectError;
 
-    fn connect(&self) -> Result<DbConn, ConnectError> {
-        connect(&self.url)
+    fn connect(&self) -> Result<Conn, ConnectError> {
+        connect(&self.url).map(|conn| Conn { conn, broken: false })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
-        conn.batch_execute("SELECT 1").map_err(ConnectError::Setup)
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectError> {
+        conn.conn.batch_execute("SELECT 1").map_err(ConnectError::Setup)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.broken || diesel::r2d2::R2D2Connection::is_broken(&mut conn.conn)
     }
 }
 
@@ -155,6 +186,8 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
 pub struct Database {
     pub pool: Pool,
     pub url: DatabaseUrl,
+    /// The SQLite group-commit writer, started on first use.
+    writer: Arc<OnceLock<mpsc::Sender<Box<dyn BatchJob>>>>,
 }
 
 impl Database {
@@ -164,8 +197,10 @@ impl Database {
             .max_size(max_size)
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(5))
+            // No round trip before every checkout: a connection is checked after a failure instead.
+            .test_on_check_out(false)
             .build_unchecked(Manager::new(url.clone()));
-        Self { pool, url }
+        Self { pool, url, writer: Arc::default() }
     }
 
     pub fn get(&self) -> Result<PooledConn, ApiError> {
@@ -185,7 +220,11 @@ impl Database {
             return Err(format!("the SQLite database file {} is missing", path.display()));
         }
         let mut conn = self.pool.get().map_err(|e| e.to_string())?;
-        let pending = match &mut *conn {
+        conn.check();
+        if conn.broken {
+            return Err("the database connection is broken".into());
+        }
+        let pending = match &mut **conn {
             DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
             DbConn::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
         }
@@ -284,8 +323,118 @@ where
     let db = db.clone();
     web::block(move || {
         let mut conn = db.get()?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        if matches!(result, Err(ApiError::Internal(_) | ApiError::Unavailable(_))) {
+            conn.check();
+        }
+        result
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// Runs `f` as one write transaction, acknowledged only once it is durably committed.
+///
+/// On PostgreSQL each call is its own transaction: the server commits concurrent ones together.
+/// On SQLite, where one writer at a time waits for the disk on every commit, calls are queued to
+/// one writer thread that runs whatever has queued up (each call in a savepoint of its own, so one
+/// that fails takes nothing else with it) and commits them together: one disk flush for many
+/// submissions (group commit). A failed commit fails every call in it; none is answered before.
+pub async fn run_write<T, F>(db: &Database, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    if matches!(db.url, DatabaseUrl::Postgres(_)) {
+        return run(db, move |conn| conn.transaction(f)).await;
+    }
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job = Box::new(Pending { f: Some(f), result: None, reply });
+    let queued = db.writer().send(job);
+    if queued.is_err() {
+        return Err(ApiError::Unavailable("the database writer has stopped".into()));
+    }
+    answer.await.map_err(|_| ApiError::Unavailable("the database writer has stopped".into()))?
+}
+
+/// Most calls in one group commit.
+const MAX_GROUP: usize = 256;
+
+impl Database {
+    fn writer(&self) -> &mpsc::Sender<Box<dyn BatchJob>> {
+        self.writer.get_or_init(|| {
+            let (tx, rx) = mpsc::channel::<Box<dyn BatchJob>>();
+            let pool = self.pool.clone();
+            let spawned =
+                std::thread::Builder::new().name("muni-writer".into()).spawn(move || group_writer(&pool, &rx));
+            if let Err(e) = spawned {
+                log::error!("cannot start the database writer: {e}");
+            }
+            tx
+        })
+    }
+}
+
+/// One queued write: run inside the group's transaction, then told how the commit went.
+trait BatchJob: Send {
+    fn run(&mut self, conn: &mut DbConn);
+    fn finish(self: Box<Self>, committed: Result<(), String>);
+}
+
+struct Pending<T, F> {
+    f: Option<F>,
+    result: Option<Result<T, ApiError>>,
+    reply: tokio::sync::oneshot::Sender<Result<T, ApiError>>,
+}
+
+impl<T, F> BatchJob for Pending<T, F>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send,
+    T: Send,
+{
+    fn run(&mut self, conn: &mut DbConn) {
+        if let Some(f) = self.f.take() {
+            // Nested in the group's transaction, this is a savepoint.
+            self.result = Some(conn.transaction(f));
+        }
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), String>) {
+        let answer = match (self.result, committed) {
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (_, Err(e)) => Err(ApiError::Unavailable(format!("the write was not committed: {e}"))),
+            (None, Ok(())) => Err(ApiError::internal("a queued write did not run")),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+fn group_writer(pool: &Pool, queue: &mpsc::Receiver<Box<dyn BatchJob>>) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+            write_transaction(&mut conn, |c| {
+                for job in group.iter_mut() {
+                    // A panic leaves a savepoint half done: nothing of the group is committed.
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(c)))
+                        .map_err(|_| diesel::result::Error::RollbackTransaction)?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .map_err(|e| e.to_string())
+        });
+        if let Err(e) = &committed {
+            log::error!("a group of {} writes failed to commit: {e}", group.len());
+        }
+        for job in group {
+            job.finish(committed.clone());
+        }
+    }
 }

@@ -113,47 +113,45 @@ pub async fn submit(
     let (phone, email) = validate(&input)?;
     let idempotency_key = crate::citizen::idempotency_key(req);
     let state2 = state.clone();
-    let outcome = db::run(&state.db, move |conn| {
+    let outcome = db::run_write(&state.db, move |c| {
         let vault = &state2.vault;
-        write_transaction(conn, |c| {
-            let site_id = crate::citizen::submission_site(c, input.site.as_deref())?;
-            let topic = repo::topic_by_code(c, site_id, input.topic.trim())?
-                .filter(|t| t.active)
-                .ok_or_else(|| ApiError::invalid("topic", "not_found", "no open topic has this code"))?;
-            let contact_index = email.as_deref().or(phone.as_deref()).map(|c| vault.blind_index(c));
-            let normalise = crate::citizen::normalise;
-            let fingerprint = sha256_hex(&format!(
-                "{site_id}|{}|{}|{}|{}|{}",
-                topic.id,
-                input.kind.as_str(),
-                normalise(&input.title),
-                normalise(&input.content),
-                contact_index.as_deref().unwrap_or("")
-            ));
-            let replay = |row: FeedbackRow| -> Result<Result<Receipt, Receipt>, ApiError> {
-                let secret = row.secret_sealed.as_deref().and_then(|s| vault.open(s).ok()).unwrap_or_default();
-                Ok(Err(receipt(&row, secret)))
-            };
-            if let Some(key) = &idempotency_key
-                && let Some(existing) = repo::find_by_idempotency_key(c, key)?
-            {
-                if existing.fingerprint != fingerprint {
-                    return Err(ApiError::Conflict("This Idempotency-Key was used for a different submission.".into()));
-                }
-                return replay(existing);
+        let site_id = crate::citizen::submission_site(c, input.site.as_deref())?;
+        let topic = repo::topic_by_code(c, site_id, input.topic.trim())?
+            .filter(|t| t.active)
+            .ok_or_else(|| ApiError::invalid("topic", "not_found", "no open topic has this code"))?;
+        let contact_index = email.as_deref().or(phone.as_deref()).map(|c| vault.blind_index(c));
+        let normalise = crate::citizen::normalise;
+        let fingerprint = sha256_hex(&format!(
+            "{site_id}|{}|{}|{}|{}|{}",
+            topic.id,
+            input.kind.as_str(),
+            normalise(&input.title),
+            normalise(&input.content),
+            contact_index.as_deref().unwrap_or("")
+        ));
+        let replay = |row: FeedbackRow| -> Result<Result<Receipt, Receipt>, ApiError> {
+            let secret = row.secret_sealed.as_deref().and_then(|s| vault.open(s).ok()).unwrap_or_default();
+            Ok(Err(receipt(&row, secret)))
+        };
+        if let Some(key) = &idempotency_key
+            && let Some(existing) = repo::find_by_idempotency_key(c, key)?
+        {
+            if existing.fingerprint != fingerprint {
+                return Err(ApiError::Conflict("This Idempotency-Key was used for a different submission.".into()));
             }
-            let now = db::now();
-            if let Some(existing) =
-                repo::find_duplicate(c, &fingerprint, now - Duration::minutes(DUPLICATE_WINDOW_MINUTES))?
-            {
-                return replay(existing);
-            }
-            let secret = new_secret();
-            let code = new_tracking_code();
-            let fold = crate::text::fold;
-            // In a savepoint: a concurrent retry with the same Idempotency-Key may win the race,
-            // and then this one answers its receipt.
-            let inserted = c.transaction(|c| {
+            return replay(existing);
+        }
+        let now = db::now();
+        if let Some(existing) =
+            repo::find_duplicate(c, &fingerprint, now - Duration::minutes(DUPLICATE_WINDOW_MINUTES))?
+        {
+            return replay(existing);
+        }
+        let secret = new_secret();
+        let code = new_tracking_code();
+        let fold = crate::text::fold;
+        let insert =
+            |c: &mut DbConn| {
                 diesel::insert_into(feedback::table)
                     .values((
                         feedback::site_id.eq(site_id),
@@ -188,28 +186,33 @@ pub async fn submit(
                     ))
                     .returning(feedback::id)
                     .get_result::<i64>(c)
-            });
-            let id = match inserted {
-                Ok(id) => id,
-                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
-                    if idempotency_key.is_some() =>
-                {
-                    let key = idempotency_key.as_deref().unwrap_or_default();
-                    let existing =
-                        repo::find_by_idempotency_key(c, key)?.ok_or_else(|| ApiError::internal("idempotency race"))?;
-                    if existing.fingerprint != fingerprint {
-                        return Err(ApiError::Conflict(
-                            "This Idempotency-Key was used for a different submission.".into(),
-                        ));
-                    }
-                    return replay(existing);
-                }
-                Err(e) => return Err(e.into()),
             };
-            repo::add_trail(c, id, None, "received", None, Some("received"), None)?;
-            let row = repo::find(c, id)?.ok_or_else(|| ApiError::internal("feedback vanished after insert"))?;
-            Ok(Ok(receipt(&row, secret)))
-        })
+        // With an Idempotency-Key, in a savepoint: a concurrent retry with the same key may win the
+        // race, and then this one answers its receipt.
+        let inserted = if idempotency_key.is_some() { c.transaction(insert) } else { insert(c) };
+        let id = match inserted {
+            Ok(id) => id,
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+                if idempotency_key.is_some() =>
+            {
+                let key = idempotency_key.as_deref().unwrap_or_default();
+                let existing =
+                    repo::find_by_idempotency_key(c, key)?.ok_or_else(|| ApiError::internal("idempotency race"))?;
+                if existing.fingerprint != fingerprint {
+                    return Err(ApiError::Conflict("This Idempotency-Key was used for a different submission.".into()));
+                }
+                return replay(existing);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        repo::add_trail(c, id, None, "received", None, Some("received"), None)?;
+        Ok(Ok(Receipt {
+            track_url: format!("/api/v1/feedback/track/{code}"),
+            tracking_code: code,
+            secret,
+            status: FeedbackStatus::Received,
+            created_at: now.and_utc(),
+        }))
     })
     .await;
     let outcome = outcome?;

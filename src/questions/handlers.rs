@@ -108,99 +108,95 @@ pub async fn ask_question(
     }
     let idempotency_key = crate::citizen::idempotency_key(&req);
     let state2 = state.clone();
-    let receipt = db::run(&state.db, move |conn| {
+    let receipt = db::run_write(&state.db, move |c| {
         let vault = &state2.vault;
-        write_transaction(conn, |c| {
-            let site_id = crate::citizen::submission_site(c, input.site.as_deref())?;
-            let field = field_by_code(c, &input.field, "field")?;
-            let contact_index = email.as_deref().or(phone.as_deref()).map(|c| vault.blind_index(c));
-            let fingerprint = sha256_hex(&format!(
-                "{site_id}|{}|{}|{}|{}",
-                field.id,
-                normalise(&input.title),
-                normalise(&input.question),
-                contact_index.as_deref().unwrap_or("")
-            ));
-            let replay = |row: QuestionRow| {
-                let secret = row.secret_sealed.as_deref().and_then(|s| vault.open(s).ok()).unwrap_or_default();
-                receipt(&row, secret)
-            };
-            let find_by_key = |c: &mut DbConn, key: &str| {
-                questions::table
-                    .filter(questions::idempotency_key.eq(key))
-                    .select(QuestionRow::as_select())
-                    .first(c)
-                    .optional()
-            };
-            if let Some(key) = &idempotency_key
-                && let Some(existing) = find_by_key(c, key)?
+        let site_id = crate::citizen::submission_site(c, input.site.as_deref())?;
+        let field = field_by_code(c, &input.field, "field")?;
+        let contact_index = email.as_deref().or(phone.as_deref()).map(|c| vault.blind_index(c));
+        let fingerprint = sha256_hex(&format!(
+            "{site_id}|{}|{}|{}|{}",
+            field.id,
+            normalise(&input.title),
+            normalise(&input.question),
+            contact_index.as_deref().unwrap_or("")
+        ));
+        let replay = |row: QuestionRow| {
+            let secret = row.secret_sealed.as_deref().and_then(|s| vault.open(s).ok()).unwrap_or_default();
+            receipt(&row, secret)
+        };
+        let find_by_key = |c: &mut DbConn, key: &str| {
+            questions::table
+                .filter(questions::idempotency_key.eq(key))
+                .select(QuestionRow::as_select())
+                .first(c)
+                .optional()
+        };
+        if let Some(key) = &idempotency_key
+            && let Some(existing) = find_by_key(c, key)?
+        {
+            if existing.fingerprint != fingerprint {
+                return Err(ApiError::Conflict("This Idempotency-Key was used for a different question.".into()));
+            }
+            return Ok(replay(existing));
+        }
+        let now = db::now();
+        let duplicate = questions::table
+            .filter(questions::fingerprint.eq(&fingerprint))
+            .filter(questions::created_at.ge(now - Duration::minutes(10)))
+            .filter(questions::secret_sealed.is_not_null())
+            .select(QuestionRow::as_select())
+            .first(c)
+            .optional()?;
+        if let Some(existing) = duplicate {
+            return Ok(replay(existing));
+        }
+        let secret = new_secret();
+        let (title, question) = (input.title.trim(), input.question.trim());
+        let inserted = c.transaction(|c| {
+            diesel::insert_into(questions::table)
+                .values((
+                    questions::site_id.eq(site_id),
+                    questions::tracking_code.eq(crate::citizen::new_tracking_code("HD")),
+                    questions::secret_hash.eq(sha256_hex(&secret)),
+                    questions::secret_sealed.eq(Some(vault.seal(&secret))),
+                    questions::field_id.eq(field.id),
+                    questions::procedure_code.eq(input.procedure_code.as_deref().map(str::trim)),
+                    questions::title.eq(title),
+                    questions::question.eq(question),
+                    questions::original_title.eq(title),
+                    questions::original_question.eq(question),
+                    questions::asker_name.eq(Some(vault.seal(input.asker.name.trim()))),
+                    questions::asker_phone.eq(vault.seal_opt(phone.as_deref())),
+                    questions::asker_email.eq(vault.seal_opt(email.as_deref())),
+                    questions::contact_index.eq(&contact_index),
+                    questions::consent_version.eq(input.consent_notice_version.trim()),
+                    questions::consent_at.eq(now),
+                    questions::status.eq("pending"),
+                    questions::search_text.eq(search_text(title, question, None)),
+                    questions::idempotency_key.eq(&idempotency_key),
+                    questions::fingerprint.eq(&fingerprint),
+                    questions::created_at.eq(now),
+                    questions::updated_at.eq(now),
+                ))
+                .returning(questions::id)
+                .get_result::<i64>(c)
+        });
+        let id = match inserted {
+            Ok(id) => id,
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+                if idempotency_key.is_some() =>
             {
+                let existing = find_by_key(c, idempotency_key.as_deref().unwrap_or_default())?
+                    .ok_or_else(|| ApiError::internal("idempotency race"))?;
                 if existing.fingerprint != fingerprint {
                     return Err(ApiError::Conflict("This Idempotency-Key was used for a different question.".into()));
                 }
                 return Ok(replay(existing));
             }
-            let now = db::now();
-            let duplicate = questions::table
-                .filter(questions::fingerprint.eq(&fingerprint))
-                .filter(questions::created_at.ge(now - Duration::minutes(10)))
-                .filter(questions::secret_sealed.is_not_null())
-                .select(QuestionRow::as_select())
-                .first(c)
-                .optional()?;
-            if let Some(existing) = duplicate {
-                return Ok(replay(existing));
-            }
-            let secret = new_secret();
-            let (title, question) = (input.title.trim(), input.question.trim());
-            let inserted = c.transaction(|c| {
-                diesel::insert_into(questions::table)
-                    .values((
-                        questions::site_id.eq(site_id),
-                        questions::tracking_code.eq(crate::citizen::new_tracking_code("HD")),
-                        questions::secret_hash.eq(sha256_hex(&secret)),
-                        questions::secret_sealed.eq(Some(vault.seal(&secret))),
-                        questions::field_id.eq(field.id),
-                        questions::procedure_code.eq(input.procedure_code.as_deref().map(str::trim)),
-                        questions::title.eq(title),
-                        questions::question.eq(question),
-                        questions::original_title.eq(title),
-                        questions::original_question.eq(question),
-                        questions::asker_name.eq(Some(vault.seal(input.asker.name.trim()))),
-                        questions::asker_phone.eq(vault.seal_opt(phone.as_deref())),
-                        questions::asker_email.eq(vault.seal_opt(email.as_deref())),
-                        questions::contact_index.eq(&contact_index),
-                        questions::consent_version.eq(input.consent_notice_version.trim()),
-                        questions::consent_at.eq(now),
-                        questions::status.eq("pending"),
-                        questions::search_text.eq(search_text(title, question, None)),
-                        questions::idempotency_key.eq(&idempotency_key),
-                        questions::fingerprint.eq(&fingerprint),
-                        questions::created_at.eq(now),
-                        questions::updated_at.eq(now),
-                    ))
-                    .returning(questions::id)
-                    .get_result::<i64>(c)
-            });
-            let id = match inserted {
-                Ok(id) => id,
-                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
-                    if idempotency_key.is_some() =>
-                {
-                    let existing = find_by_key(c, idempotency_key.as_deref().unwrap_or_default())?
-                        .ok_or_else(|| ApiError::internal("idempotency race"))?;
-                    if existing.fingerprint != fingerprint {
-                        return Err(ApiError::Conflict(
-                            "This Idempotency-Key was used for a different question.".into(),
-                        ));
-                    }
-                    return Ok(replay(existing));
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let row = questions::table.find(id).select(QuestionRow::as_select()).first(c)?;
-            Ok(receipt(&row, secret))
-        })
+            Err(e) => return Err(e.into()),
+        };
+        let row = questions::table.find(id).select(QuestionRow::as_select()).first(c)?;
+        Ok(receipt(&row, secret))
     })
     .await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, receipt.track_url.clone())).json(receipt))
