@@ -37,7 +37,7 @@ rows, meta = {}, {}
 for line in open(tsv):
     backend, name, value = line.rstrip("\n").split("\t")
     if name == "meta":
-        meta[backend] = dict(kv.split("=") for kv in value.split())
+        meta.setdefault(backend, {}).update(dict(kv.split("=") for kv in value.split()))
     else:
         rows.setdefault(backend, {})[name] = parse(value)
 
@@ -63,12 +63,13 @@ for backend, workloads in rows.items():
         print(f"{backend:9} {name:18} {r['rps']:9.0f} {fmt(r['p50_ms']):>8} {fmt(r['p99_ms']):>8} {r['errors']:7d} {r['ratio_to_healthz']:10.2f}")
     m = meta.get(backend, {})
     rss_mb = int(m.get("rss_kb", 0)) / 1024
+    rss_uncached_mb = int(m.get("rss_uncached_kb", 0)) / 1024
     acknowledged = workloads.get("feedback_submit", {}).get("requests", 0) - workloads.get("feedback_submit", {}).get("errors", 0)
     stored = int(m.get("stored_feedback") or 0)
-    print(f"{backend:9} peak RSS {rss_mb:.0f} MB; start-up to ready {m.get('ready_ms')} ms; feedback acknowledged {acknowledged}, stored {stored}"
+    print(f"{backend:9} peak RSS {rss_mb:.0f} MB (cache off: {rss_uncached_mb:.0f} MB); start-up to ready {m.get('ready_ms')} ms; feedback acknowledged {acknowledged}, stored {stored}"
           + ("" if stored >= acknowledged else "  <-- LOST SUBMISSIONS"))
     print()
-    report["backends"][backend] = {"workloads": workloads, "peak_rss_mb": round(rss_mb, 1), "ready_ms": int(m.get("ready_ms", 0)),
+    report["backends"][backend] = {"workloads": workloads, "peak_rss_mb": round(rss_mb, 1), "peak_rss_uncached_mb": round(rss_uncached_mb, 1), "ready_ms": int(m.get("ready_ms", 0)),
                                    "feedback_acknowledged": acknowledged, "feedback_stored": stored}
 json.dump(report, open(out, "w"), indent=2)
 print(f"written to {out}")

@@ -105,6 +105,21 @@ for backend in $BACKENDS; do
     rss_kb=$(awk '/VmHWM/{print $2}' "/proc/$SERVER/status")
     printf '%s\tmeta\tready_ms=%s rss_kb=%s stored_feedback=%s\n' "$backend" "$ready_ms" "$rss_kb" "$stored" >> "$WORK/results.tsv"
     kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+
+    # The same reads with the response cache turned off: what every request costs the database.
+    MUNI_CACHE_MB=0 "$BIN" serve > "$WORK/server-$backend-uncached.log" 2>&1 &
+    SERVER=$!
+    until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.02; done
+    for entry in "${workloads[@]}"; do
+        name="${entry%%|*}"; url="${entry#*|}"
+        case "$name" in article_*|search_*|procedure_*|events_*) ;; *) continue ;; esac
+        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" > "$WORK/$backend-$name-uncached.txt" 2>&1 || true
+        printf '%s\t%s\t%s\n' "$backend" "${name}_uncached" "$WORK/$backend-$name-uncached.txt" >> "$WORK/results.tsv"
+        echo "   ${name}_uncached done" >&2
+    done
+    rss_uncached_kb=$(awk '/VmHWM/{print $2}' "/proc/$SERVER/status")
+    printf '%s\tmeta\trss_uncached_kb=%s\n' "$backend" "$rss_uncached_kb" >> "$WORK/results.tsv"
+    kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
     if [ "$backend" = postgres ]; then psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"; fi
 done
 

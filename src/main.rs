@@ -207,9 +207,13 @@ fn seed_bench(config: &Config, count: usize, site: Option<&str>) -> Result<(), S
     db::analyze(&mut conn).map_err(|e| format!("cannot refresh the planner's statistics: {e}"))?;
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "Added {} articles in {} categories to the site `{}` in {secs:.1} s ({:.0} articles/s).",
+        "Added {} articles in {} categories, {} procedures, {} calendar events and {} answered questions to the \
+         site `{}` in {secs:.1} s ({:.0} articles/s).",
         report.articles,
         report.categories,
+        report.procedures,
+        report.events,
+        report.questions,
         site.code,
         report.articles as f64 / secs.max(0.001)
     );

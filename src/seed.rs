@@ -92,6 +92,7 @@ pub struct SeedReport {
     pub articles: usize,
     pub events: usize,
     pub procedures: usize,
+    pub questions: usize,
     pub skipped: bool,
 }
 
@@ -474,5 +475,157 @@ pub fn seed_bench(
         done += n;
         progress(done);
     }
-    Ok(SeedReport { categories: category_ids.len(), articles: count, ..SeedReport::default() })
+    let procedures = seed_bench_procedures(conn, site_id, count / 50, &run)?;
+    let events = seed_bench_events(conn, site_id, count / 20, &mut rng)?;
+    let questions = seed_bench_questions(conn, site_id, count / 20, &mut rng)?;
+    Ok(SeedReport { categories: category_ids.len(), articles: count, procedures, events, questions, skipped: false })
+}
+
+const BENCH_FIELDS: &[&str] = &["Hộ tịch", "Chứng thực", "Đất đai", "Xây dựng", "Lao động - Thương binh và Xã hội"];
+const BENCH_PAPERS: &[&str] =
+    &["Tờ khai theo mẫu", "Bản sao giấy tờ tùy thân", "Giấy xác nhận của cơ quan có thẩm quyền"];
+
+/// Procedures (one for every 50 articles), through the same import as real ones. Codes are
+/// `9.<number>`, a series the national database does not use.
+fn seed_bench_procedures(conn: &mut DbConn, site_id: i64, count: usize, run: &str) -> Result<usize, ApiError> {
+    let offset = u64::from_str_radix(&run[..6], 16).unwrap_or(0) % 900_000;
+    let records: Vec<serde_json::Value> = (0..count)
+        .map(|i| {
+            let topic = TOPICS[i % TOPICS.len()];
+            let level = if i % 2 == 0 { "full" } else { "partial" };
+            let verb = ["cấp", "đăng ký", "xác nhận", "điều chỉnh"][i % 4];
+            serde_json::json!({
+                "code": format!("9.{:06}", (offset + i as u64) % 1_000_000),
+                "name": format!("Thủ tục {verb} về {topic} số {}", i + 1),
+                "field": BENCH_FIELDS[i % BENCH_FIELDS.len()],
+                "agency": "Ủy ban nhân dân cấp xã",
+                "level": level,
+                "processing_time": format!("{:02} ngày làm việc", 1 + i % 15),
+                "steps": ["Bước 1: Nộp hồ sơ tại Bộ phận một cửa.", "Bước 2: Công chức kiểm tra và tiếp nhận hồ sơ.",
+                          "Bước 3: Trả kết quả theo phiếu hẹn."],
+                "dossier": BENCH_PAPERS.iter().map(|p| serde_json::json!({"name": p, "originals": 1, "copies": 0})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let text = serde_json::to_vec(&records).map_err(ApiError::internal)?;
+    let rows =
+        crate::procedures::import::parse(&text, crate::procedures::import::Format::Json).map_err(ApiError::internal)?;
+    let report = crate::procedures::repo::import(conn, site_id, rows, "bench", true, 500, |_, _| {})?;
+    Ok(report.created + report.updated + report.unchanged)
+}
+
+/// Calendar entries (one for every 20 articles): two a working day, back from four weeks ahead.
+fn seed_bench_events(conn: &mut DbConn, site_id: i64, count: usize, rng: &mut Xorshift) -> Result<usize, ApiError> {
+    use chrono::{Datelike, TimeZone};
+    let site = crate::sites::repo::find_site_by_id(conn, site_id)?.ok_or_else(|| ApiError::not_found("site"))?;
+    let zone: chrono_tz::Tz = site.time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+    let now = crate::db::now();
+    let mut day = zone.from_utc_datetime(&now).date_naive() + Duration::days(28);
+    let mut done = 0;
+    while done < count {
+        let n = 1000.min(count - done);
+        write_transaction(conn, |c| {
+            for i in done..done + n {
+                if i % 2 == 0 {
+                    day -= Duration::days(1);
+                    while day.weekday().number_from_monday() > 5 {
+                        day -= Duration::days(1);
+                    }
+                }
+                let hour = if i % 2 == 0 { 8 } else { 14 };
+                let start = zone
+                    .with_ymd_and_hms(day.year(), day.month(), day.day(), hour, 0, 0)
+                    .earliest()
+                    .map_or(now, |t| t.naive_utc());
+                let topic = rng.pick(TOPICS);
+                let mut row = crate::events::model::EventRow {
+                    id: 0,
+                    site_id,
+                    uid: format!("{}@muni", uuid::Uuid::new_v4()),
+                    title: format!("Họp triển khai công tác {topic}"),
+                    description: String::new(),
+                    all_day: false,
+                    starts_at: start,
+                    ends_at: start + Duration::hours(2),
+                    time_zone: site.time_zone.clone(),
+                    location: "Hội trường Ủy ban nhân dân phường".into(),
+                    chair: "Chủ tịch Ủy ban nhân dân phường".into(),
+                    participants: "Các ban, ngành, đoàn thể; tổ trưởng tổ dân phố".into(),
+                    preparing_unit: "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân".into(),
+                    status: "scheduled".into(),
+                    article_id: None,
+                    sequence: 0,
+                    search_text: String::new(),
+                    created_by: None,
+                    updated_by: None,
+                    created_at: now,
+                    updated_at: now,
+                    deleted_at: None,
+                };
+                row.search_text = crate::events::repo::search_text(&row);
+                crate::events::repo::insert(c, &row)?;
+            }
+            Ok::<_, ApiError>(())
+        })?;
+        done += n;
+    }
+    Ok(count)
+}
+
+/// Published questions with answers (one for every 20 articles), without personal data.
+fn seed_bench_questions(conn: &mut DbConn, site_id: i64, count: usize, rng: &mut Xorshift) -> Result<usize, ApiError> {
+    use crate::db::schema::questions;
+    use diesel::prelude::*;
+    let field_ids: Vec<i64> = BENCH_FIELDS
+        .iter()
+        .map(|f| crate::procedures::repo::field_for(conn, f).map(|row| row.id))
+        .collect::<Result<_, _>>()?;
+    let now = crate::db::now();
+    let mut done = 0;
+    while done < count {
+        let n = 1000.min(count - done);
+        write_transaction(conn, |c| {
+            for i in done..done + n {
+                let topic = rng.pick(TOPICS);
+                let title = format!("Hỏi về thủ tục liên quan đến {topic} (số {})", i + 1);
+                let question =
+                    format!("Gia đình tôi ở tổ dân phố {}, xin hỏi hồ sơ về {topic} cần những giấy tờ gì?", 1 + i % 30);
+                let answer = format!("<p>{} {}</p>", rng.pick(SENTENCES), rng.pick(SENTENCES));
+                let asked = now - Duration::hours((i as i64) * 5 + 48);
+                let answered = asked + Duration::hours(30);
+                let code = crate::citizen::new_tracking_code("HD");
+                let id: i64 = diesel::insert_into(questions::table)
+                    .values((
+                        questions::site_id.eq(site_id),
+                        questions::tracking_code.eq(&code),
+                        questions::secret_hash.eq(crate::citizen::sha256_hex(&code)),
+                        questions::field_id.eq(field_ids[i % field_ids.len()]),
+                        questions::title.eq(&title),
+                        questions::question.eq(&question),
+                        questions::original_title.eq(&title),
+                        questions::original_question.eq(&question),
+                        questions::asker_name.eq(None::<String>),
+                        questions::consent_version.eq("bench"),
+                        questions::consent_at.eq(asked),
+                        questions::status.eq("published"),
+                        questions::answer.eq(Some(&answer)),
+                        questions::answering_unit.eq(Some("Công chức Tư pháp - Hộ tịch")),
+                        questions::answered_at.eq(Some(answered)),
+                        questions::published_at.eq(Some(answered)),
+                        questions::featured.eq(false),
+                        questions::search_text.eq(crate::text::fold(&format!("{title} {question}"))),
+                        questions::fingerprint.eq(&code),
+                        questions::created_at.eq(asked),
+                        questions::updated_at.eq(answered),
+                    ))
+                    .returning(questions::id)
+                    .get_result(c)?;
+                let slug = format!("{}-{id}", crate::text::slugify(&title, 100));
+                diesel::update(questions::table.find(id)).set(questions::slug.eq(Some(slug))).execute(c)?;
+            }
+            Ok::<_, ApiError>(())
+        })?;
+        done += n;
+    }
+    Ok(count)
 }

@@ -681,4 +681,12 @@ async fn the_bench_seed_generates_searchable_articles() {
     assert_eq!(list["meta"]["total"], 120 - 2, "every fiftieth is a draft");
     let found: Value = app.get("/api/v1/articles?q=chuyen%20doi%20so&per_page=1").await.json().await.unwrap();
     assert!(found["meta"]["total"].as_i64().unwrap() > 0);
+    // The other resources in proportion: a procedure for every 50 articles, an event and an
+    // answered question for every 20.
+    assert_eq!((report.procedures, report.events, report.questions), (2, 6, 6));
+    let total = |body: Value| body["meta"]["total"].as_i64().unwrap();
+    assert_eq!(total(app.get("/api/v1/procedures?per_page=1").await.json().await.unwrap()), 2);
+    assert_eq!(total(app.get("/api/v1/questions?per_page=1").await.json().await.unwrap()), 6);
+    let events: Value = app.get("/api/v1/events?per_page=1&from=2000-01-01").await.json().await.unwrap();
+    assert_eq!(total(events), 6);
 }
