@@ -286,7 +286,18 @@ pub fn list(
     if let Some(keyset) = keyset {
         query = after(query, keyset);
     }
-    let rows = query.select(ArticleRow::as_select()).offset(offset).limit(limit).load(conn)?;
+    // The page's ids first, then their rows: sorting carries only the keys, not every matching
+    // article's body (thousands for a common search word), which is what made search slow and big.
+    let ids: Vec<i64> = query.select(articles::id).offset(offset).limit(limit).load(conn)?;
+    if ids.is_empty() {
+        return Ok((vec![], total));
+    }
+    let mut rows: Vec<ArticleRow> = visible(articles::table.into_boxed(), visibility)
+        .filter(articles::id.eq_any(&ids))
+        .select(ArticleRow::as_select())
+        .load(conn)?;
+    let position: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|row| position.get(&row.id).copied().unwrap_or(usize::MAX));
     Ok((rows, total))
 }
 

@@ -281,10 +281,13 @@ pub fn exclusive_setup<T>(url: &DatabaseUrl, f: impl FnOnce(&mut DbConn) -> Resu
 }
 
 /// Refreshes the planner's statistics after a bulk load, so that it picks the right indexes
-/// (PostgreSQL's full-text index in particular) before autovacuum would get to it.
+/// (PostgreSQL's full-text index in particular) before autovacuum would get to it. Runs outside
+/// any transaction.
 pub fn analyze(conn: &mut DbConn) -> diesel::QueryResult<()> {
     match conn {
-        DbConn::Postgres(c) => c.batch_execute("ANALYZE"),
+        // VACUUM also marks the new pages all-visible, so that counts run on the index alone
+        // (a category's total: 250 ms through the table after a bulk load, a few ms after).
+        DbConn::Postgres(c) => c.batch_execute("VACUUM ANALYZE"),
         DbConn::Sqlite(c) => c.batch_execute("ANALYZE"),
     }
 }
