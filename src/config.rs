@@ -105,6 +105,7 @@ impl Config {
                 parse_data_key(&generated)?
             }
         };
+        let db_pool_size = parse(&get, "MUNI_DB_POOL_SIZE", default_pool_size(&database_url))?;
         Ok(Self {
             data_key,
             feedback_retention_days: match get("MUNI_FEEDBACK_RETENTION_DAYS") {
@@ -119,7 +120,7 @@ impl Config {
             host: get("MUNI_HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: parse(&get, "MUNI_PORT", 8080)?,
             workers: parse(&get, "MUNI_WORKERS", 0)?,
-            db_pool_size: parse(&get, "MUNI_DB_POOL_SIZE", 16)?,
+            db_pool_size,
             cache_bytes: parse::<usize>(&get, "MUNI_CACHE_MB", 32)?.saturating_mul(1024 * 1024),
             jwt_secret,
             jwt_issuer: get("MUNI_JWT_ISSUER").unwrap_or_else(|| "muni".into()),
@@ -148,6 +149,17 @@ impl Config {
     /// ISO weeks are taken.
     pub fn time_zone(&self) -> chrono_tz::Tz {
         self.site_time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+    }
+}
+
+/// Connections per node when `MUNI_DB_POOL_SIZE` is unset. SQLite works in this process, on these
+/// cores: two connections a core (more only contend; measured in bench/). PostgreSQL works in its
+/// own processes and commits concurrent writes together: eight a core.
+fn default_pool_size(url: &DatabaseUrl) -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get) as u32;
+    match url {
+        DatabaseUrl::Sqlite(_) => (2 * cores).max(4),
+        DatabaseUrl::Postgres(_) => (8 * cores).max(8),
     }
 }
 

@@ -140,9 +140,12 @@ impl Application {
         })
         .listen(listener)?
         .shutdown_timeout(30);
-        if workers > 0 {
-            server = server.workers(workers);
-        }
+        let workers =
+            if workers > 0 { workers } else { std::thread::available_parallelism().map_or(1, std::num::NonZero::get) };
+        // Blocking work is database work: threads beyond the pool's connections would only wait
+        // for one (and each keeps its own allocator arena: 512 of them by default held 200 MB).
+        let blocking = (state.config.db_pool_size as usize).div_ceil(workers).max(2);
+        server = server.workers(workers).worker_max_blocking_threads(blocking);
         Ok(Self { port, server: server.run(), state })
     }
 
