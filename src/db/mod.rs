@@ -338,19 +338,16 @@ where
 
 /// Runs `f` as one write transaction, acknowledged only once it is durably committed.
 ///
-/// On PostgreSQL each call is its own transaction: the server commits concurrent ones together.
-/// On SQLite, where one writer at a time waits for the disk on every commit, calls are queued to
-/// one writer thread that runs whatever has queued up (each call in a savepoint of its own, so one
-/// that fails takes nothing else with it) and commits them together: one disk flush for many
-/// submissions (group commit). A failed commit fails every call in it; none is answered before.
+/// Every commit waits for the disk (SQLite's WAL with `synchronous = FULL`, PostgreSQL's WAL flush,
+/// measured as the bound: most waits were `WALWrite`/`WALSync`). So calls are queued to one writer
+/// thread that runs whatever has queued up (each call in a savepoint of its own, so one that fails
+/// takes nothing else with it) and commits them together: one flush for many submissions (group
+/// commit). A failed commit fails every call in it; none is answered before.
 pub async fn run_write<T, F>(db: &Database, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    if matches!(db.url, DatabaseUrl::Postgres(_)) {
-        return run(db, move |conn| conn.transaction(f)).await;
-    }
     let (reply, answer) = tokio::sync::oneshot::channel();
     let job = Box::new(Pending { f: Some(f), result: None, reply });
     let queued = db.writer().send(job);
