@@ -1,7 +1,7 @@
 //! Demo content: the sections of a ward portal and a few dozen articles written for muni, so that a
 //! newcomer sees a working API at once (`muni serve --demo`, `muni seed demo`).
 
-use chrono::{Duration, Timelike};
+use chrono::{Duration, NaiveDateTime, Timelike};
 use serde::Deserialize;
 
 use crate::articles::model::{ArticleStatus, clean_content};
@@ -256,35 +256,56 @@ fn seed_demo_events(conn: &mut DbConn, site_id: i64) -> Result<usize, ApiError> 
                 let start = at(&entry.start).unwrap_or(now);
                 (start, at(&entry.end).unwrap_or(start))
             };
-            let mut row = crate::events::model::EventRow {
-                id: 0,
-                site_id,
-                uid: format!("{}@muni", uuid::Uuid::new_v4()),
+            let row = crate::events::model::EventRow {
                 title: entry.title.clone(),
-                description: String::new(),
                 all_day: entry.all_day,
                 starts_at,
                 ends_at,
-                time_zone: site.time_zone.clone(),
                 location: entry.location.clone(),
                 chair: entry.chair.clone(),
                 participants: entry.participants.clone(),
                 preparing_unit: entry.unit.clone(),
-                status: "scheduled".into(),
-                article_id: None,
-                sequence: 0,
-                search_text: String::new(),
-                created_by: None,
-                updated_by: None,
-                created_at: now,
-                updated_at: now,
-                deleted_at: None,
+                ..seeded_event(site_id, &site.time_zone, now)
             };
-            row.search_text = crate::events::repo::search_text(&row);
-            crate::events::repo::insert(c, &row)?;
+            insert_seeded_event(c, row)?;
         }
         Ok(demo.len())
     })
+}
+
+/// A calendar entry of seeded content: scheduled, by nobody, now; the caller fills in what it says.
+fn seeded_event(site_id: i64, time_zone: &str, now: NaiveDateTime) -> crate::events::model::EventRow {
+    crate::events::model::EventRow {
+        id: 0,
+        site_id,
+        uid: format!("{}@muni", uuid::Uuid::new_v4()),
+        title: String::new(),
+        description: String::new(),
+        all_day: false,
+        starts_at: now,
+        ends_at: now,
+        time_zone: time_zone.to_owned(),
+        location: String::new(),
+        chair: String::new(),
+        participants: String::new(),
+        preparing_unit: String::new(),
+        status: "scheduled".into(),
+        article_id: None,
+        sequence: 0,
+        search_text: String::new(),
+        created_by: None,
+        updated_by: None,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    }
+}
+
+/// Stores a seeded calendar entry with its search text derived.
+fn insert_seeded_event(conn: &mut DbConn, mut row: crate::events::model::EventRow) -> Result<(), ApiError> {
+    row.search_text = crate::events::repo::search_text(&row);
+    crate::events::repo::insert(conn, &row)?;
+    Ok(())
 }
 
 fn seed_demo_articles(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, ApiError> {
@@ -538,32 +559,17 @@ fn seed_bench_events(conn: &mut DbConn, site_id: i64, count: usize, rng: &mut Xo
                     .earliest()
                     .map_or(now, |t| t.naive_utc());
                 let topic = rng.pick(TOPICS);
-                let mut row = crate::events::model::EventRow {
-                    id: 0,
-                    site_id,
-                    uid: format!("{}@muni", uuid::Uuid::new_v4()),
+                let row = crate::events::model::EventRow {
                     title: format!("Họp triển khai công tác {topic}"),
-                    description: String::new(),
-                    all_day: false,
                     starts_at: start,
                     ends_at: start + Duration::hours(2),
-                    time_zone: site.time_zone.clone(),
                     location: "Hội trường Ủy ban nhân dân phường".into(),
                     chair: "Chủ tịch Ủy ban nhân dân phường".into(),
                     participants: "Các ban, ngành, đoàn thể; tổ trưởng tổ dân phố".into(),
                     preparing_unit: "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân".into(),
-                    status: "scheduled".into(),
-                    article_id: None,
-                    sequence: 0,
-                    search_text: String::new(),
-                    created_by: None,
-                    updated_by: None,
-                    created_at: now,
-                    updated_at: now,
-                    deleted_at: None,
+                    ..seeded_event(site_id, &site.time_zone, now)
                 };
-                row.search_text = crate::events::repo::search_text(&row);
-                crate::events::repo::insert(c, &row)?;
+                insert_seeded_event(c, row)?;
             }
             Ok::<_, ApiError>(())
         })?;

@@ -186,7 +186,7 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
 pub struct Database {
     pub pool: Pool,
     pub url: DatabaseUrl,
-    /// The SQLite group-commit writer, started on first use.
+    /// The group-commit writer of [`run_write`], started on first use.
     writer: Arc<OnceLock<mpsc::Sender<Box<dyn BatchJob>>>>,
 }
 
