@@ -156,13 +156,16 @@ impl ManageConnection for Manager {
 }
 
 /// Opens one connection and applies the per-connection settings.
+/// A statement that runs past 15 s is cancelled (PostgreSQL): a pathological query must not hold a
+/// pooled connection, and every request queued behind it, for minutes.
+const STATEMENT_TIMEOUT: &str = "SET statement_timeout = '15s'";
+
 pub fn connect(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
     match url {
         DatabaseUrl::Postgres(url) => {
             let mut conn = diesel::PgConnection::establish(url)?;
-            // A statement that runs past 15 s is cancelled: a pathological query must not hold a
-            // pooled connection (and every request queued behind it) for minutes.
-            conn.batch_execute("SET TIME ZONE 'UTC'; SET application_name = 'muni'; SET statement_timeout = '15s'")?;
+            conn.batch_execute("SET TIME ZONE 'UTC'; SET application_name = 'muni'")?;
+            conn.batch_execute(STATEMENT_TIMEOUT)?;
             Ok(DbConn::Postgres(conn))
         }
         DatabaseUrl::Sqlite(path) => {
@@ -237,12 +240,21 @@ impl Database {
 }
 
 pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
-    let applied = match conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    fn applied<V: std::fmt::Display>(result: diesel::migration::Result<Vec<V>>) -> Result<Vec<String>, String> {
+        result
+            .map(|versions| versions.iter().map(V::to_string).collect())
+            .map_err(|e| format!("cannot apply migrations: {e}"))
     }
-    .map_err(|e| format!("cannot apply migrations: {e}"))?;
-    Ok(applied.iter().map(|v| v.to_string()).collect())
+    match conn {
+        DbConn::Sqlite(c) => applied(c.run_pending_migrations(SQLITE_MIGRATIONS)),
+        DbConn::Postgres(c) => {
+            // A migration may rewrite a large table: the requests' time limit is not for it.
+            c.batch_execute("SET statement_timeout = 0").map_err(|e| format!("cannot apply migrations: {e}"))?;
+            let result = applied(c.run_pending_migrations(POSTGRES_MIGRATIONS));
+            let _ = c.batch_execute(STATEMENT_TIMEOUT);
+            result
+        }
+    }
 }
 
 /// Runs `f` (migrations, first data) while no other process does the same on this database: API
@@ -287,7 +299,13 @@ pub fn analyze(conn: &mut DbConn) -> diesel::QueryResult<()> {
     match conn {
         // VACUUM also marks the new pages all-visible, so that counts run on the index alone
         // (a category's total: 250 ms through the table after a bulk load, a few ms after).
-        DbConn::Postgres(c) => c.batch_execute("VACUUM ANALYZE"),
+        // It takes its time on a large database: no statement time limit while it runs.
+        DbConn::Postgres(c) => {
+            c.batch_execute("SET statement_timeout = 0")?;
+            let done = c.batch_execute("VACUUM ANALYZE");
+            c.batch_execute(STATEMENT_TIMEOUT)?;
+            done
+        }
         DbConn::Sqlite(c) => c.batch_execute("ANALYZE"),
     }
 }

@@ -313,6 +313,61 @@ async fn search_ignores_case_and_diacritics_and_ranks_title_matches_first() {
     assert_eq!(sorted, ["Hội nghị tổng kết “Dân vận khéo”", "Ra quân làm sạch môi trường", "Tiêm chủng mở rộng"]);
 }
 
+#[tokio::test]
+async fn search_pages_keep_the_order_and_the_total_and_staff_see_drafts_last() {
+    let room = newsroom().await;
+    let dated = |title: &str, day: u32, body: &str| {
+        json!({"title": title, "status": "published", "published_at": format!("2026-03-{day:02}T08:00:00+07:00"),
+               "body": format!("<p>{body}</p>")})
+    };
+    // Title matches (the last word as a prefix: "khéo" starts "khéo léo"), newest first; then the
+    // body matches, newest first. Same dates on purpose: the higher id comes first.
+    room.create(dated("Dân vận khéo léo ở tổ 3", 2, "Tin ngắn.")).await;
+    room.create(dated("Thi đua dân vận khéo", 9, "Tin ngắn.")).await;
+    room.create(dated("Ra quân vệ sinh", 20, "Phong trào dân vận khéo.")).await;
+    room.create(dated("Khéo dân vận: gương điển hình", 9, "Tin ngắn.")).await;
+    room.create(dated("Hội thao", 1, "Dân vận khéo trong thể thao.")).await;
+    room.create(dated("Họp tổ", 20, "Không liên quan.")).await;
+    room.create(json!({"title": "Dân vận khéo (bản nháp)"})).await;
+    let expected = [
+        "Khéo dân vận: gương điển hình",
+        "Thi đua dân vận khéo",
+        "Dân vận khéo léo ở tổ 3",
+        "Ra quân vệ sinh",
+        "Hội thao",
+    ];
+    let mut paged = vec![];
+    for page in 1..=3 {
+        let res = room.app.get(&format!("/api/v1/articles?q=dan%20van%20kheo&per_page=2&page={page}")).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["x-total-count"], "5", "page {page}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["meta"]["total"], 5);
+        paged.extend(body["data"].as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(paged, expected);
+    let beyond: Value =
+        room.app.get("/api/v1/articles?q=dan%20van%20kheo&per_page=2&page=4").await.json().await.unwrap();
+    assert_eq!(beyond["data"].as_array().unwrap().len(), 0);
+    assert_eq!(beyond["meta"]["total"], 5);
+    // Staff see the draft too: a title match, but without a date, so after the dated ones.
+    let res = room.app.get_as("/api/v1/articles?q=dan%20van%20kheo&per_page=20", &room.editor).await;
+    let body: Value = res.json().await.unwrap();
+    let staff: Vec<&str> = body["data"].as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        staff,
+        [
+            "Khéo dân vận: gương điển hình",
+            "Thi đua dân vận khéo",
+            "Dân vận khéo léo ở tổ 3",
+            "Dân vận khéo (bản nháp)",
+            "Ra quân vệ sinh",
+            "Hội thao"
+        ]
+    );
+    assert_eq!(body["meta"]["total"], 6);
+}
+
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
