@@ -16,7 +16,7 @@ use super::query::{
     decode_changes_cursor, decode_cursor, encode_changes_cursor, encode_cursor, keyset_key, parse_fields,
     parse_instant, parse_sort, project,
 };
-use super::repo::{self, ArticleFilter, Keyset, Search, StatusFilter, Visibility};
+use super::repo::{self, ArticleFilter, Keyset, Search, Slice, StatusFilter, Visibility};
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::db::schema::articles;
 use crate::db::{self, DbConn, write_transaction};
@@ -127,8 +127,13 @@ pub async fn list_articles(
             search,
         };
         let offset = if keyset.is_some() { 0 } else { paging.offset() };
-        let (mut rows, total) =
-            repo::list(conn, &filter, &visibility, &sort, keyset.as_ref(), offset, paging.limit() + 1)?;
+        let (mut rows, total) = repo::list(
+            conn,
+            &filter,
+            &visibility,
+            &sort,
+            Slice { keyset: keyset.as_ref(), offset, limit: paging.limit() + 1, with_body },
+        )?;
         let has_more = rows.len() as i64 > paging.limit();
         rows.truncate(paging.limit() as usize);
         let next_keyset = match (cursor_key, rows.last()) {

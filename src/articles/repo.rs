@@ -268,30 +268,39 @@ pub fn is_sqlite(conn: &DbConn) -> bool {
     matches!(conn, DbConn::Sqlite(_))
 }
 
+/// Which part of a list to read, and how much of each row.
+#[derive(Debug, Clone, Copy)]
+pub struct Slice<'a> {
+    /// Rows after this position (then `offset` is 0).
+    pub keyset: Option<&'a Keyset>,
+    pub offset: i64,
+    pub limit: i64,
+    /// Whether the rows carry their bodies.
+    pub with_body: bool,
+}
+
 /// A page of article rows and the total matching the filter.
 pub fn list(
     conn: &mut DbConn,
     filter: &ArticleFilter,
     visibility: &Visibility,
     sort: &[SortKey],
-    keyset: Option<&Keyset>,
-    offset: i64,
-    limit: i64,
+    slice: Slice,
 ) -> QueryResult<(Vec<ArticleRow>, i64)> {
     let sqlite = is_sqlite(conn);
-    if let (Some(search), [], None) = (&filter.search, sort, keyset) {
-        return search_page(conn, filter, search, visibility, offset, limit);
+    if let (Some(search), [], None) = (&filter.search, sort, slice.keyset) {
+        return search_page(conn, filter, search, visibility, slice);
     }
     let total = filtered(filter, visibility, sqlite).count().get_result(conn)?;
     let staff = matches!(visibility, Visibility::Staff { .. });
     let mut query = order(filtered(filter, visibility, sqlite), sort, staff);
-    if let Some(keyset) = keyset {
+    if let Some(keyset) = slice.keyset {
         query = after(query, keyset);
     }
     // The page's ids first, then their rows: sorting carries only the keys, not every matching
     // article's body (thousands for a common search word), which is what made search slow and big.
-    let ids: Vec<i64> = query.select(articles::id).offset(offset).limit(limit).load(conn)?;
-    Ok((rows_in_order(conn, &ids, visibility)?, total))
+    let ids: Vec<i64> = query.select(articles::id).offset(slice.offset).limit(slice.limit).load(conn)?;
+    Ok((rows_in_order(conn, &ids, visibility, slice.with_body)?, total))
 }
 
 /// A search in its own order (title matches first, then newest): the matches' sort keys are read
@@ -303,8 +312,7 @@ fn search_page(
     filter: &ArticleFilter,
     search: &Search,
     visibility: &Visibility,
-    offset: i64,
-    limit: i64,
+    slice: Slice,
 ) -> QueryResult<(Vec<ArticleRow>, i64)> {
     // The date as text sorts as the date does (ISO 8601 on both backends) and spares parsing
     // thousands of them.
@@ -317,18 +325,50 @@ fn search_page(
     // Descending: title matches, the newest (drafts without a date last), the higher id.
     keys.sort_unstable_by(|a, b| b.cmp(a));
     let total = keys.len() as i64;
-    let ids: Vec<i64> = keys.iter().skip(offset.max(0) as usize).take(limit.max(0) as usize).map(|k| k.2).collect();
-    Ok((rows_in_order(conn, &ids, visibility)?, total))
+    let page = keys.iter().skip(slice.offset.max(0) as usize).take(slice.limit.max(0) as usize);
+    let ids: Vec<i64> = page.map(|k| k.2).collect();
+    Ok((rows_in_order(conn, &ids, visibility, slice.with_body)?, total))
 }
 
-/// The rows of `ids`, in that order (those no longer visible left out).
-fn rows_in_order(conn: &mut DbConn, ids: &[i64], visibility: &Visibility) -> QueryResult<Vec<ArticleRow>> {
+/// The rows of `ids`, in that order (those no longer visible left out). A list carries no body
+/// unless asked for, and never the folded search text: they are most of a row, read for nothing.
+fn rows_in_order(
+    conn: &mut DbConn,
+    ids: &[i64],
+    visibility: &Visibility,
+    with_body: bool,
+) -> QueryResult<Vec<ArticleRow>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
+    let body = sql::<Text>(if with_body { "articles.body" } else { "''" });
     let mut rows: Vec<ArticleRow> = visible(articles::table.into_boxed(), visibility)
         .filter(articles::id.eq_any(ids))
-        .select(ArticleRow::as_select())
+        // ArticleRow's columns in its order, with the two texts swapped for empty ones.
+        .select((
+            articles::id,
+            articles::site_id,
+            articles::category_id,
+            articles::title,
+            articles::slug,
+            articles::summary,
+            articles::summary_auto,
+            body,
+            articles::cover_url,
+            articles::cover_alt,
+            articles::author,
+            articles::status,
+            articles::published_at,
+            articles::word_count,
+            articles::search_title,
+            sql::<Text>("''"),
+            articles::created_by,
+            articles::updated_by,
+            articles::created_at,
+            articles::updated_at,
+            articles::deleted_at,
+            articles::changed_at,
+        ))
         .load(conn)?;
     let position: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     rows.sort_by_key(|row| position.get(&row.id).copied().unwrap_or(usize::MAX));

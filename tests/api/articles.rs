@@ -496,9 +496,11 @@ async fn fields_selects_what_a_list_view_needs() {
     assert_eq!(keys.len(), 6, "{keys:?}");
     assert_eq!(slim["data"][0]["cover"], json!({"url": "/media/bia.jpg", "alt": "Ảnh bìa"}));
     let with_body: Value = room.app.get("/api/v1/articles?fields=title,body").await.json().await.unwrap();
-    assert!(with_body["data"][0]["body"].is_string());
+    assert_eq!(with_body["data"][0]["body"], "<p>Nội dung bài viết.</p>");
+    let searched: Value = room.app.get("/api/v1/articles?q=anh%20bia&fields=title,body").await.json().await.unwrap();
+    assert_eq!(searched["data"][0]["body"], "<p>Nội dung bài viết.</p>");
     let one: Value = room.app.get("/api/v1/articles/co-anh-bia").await.json().await.unwrap();
-    assert!(one["body"].is_string());
+    assert_eq!(one["body"], "<p>Nội dung bài viết.</p>");
     let one_slim: Value = room.app.get("/api/v1/articles/co-anh-bia?fields=title").await.json().await.unwrap();
     assert_eq!(one_slim.as_object().unwrap().len(), 2);
 }
