@@ -196,6 +196,7 @@ fn open_site(config: &Config, site: Option<&str>) -> Result<(db::DbConn, muni::s
 
 fn seed_bench(config: &Config, count: usize, site: Option<&str>) -> Result<(), String> {
     let (mut conn, site) = open_site(config, site)?;
+    db::prepare_bulk_load(&mut conn).map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
     let report = muni::seed::seed_bench(&mut conn, site.id, count, |done| {
         let width = 40;

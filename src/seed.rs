@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDateTime, Timelike};
 use serde::Deserialize;
 
-use crate::articles::model::{ArticleStatus, clean_content};
+use crate::articles::model::{ArticleStatus, CleanContent, clean_content};
 use crate::articles::repo::{self as articles, NewArticle};
 use crate::categories::repo::{self as categories, NewCategory};
 use crate::db::{DbConn, write_transaction};
@@ -457,49 +457,97 @@ pub fn seed_bench(
         }
         Ok::<_, ApiError>(())
     })?;
-    let mut rng = Xorshift(0x5eed_1234_abcd_ef01);
-    let now = crate::db::now();
     let run = uuid::Uuid::new_v4().simple().to_string();
-    let batch = 2000;
+    // Writing text is about a third of the work: a second thread writes the next batch while
+    // this one stores the last.
+    let (batches, received) = std::sync::mpsc::sync_channel(2);
+    let writer = {
+        let (category_ids, run) = (category_ids.clone(), run.clone());
+        std::thread::spawn(move || {
+            let mut rng = Xorshift(0x5eed_1234_abcd_ef01);
+            let now = crate::db::now();
+            let mut done = 0;
+            while done < count {
+                let n = BENCH_BATCH.min(count - done);
+                let batch: Vec<BenchArticle> =
+                    (done..done + n).map(|i| BenchArticle::generate(i, &mut rng, now, &category_ids, &run)).collect();
+                if batches.send(batch).is_err() {
+                    break; // the storing side stopped on an error
+                }
+                done += n;
+            }
+            rng
+        })
+    };
     let mut done = 0;
-    while done < count {
-        let n = batch.min(count - done);
+    for batch in received {
         write_transaction(conn, |c| {
-            for i in done..done + n {
-                let topic = rng.pick(TOPICS);
-                let title = format!("{} {} {} năm {}", rng.pick(SUBJECTS), rng.pick(ACTIONS), topic, 2020 + (i % 7));
-                let body: String =
-                    (0..6).map(|_| format!("<p>{} {}</p>", rng.pick(SENTENCES), rng.pick(SENTENCES))).collect();
-                let tags = vec![(crate::text::slugify(topic, 60), topic.to_owned())];
-                let content = clean_content(&body, None, &[topic.to_owned()]);
-                let published_at = now - Duration::minutes((i as i64) * 7 + (rng.next() % 5) as i64);
-                let slug = format!("{}-{run}-{i}", crate::text::slugify(&title, 80));
-                let new = NewArticle {
-                    site_id,
-                    category_id: category_ids[(rng.next() % category_ids.len() as u64) as usize],
-                    title: &title,
-                    slug: &slug,
-                    content: &content,
-                    cover_url: (i % 3 == 0).then_some("/media/bench/cover.jpg"),
-                    cover_alt: (i % 3 == 0).then_some("Ảnh minh họa"),
-                    author: "Ban biên tập",
-                    status: if i % 50 == 49 { ArticleStatus::Draft } else { ArticleStatus::Published },
-                    published_at: Some(published_at),
-                    user_id: None,
-                    now: published_at,
-                };
-                let id = articles::insert_article(c, &new)?;
-                articles::set_tags(c, id, &tags)?;
+            for article in &batch {
+                let id = articles::insert_article(c, &article.as_new(site_id))?;
+                articles::set_tags(c, id, &article.tags)?;
             }
             Ok::<_, ApiError>(())
         })?;
-        done += n;
+        done += batch.len();
         progress(done);
     }
+    let mut rng = writer.join().map_err(|_| ApiError::internal("the bench text writer panicked"))?;
     let procedures = seed_bench_procedures(conn, site_id, count / 50, &run)?;
     let events = seed_bench_events(conn, site_id, count / 20, &mut rng)?;
     let questions = seed_bench_questions(conn, site_id, count / 20, &mut rng)?;
     Ok(SeedReport { categories: category_ids.len(), articles: count, procedures, events, questions, skipped: false })
+}
+
+/// Articles stored in one transaction.
+const BENCH_BATCH: usize = 2000;
+
+/// A generated article, ready to store.
+struct BenchArticle {
+    title: String,
+    slug: String,
+    content: CleanContent,
+    tags: Vec<(String, String)>,
+    category_id: i64,
+    with_cover: bool,
+    status: ArticleStatus,
+    published_at: NaiveDateTime,
+}
+
+impl BenchArticle {
+    /// The `i`th article: one every seven minutes back from `now`, every 50th a draft.
+    fn generate(i: usize, rng: &mut Xorshift, now: NaiveDateTime, category_ids: &[i64], run: &str) -> Self {
+        let topic = rng.pick(TOPICS);
+        let title = format!("{} {} {} năm {}", rng.pick(SUBJECTS), rng.pick(ACTIONS), topic, 2020 + (i % 7));
+        let body: String = (0..6).map(|_| format!("<p>{} {}</p>", rng.pick(SENTENCES), rng.pick(SENTENCES))).collect();
+        let published_at = now - Duration::minutes((i as i64) * 7 + (rng.next() % 5) as i64);
+        BenchArticle {
+            slug: format!("{}-{run}-{i}", crate::text::slugify(&title, 80)),
+            title,
+            content: clean_content(&body, None, &[topic.to_owned()]),
+            tags: vec![(crate::text::slugify(topic, 60), topic.to_owned())],
+            category_id: category_ids[(rng.next() % category_ids.len() as u64) as usize],
+            with_cover: i.is_multiple_of(3),
+            status: if i % 50 == 49 { ArticleStatus::Draft } else { ArticleStatus::Published },
+            published_at,
+        }
+    }
+
+    fn as_new(&self, site_id: i64) -> NewArticle<'_> {
+        NewArticle {
+            site_id,
+            category_id: self.category_id,
+            title: &self.title,
+            slug: &self.slug,
+            content: &self.content,
+            cover_url: self.with_cover.then_some("/media/bench/cover.jpg"),
+            cover_alt: self.with_cover.then_some("Ảnh minh họa"),
+            author: "Ban biên tập",
+            status: self.status,
+            published_at: Some(self.published_at),
+            user_id: None,
+            now: self.published_at,
+        }
+    }
 }
 
 const BENCH_FIELDS: &[&str] = &["Hộ tịch", "Chứng thực", "Đất đai", "Xây dựng", "Lao động - Thương binh và Xã hội"];

@@ -292,6 +292,16 @@ pub fn exclusive_setup<T>(url: &DatabaseUrl, f: impl FnOnce(&mut DbConn) -> Resu
     }
 }
 
+/// Readies a connection for a bulk load (seeding, a large import): on SQLite a page cache large
+/// enough for the indexes being filled (the default 2 MB rereads their pages from the file on
+/// every insert). Only this connection's process holds it.
+pub fn prepare_bulk_load(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => c.batch_execute("PRAGMA cache_size = -262144"),
+        DbConn::Postgres(_) => Ok(()),
+    }
+}
+
 /// Refreshes the planner's statistics after a bulk load, so that it picks the right indexes
 /// (PostgreSQL's full-text index in particular) before autovacuum would get to it. Runs outside
 /// any transaction.
