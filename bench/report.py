@@ -52,7 +52,7 @@ report = {
 }
 print(f"\nmuni load benchmark: {articles} articles, {connections} connections, {duration} s a workload")
 print(f"machine: {report['machine']}\n")
-header = f"{'backend':9} {'workload':18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs healthz':>10}"
+header = f"{'backend':9} {'workload':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs healthz':>10}"
 print(header)
 print("-" * len(header))
 for backend, workloads in rows.items():
@@ -60,7 +60,7 @@ for backend, workloads in rows.items():
     for name, r in workloads.items():
         r["ratio_to_healthz"] = round(r["rps"] / ceiling, 3)
         fmt = lambda v: "-" if v is None else f"{v:.2f}"
-        print(f"{backend:9} {name:18} {r['rps']:9.0f} {fmt(r['p50_ms']):>8} {fmt(r['p99_ms']):>8} {r['errors']:7d} {r['ratio_to_healthz']:10.2f}")
+        print(f"{backend:9} {name:28} {r['rps']:9.0f} {fmt(r['p50_ms']):>8} {fmt(r['p99_ms']):>8} {r['errors']:7d} {r['ratio_to_healthz']:10.2f}")
     m = meta.get(backend, {})
     rss_mb = int(m.get("rss_kb", 0)) / 1024
     rss_uncached_mb = int(m.get("rss_uncached_kb", 0)) / 1024

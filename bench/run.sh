@@ -48,6 +48,14 @@ request = function()
 end
 LUA
 
+# wrk stops with requests still queued in the server (64 slow searches are seconds of work): the
+# next workload would wait behind them. A request no cache can answer (a page nobody asked for)
+# queues behind them too, so its answer means the queue has drained.
+drain() {
+    curl -s -o /dev/null --max-time 60 "http://127.0.0.1:$PORT/api/v1/categories?per_page=1&page=$((RANDOM + 2))" || true
+    sleep 1
+}
+
 : > "$WORK/results.tsv"
 for backend in $BACKENDS; do
     case "$backend" in
@@ -62,6 +70,10 @@ for backend in $BACKENDS; do
     echo "== $backend: seeding $ARTICLES articles" >&2
     "$BIN" seed demo >/dev/null
     "$BIN" seed bench --articles "$ARTICLES" 2>/dev/null | tail -n1 >&2
+    # The bulk load leaves PostgreSQL gigabytes of WAL to write back: a checkpoint now, so that the
+    # workloads meet a database in its steady state rather than that write-back (it cut feedback
+    # submissions to a third).
+    if [ "$backend" = postgres ]; then psql "$DATABASE_URL" -qc CHECKPOINT; fi
 
     started=$(date +%s%N)
     "$BIN" serve > "$WORK/server-$backend.log" 2>&1 &
@@ -87,9 +99,10 @@ for backend in $BACKENDS; do
         name="${entry%%|*}"; url="${entry#*|}"
         script=()
         [ "$name" = feedback_submit ] && script=(-s "$WORK/feedback.lua")
-        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${script[@]}" "$url" > "$WORK/$backend-$name.txt" 2>&1 || true
+        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "${script[@]}" "$url" > "$WORK/$backend-$name.txt" 2>&1 || true
         printf '%s\t%s\t%s\n' "$backend" "$name" "$WORK/$backend-$name.txt" >> "$WORK/results.tsv"
         echo "   $name done" >&2
+        drain
     done
     # The server may still be draining the last writes: a few tries for the admin's token.
     token=""
@@ -113,9 +126,19 @@ for backend in $BACKENDS; do
     for entry in "${workloads[@]}"; do
         name="${entry%%|*}"; url="${entry#*|}"
         case "$name" in article_*|search_*|procedure_*|events_*) ;; *) continue ;; esac
-        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" > "$WORK/$backend-$name-uncached.txt" 2>&1 || true
+        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$url" > "$WORK/$backend-$name-uncached.txt" 2>&1 || true
         printf '%s\t%s\t%s\n' "$backend" "${name}_uncached" "$WORK/$backend-$name-uncached.txt" >> "$WORK/results.tsv"
         echo "   ${name}_uncached done" >&2
+        drain
+    done
+    # A search alone, without a queue in front of it: what one reader waits for a page of results.
+    for entry in "${workloads[@]}"; do
+        name="${entry%%|*}"; url="${entry#*|}"
+        case "$name" in search_*) ;; *) continue ;; esac
+        wrk -t1 -c1 -d"${DURATION}s" --timeout 10s --latency "$url" > "$WORK/$backend-$name-single.txt" 2>&1 || true
+        printf '%s\t%s\t%s\n' "$backend" "${name}_uncached_1conn" "$WORK/$backend-$name-single.txt" >> "$WORK/results.tsv"
+        echo "   ${name}_uncached_1conn done" >&2
+        drain
     done
     rss_uncached_kb=$(awk '/VmHWM/{print $2}' "/proc/$SERVER/status")
     printf '%s\tmeta\trss_uncached_kb=%s\n' "$backend" "$rss_uncached_kb" >> "$WORK/results.tsv"
