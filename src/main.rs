@@ -205,7 +205,8 @@ fn seed_bench(config: &Config, count: usize, site: Option<&str>) -> Result<(), S
     })
     .map_err(|e| e.to_string())?;
     eprintln!();
-    db::analyze(&mut conn).map_err(|e| format!("cannot refresh the planner's statistics: {e}"))?;
+    db::analyze(&mut conn, muni::seed::BENCH_TABLES)
+        .map_err(|e| format!("cannot refresh the planner's statistics: {e}"))?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "Added {} articles in {} categories, {} procedures, {} calendar events and {} answered questions to the \
@@ -256,7 +257,7 @@ fn import_procedures(
     })
     .map_err(|e| e.to_string())?;
     eprintln!();
-    db::analyze(&mut conn).map_err(|e| format!("cannot refresh the planner's statistics: {e}"))?;
+    db::analyze(&mut conn, &["procedures"]).map_err(|e| format!("cannot refresh the planner's statistics: {e}"))?;
     println!(
         "{} created, {} updated, {} unchanged, {} rejected (site `{}`).",
         report.created,

@@ -437,6 +437,9 @@ impl Xorshift {
     }
 }
 
+/// The tables [`seed_bench`] fills, whose statistics want refreshing after it.
+pub const BENCH_TABLES: &[&str] = &["categories", "articles", "article_tags", "procedures", "events", "questions"];
+
 /// Fills a site with `count` generated articles in ten categories, for load tests. `progress` is
 /// called with the number done so far.
 pub fn seed_bench(
