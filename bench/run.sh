@@ -71,8 +71,7 @@ for backend in $BACKENDS; do
     "$BIN" seed demo >/dev/null
     "$BIN" seed bench --articles "$ARTICLES" 2>/dev/null | tail -n1 >&2
     # The bulk load leaves PostgreSQL gigabytes of WAL to write back: a checkpoint now, so that the
-    # workloads meet a database in its steady state rather than that write-back (it cut feedback
-    # submissions to a third).
+    # workloads meet a database in its steady state rather than in that write-back.
     if [ "$backend" = postgres ]; then psql "$DATABASE_URL" -qc CHECKPOINT; fi
 
     started=$(date +%s%N)
