@@ -155,11 +155,23 @@ impl ManageConnection for Manager {
     }
 }
 
-/// Opens one connection and applies the per-connection settings.
 /// A statement that runs past 15 s is cancelled (PostgreSQL): a pathological query must not hold a
 /// pooled connection, and every request queued behind it, for minutes.
 const STATEMENT_TIMEOUT: &str = "SET statement_timeout = '15s'";
 
+/// Runs `f` with no statement time limit (work that may take minutes on a large database, such as a
+/// migration that rewrites a table), then puts the limit back.
+fn without_time_limit<T>(
+    c: &mut diesel::PgConnection,
+    f: impl FnOnce(&mut diesel::PgConnection) -> T,
+) -> QueryResult<T> {
+    c.batch_execute("SET statement_timeout = 0")?;
+    let result = f(c);
+    c.batch_execute(STATEMENT_TIMEOUT)?;
+    Ok(result)
+}
+
+/// Opens one connection and applies the per-connection settings.
 pub fn connect(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
     match url {
         DatabaseUrl::Postgres(url) => {
@@ -247,13 +259,9 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
     }
     match conn {
         DbConn::Sqlite(c) => applied(c.run_pending_migrations(SQLITE_MIGRATIONS)),
-        DbConn::Postgres(c) => {
-            // A migration may rewrite a large table: the requests' time limit is not for it.
-            c.batch_execute("SET statement_timeout = 0").map_err(|e| format!("cannot apply migrations: {e}"))?;
-            let result = applied(c.run_pending_migrations(POSTGRES_MIGRATIONS));
-            let _ = c.batch_execute(STATEMENT_TIMEOUT);
-            result
-        }
+        // A migration may rewrite a large table: the requests' time limit is not for it.
+        DbConn::Postgres(c) => without_time_limit(c, |c| applied(c.run_pending_migrations(POSTGRES_MIGRATIONS)))
+            .map_err(|e| format!("cannot apply migrations: {e}"))?,
     }
 }
 
@@ -292,7 +300,7 @@ pub fn exclusive_setup<T>(url: &DatabaseUrl, f: impl FnOnce(&mut DbConn) -> Resu
     }
 }
 
-/// Readies a connection for a bulk load (seeding, a large import): on SQLite a page cache large
+/// Readies a connection for a bulk load (the bench seed): on SQLite a page cache large
 /// enough for the indexes being filled (the default 2 MB rereads their pages from the file on
 /// every insert). Only this connection's process holds it.
 pub fn prepare_bulk_load(conn: &mut DbConn) -> diesel::QueryResult<()> {
@@ -310,18 +318,14 @@ pub fn prepare_bulk_load(conn: &mut DbConn) -> diesel::QueryResult<()> {
 /// connection then plans (and keeps for its life) a full scan for, say, the foreign-key check of
 /// every feedback's trail entry. The scans grow with the table: 1,800 submissions/s fell to 250.
 pub fn analyze(conn: &mut DbConn, tables: &[&str]) -> diesel::QueryResult<()> {
-    let tables = tables.join(", ");
     match conn {
         // VACUUM also marks the new pages all-visible, so that counts run on the index alone
         // (a category's total: 250 ms through the table after a bulk load, a few ms after).
         // It takes its time on a large database: no statement time limit while it runs.
         DbConn::Postgres(c) => {
-            c.batch_execute("SET statement_timeout = 0")?;
-            let done = c.batch_execute(&format!("VACUUM ANALYZE {tables}"));
-            c.batch_execute(STATEMENT_TIMEOUT)?;
-            done
+            without_time_limit(c, |c| c.batch_execute(&format!("VACUUM ANALYZE {}", tables.join(", "))))?
         }
-        DbConn::Sqlite(c) => tables.split(", ").try_for_each(|table| c.batch_execute(&format!("ANALYZE {table}"))),
+        DbConn::Sqlite(c) => tables.iter().try_for_each(|table| c.batch_execute(&format!("ANALYZE {table}"))),
     }
 }
 
