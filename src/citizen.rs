@@ -6,7 +6,7 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::error::FieldError;
+use crate::error::{ApiError, FieldError};
 
 const TRACKING_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
@@ -88,7 +88,6 @@ pub fn check_contact(
 
 /// The site a citizen's submission goes to: the one named, or the deployment's only site.
 pub fn submission_site(conn: &mut crate::db::DbConn, code: Option<&str>) -> Result<i64, crate::error::ApiError> {
-    use crate::error::ApiError;
     use diesel::prelude::*;
     match code {
         Some(code) => Ok(crate::sites::repo::find_site(conn, code)?
@@ -108,4 +107,14 @@ pub fn submission_site(conn: &mut crate::db::DbConn, code: Option<&str>) -> Resu
 /// Whitespace-insensitive text for fingerprints.
 pub fn normalise(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The answer to a submission that repeats one received in the last minutes without the same
+/// `Idempotency-Key`: a 409 that hands out nothing of the first (its tracking secret belongs to
+/// whoever sent it; a client that retries sends the same key to get its receipt again).
+pub fn duplicate_submission(what: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "An identical {what} was received a few minutes ago and is being handled under the tracking code \
+         given then. To retry a submission safely, send it with the same `Idempotency-Key` header."
+    ))
 }

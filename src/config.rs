@@ -38,8 +38,15 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Requests per minute and client IP on the rate-limited public writes (login, refresh, citizen submissions).
     pub public_write_rate_per_minute: u32,
-    /// Failed logins per account before it is locked for a while.
+    /// Failed logins from one client address for one account before that pair is locked for a while.
     pub login_max_failures: u32,
+    /// The public base URL of the API (`https://api.phuong.example.vn`, no trailing slash) that
+    /// absolute links start with; `None`: links are relative. Never taken from request headers.
+    pub public_url: Option<String>,
+    /// How long a client may take to send a request's body, from its head (slow clients are cut off).
+    pub request_timeout: Duration,
+    /// Open connections the server holds at most (all workers); `None`: from the descriptor limit.
+    pub max_connections: Option<usize>,
     /// Take the client's address from `Forwarded`/`X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
     pub site_code: String,
@@ -134,6 +141,12 @@ impl Config {
             public_write_rate_per_minute: parse(&get, "MUNI_PUBLIC_WRITE_RATE_PER_MINUTE", 30)?,
             login_max_failures: parse(&get, "MUNI_LOGIN_MAX_FAILURES", 5)?,
             trust_proxy: parse(&get, "MUNI_TRUST_PROXY", false)?,
+            public_url: get("MUNI_PUBLIC_URL").map(|u| parse_public_url(&u)).transpose()?,
+            request_timeout: Duration::from_secs(parse::<u64>(&get, "MUNI_REQUEST_TIMEOUT_SECS", 30)?.max(1)),
+            max_connections: get("MUNI_MAX_CONNECTIONS")
+                .map(|v| v.parse::<usize>().ok().filter(|n| *n > 0))
+                .map(|v| v.ok_or_else(|| ConfigError("MUNI_MAX_CONNECTIONS must be a positive number".into())))
+                .transpose()?,
             site_code: get("MUNI_SITE_CODE").unwrap_or_else(|| "default".into()),
             site_name: get("MUNI_SITE_NAME").unwrap_or_else(|| "Ủy ban nhân dân phường".into()),
             site_time_zone: get("MUNI_SITE_TIME_ZONE").unwrap_or_else(|| "Asia/Ho_Chi_Minh".into()),
@@ -170,7 +183,24 @@ fn parse<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, key: &str,
     }
 }
 
-fn parse_data_key(key: &str) -> Result<[u8; 32], ConfigError> {
+/// A public base URL: `http` or `https`, a host, an optional path; no query, fragment or user.
+fn parse_public_url(url: &str) -> Result<String, ConfigError> {
+    let invalid = || {
+        ConfigError(format!(
+            "MUNI_PUBLIC_URL must be an http(s) URL such as https://api.phuong.example.vn, not `{url}`"
+        ))
+    };
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).ok_or_else(invalid)?;
+    let host = rest.split('/').next().unwrap_or("");
+    let clean = |c: char| c.is_ascii_alphanumeric() || "-._~/:[]%".contains(c);
+    if host.is_empty() || host.contains('@') || !rest.chars().all(clean) {
+        return Err(invalid());
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// A data key as `MUNI_DATA_KEY` takes it: 32 bytes, base64.
+pub fn parse_data_key(key: &str) -> Result<[u8; 32], ConfigError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(key.trim())
         .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(key.trim()))

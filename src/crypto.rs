@@ -13,6 +13,7 @@ const PREFIX: &str = "v1:";
 pub struct Vault {
     cipher: XChaCha20Poly1305,
     index_key: [u8; 32],
+    check: [u8; 32],
 }
 
 fn derive(key: &[u8; 32], purpose: &[u8]) -> [u8; 32] {
@@ -28,7 +29,13 @@ impl Vault {
         Vault {
             cipher: XChaCha20Poly1305::new(Key::from_slice(&encryption)),
             index_key: derive(key, b"muni blind index"),
+            check: derive(key, b"muni key check"),
         }
+    }
+
+    /// A value that identifies the key without revealing it, stored to notice a changed key.
+    pub fn key_check(&self) -> String {
+        self.check.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// `v1:` and the base64 of nonce and ciphertext.

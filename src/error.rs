@@ -80,6 +80,9 @@ pub enum ApiError {
     PreconditionFailed(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body did not arrive before the request's deadline.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{detail}")]
@@ -117,6 +120,7 @@ impl ApiError {
             Self::Conflict(_) | Self::NotUnique { .. } => "conflict",
             Self::PreconditionFailed(_) => "precondition-failed",
             Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::RequestTimeout(_) => "request-timeout",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::TooManyRequests { .. } => "rate-limited",
             Self::Unavailable(_) => "unavailable",
@@ -164,6 +168,7 @@ pub fn kind_for_status(status: StatusCode) -> &'static str {
         403 => "forbidden",
         404 => "not-found",
         405 => "method-not-allowed",
+        408 => "request-timeout",
         409 => "conflict",
         412 => "precondition-failed",
         413 => "payload-too-large",
@@ -188,6 +193,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_) | Self::NotUnique { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -203,6 +209,10 @@ impl ResponseError for ApiError {
         }
         let mut res = HttpResponse::build(self.status_code());
         match self {
+            Self::RequestTimeout(_) => {
+                // The rest of the body may still be on its way: this connection is done.
+                res.insert_header((header::CONNECTION, "close"));
+            }
             Self::Unauthorized(_) => {
                 res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"muni\"")));
             }

@@ -51,6 +51,10 @@ enum Command {
     /// Erase the personal data of feedback closed longer ago than MUNI_FEEDBACK_RETENTION_DAYS
     /// (the server also does it every ten minutes).
     PurgeFeedback,
+    /// Re-seal citizens' personal data under a new key: the current key in MUNI_DATA_KEY, the new
+    /// one in MUNI_NEW_DATA_KEY (32 bytes, base64). Stop the API nodes first, then start them with
+    /// MUNI_DATA_KEY set to the new key: a node with the old key refuses to start.
+    RotateDataKey,
 }
 
 #[derive(Subcommand)]
@@ -117,7 +121,7 @@ enum UsersCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let from_dotenv = dotenvy::dotenv().ok();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn")).init();
+    muni::logging::init();
     if let Some(path) = from_dotenv {
         log::debug!("read {}", path.display());
     }
@@ -154,6 +158,7 @@ fn main() -> ExitCode {
             import_procedures(&config, &file, site.as_deref(), strict, batch)
         }
         Command::PurgeFeedback => purge_feedback(&config),
+        Command::RotateDataKey => rotate_data_key(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -164,6 +169,27 @@ fn main() -> ExitCode {
     }
 }
 
+fn rotate_data_key(config: &Config) -> Result<(), String> {
+    let new_key = std::env::var("MUNI_NEW_DATA_KEY")
+        .map_err(|_| "set MUNI_NEW_DATA_KEY to the new key (32 bytes, base64: `openssl rand -base64 32`)".to_owned())?;
+    let new_key =
+        muni::config::parse_data_key(&new_key).map_err(|e| e.0.replace("MUNI_DATA_KEY", "MUNI_NEW_DATA_KEY"))?;
+    if new_key == config.data_key {
+        return Err("MUNI_NEW_DATA_KEY is the same as MUNI_DATA_KEY".into());
+    }
+    let database = Database::new(config.database_url.clone(), 1);
+    startup::prepare_database(&database, config)?;
+    let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
+    let (old, new) = (muni::crypto::Vault::new(&config.data_key), muni::crypto::Vault::new(&new_key));
+    let rotated = muni::personal_data::rotate_data_key(&mut conn, &old, &new)?;
+    println!(
+        "re-sealed the personal data of {} feedback submissions and {} questions; start the server with \
+         MUNI_DATA_KEY set to the new key",
+        rotated.feedback, rotated.questions
+    );
+    Ok(())
+}
+
 fn serve(config: Config) -> Result<(), String> {
     let engine = config.database_url.engine();
     let url = config.database_url.redacted();
@@ -171,7 +197,9 @@ fn serve(config: Config) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
         let app = startup::Application::build(config).map_err(|e| e.to_string())?;
         log::info!("muni listening on http://{host}:{} ({engine}: {url}); docs at /docs", app.port());
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        let result = app.run_until_stopped().await.map_err(|e| e.to_string());
+        log::info!("muni stopped");
+        result
     })
 }
 

@@ -59,6 +59,7 @@ const COMMON_RESPONSES: &[(&str, &str, &str)] = &[
     ("Unauthorized", "401", "No access token, or one that is invalid, expired or revoked (`WWW-Authenticate: Bearer`)"),
     ("Forbidden", "403", "The user's role or site may not do this"),
     ("NotFound", "404", "No such resource, or one the caller may not see"),
+    ("RequestTimeout", "408", "The request body did not arrive within the request deadline"),
     ("PayloadTooLarge", "413", "The request body is over the limit"),
     ("UnsupportedMediaType", "415", "The request body is not `application/json`"),
     ("UnprocessableContent", "422", "Invalid fields; `errors` lists each with a stable `code`"),
@@ -136,7 +137,7 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
                 wanted.push("404");
             }
             if has_body {
-                wanted.extend(["413", "415", "422"]);
+                wanted.extend(["408", "413", "415", "422"]);
             }
             for (name, status, _) in COMMON_RESPONSES {
                 if wanted.contains(status) && !op.responses.responses.contains_key(*status) {

@@ -15,8 +15,10 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::tokens::{self, TokenKeys};
 use crate::config::Config;
 use crate::db::{self, Database};
+use crate::http::guard::{BodyDeadline, input_guard, security_headers};
 use crate::http::{
-    BodyLimit, RouteTable, cache_middleware, etag_encoding_middleware, fallback, problem_middleware, query_guard,
+    BodyLimit, PublicUrl, RouteTable, cache_middleware, etag_encoding_middleware, fallback, problem_middleware,
+    query_guard,
 };
 use crate::limits::RateLimits;
 use crate::openapi::{self, ApiDoc};
@@ -109,13 +111,21 @@ impl Application {
         });
         start_maintenance(state.db.clone(), state.config.feedback_retention_days);
         let workers = state.config.workers;
+        let workers =
+            if workers > 0 { workers } else { std::thread::available_parallelism().map_or(1, std::num::NonZero::get) };
+        let max_connections = connection_cap(&state.config);
         let app_state = state.clone();
+        let deadline = web::Data::new(BodyDeadline(state.config.request_timeout));
+        let public_url = PublicUrl(state.config.public_url.clone().unwrap_or_default());
+        let trust_proxy = state.config.trust_proxy;
         let mut server = HttpServer::new(move || {
             let config = &app_state.config;
             let cors_enabled = !config.cors_origins.is_empty();
             let (app, _) = api_routes(App::new().into_utoipa_app())
                 .app_data(app_state.clone())
                 .app_data(routes.clone())
+                .app_data(deadline.clone())
+                .app_data(public_url.clone())
                 .app_data(BodyLimit(config.max_body_bytes))
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     crate::error::ApiError::BadRequest(format!("The URL path is invalid: {err}.")).into()
@@ -130,18 +140,24 @@ impl Application {
                 )
                 .default_service(web::to(fallback))
                 .wrap(from_fn(query_guard))
+                .wrap(from_fn(input_guard))
                 .wrap(Condition::new(cors_enabled, cors(&config.cors_origins)))
                 .wrap(from_fn(problem_middleware))
                 .wrap(from_fn(cache_middleware))
                 .wrap(Compress::default())
                 .wrap(from_fn(etag_encoding_middleware))
                 .wrap(from_fn(crate::cache::response_cache))
-                .wrap(Logger::new("%{r}a \"%r\" %s %b %Dms"))
+                .wrap(from_fn(security_headers))
+                // The client's address as the peer gives it, unless a trusted proxy tells it.
+                .wrap(Logger::new(if trust_proxy { "%{r}a \"%r\" %s %b %Dms" } else { "%a \"%r\" %s %b %Dms" }))
         })
         .listen(listener)?
+        // The head of a request within 10 s (or the body deadline, if shorter), the body within the
+        // deadline (see `BodyDeadline`), and no more connections than descriptors allow.
+        .client_request_timeout(state.config.request_timeout.min(std::time::Duration::from_secs(10)))
+        .client_disconnect_timeout(std::time::Duration::from_secs(2))
+        .max_connections(max_connections.div_ceil(workers))
         .shutdown_timeout(30);
-        let workers =
-            if workers > 0 { workers } else { std::thread::available_parallelism().map_or(1, std::num::NonZero::get) };
         // Blocking work is database work: threads beyond the pool's connections would only wait
         // for one (and each keeps its own allocator arena: 512 of them by default held 200 MB).
         let blocking = (state.config.db_pool_size as usize).div_ceil(workers).max(2);
@@ -159,13 +175,44 @@ impl Application {
     }
 }
 
-/// A background thread for periodic upkeep (every ten minutes): the feedback retention period.
+/// Open connections the server keeps at most, over all workers: the configured number, or what
+/// the process's descriptor limit leaves after the database connections and files (the soft limit
+/// is first raised to the hard one). Past it, new clients wait in the listen backlog instead of
+/// the process failing with `Too many open files`.
+fn connection_cap(config: &Config) -> usize {
+    let descriptors = raise_descriptor_limit();
+    let reserve = config.db_pool_size as usize * 2 + 128;
+    let from_limit = descriptors.map_or(25_000, |n| n.saturating_sub(reserve).max(64));
+    config.max_connections.map_or(from_limit, |n| n.min(from_limit))
+}
+
+/// Raises the soft limit of open descriptors to the hard limit; returns the limit in force.
+fn raise_descriptor_limit() -> Option<usize> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    usize::try_from(limit.rlim_cur).ok()
+}
+
+/// A background thread for periodic upkeep (every ten minutes): expired sign-in throttles and the
+/// feedback retention period.
 /// Idempotent, so several API nodes running it at once do no harm.
 fn start_maintenance(db: Database, retention_days: Option<u32>) {
     let spawned = std::thread::Builder::new().name("muni-maintenance".into()).spawn(move || {
         loop {
             std::thread::sleep(std::time::Duration::from_secs(600));
             let result = db.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+                db::write_transaction(&mut conn, crate::auth::repo::forget_old_throttles).map_err(|e| e.to_string())?;
                 db::write_transaction(&mut conn, |c| crate::feedback::repo::maintain(c, retention_days))
                     .map_err(|e| e.to_string())
             });
@@ -184,8 +231,15 @@ fn start_maintenance(db: Database, retention_days: Option<u32>) {
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-        .allowed_headers(["authorization", "content-type", "if-match", "if-none-match", "idempotency-key"])
-        .expose_headers(["etag", "link", "x-total-count", "location", "retry-after", "last-modified"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "if-none-match",
+            "idempotency-key",
+            "x-tracking-secret",
+        ])
+        .expose_headers(["etag", "link", "x-total-count", "location", "retry-after", "last-modified", "age"])
         .max_age(3600);
     for origin in origins {
         cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
@@ -209,7 +263,7 @@ pub fn prepare_database(database: &Database, config: &Config) -> Result<(), Stri
         if users::repo::count_users(conn).map_err(|e| e.to_string())? == 0 {
             create_first_admin(conn, config)?;
         }
-        Ok(())
+        crate::personal_data::verify_data_key(conn, &crate::crypto::Vault::new(&config.data_key))
     })
 }
 

@@ -449,16 +449,6 @@ pub async fn create_article(
             let category = categories::repo::find_row(c, input.category_id)?
                 .ok_or_else(|| ApiError::invalid("category_id", "not_found", "no category has this id"))?;
             user.require_site(Some(category.site_id))?;
-            let slug = match &input.slug {
-                Some(slug) if repo::slug_taken(c, slug, None)? => {
-                    return Err(ApiError::NotUnique { field: "slug".into() });
-                }
-                Some(slug) => slug.clone(),
-                None => {
-                    let base = slugify(&input.title, 120);
-                    repo::unique_slug(c, if base.is_empty() { "bai-viet" } else { &base }, None)?
-                }
-            };
             let tag_names: Vec<String> = tags.iter().map(|(_, n)| n.clone()).collect();
             let content = clean_content(&input.body, input.summary.as_deref(), &tag_names);
             let now = now();
@@ -466,21 +456,37 @@ pub async fn create_article(
                 ArticleStatus::Published => Some(input.published_at.map_or(now, stored)),
                 _ => input.published_at.map(stored),
             };
-            let new = repo::NewArticle {
-                site_id: category.site_id,
-                category_id: category.id,
-                title: input.title.trim(),
-                slug: &slug,
-                content: &content,
-                cover_url: input.cover_url.as_deref(),
-                cover_alt: input.cover_alt.as_deref(),
-                author: input.author.as_deref().unwrap_or("").trim(),
-                status,
-                published_at,
-                user_id: Some(user.id),
-                now,
-            };
-            let id = repo::insert_article(c, &new).map_err(crate::error::unique_as("slug"))?;
+            // A generated slug that a concurrent create took first is generated again.
+            let attempts = if input.slug.is_some() { 1 } else { 5 };
+            let id = db::retry_unique(c, attempts, |c| {
+                let slug = match &input.slug {
+                    Some(slug) if repo::slug_taken(c, slug, None)? => {
+                        return Err(ApiError::NotUnique { field: "slug".into() });
+                    }
+                    Some(slug) => slug.clone(),
+                    None => {
+                        let base = slugify(&input.title, 120);
+                        let base = if base.is_empty() { "bai-viet" } else { &base };
+                        db::lock_name(c, &format!("articles.slug:{base}"))?;
+                        repo::unique_slug(c, base, None)?
+                    }
+                };
+                let new = repo::NewArticle {
+                    site_id: category.site_id,
+                    category_id: category.id,
+                    title: input.title.trim(),
+                    slug: &slug,
+                    content: &content,
+                    cover_url: input.cover_url.as_deref(),
+                    cover_alt: input.cover_alt.as_deref(),
+                    author: input.author.as_deref().unwrap_or("").trim(),
+                    status,
+                    published_at,
+                    user_id: Some(user.id),
+                    now,
+                };
+                repo::insert_article(c, &new).map_err(crate::error::unique_as("slug"))
+            })?;
             repo::set_tags(c, id, &tags)?;
             staff_view(c, id)
         })
@@ -513,6 +519,7 @@ fn if_match(req: &HttpRequest) -> Option<String> {
 
 /// Loads an article for a write by a user who may change it.
 fn writable(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<ArticleRow, ApiError> {
+    db::lock_row(conn, "articles", id)?;
     let row = repo::find_row(conn, id)?.ok_or_else(|| ApiError::not_found("article"))?;
     user.require_site(Some(row.site_id))?;
     Ok(row)

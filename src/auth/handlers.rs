@@ -18,35 +18,48 @@ const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
 /// Sign in with email and password.
 ///
 /// Answers an access token and a refresh token. A wrong email and a wrong password answer alike.
-/// After repeated failures the account is locked for a while (429), whether or not it exists, and
-/// each client address is rate-limited.
+/// Repeated failures for one account from one client address lock that pair for a while (429), whether
+/// or not the account exists; failures from many addresses only slow the account's sign-ins down
+/// (by up to two seconds), and never those from an address it signed in from before. Each client
+/// address is also rate-limited.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong email or password, or a disabled account", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this address or for this account; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address, or for this account from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
-    _limit: RateLimited,
+    limit: RateLimited,
+    req: actix_web::HttpRequest,
     body: ApiJson<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
+    let _ = limit;
     let LoginRequest { email, password } = body.0;
+    // Bounded before any work: an email is at most 254 characters (RFC 5321).
+    if email.chars().count() > users::model::MAX_EMAIL_LEN {
+        return Err(ApiError::invalid("email", "too_long", "must be at most 254 characters"));
+    }
     let email = users::model::normalize_email(&email);
     if email.is_empty() || password.is_empty() || password.len() > users::model::MAX_PASSWORD_LEN {
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
     }
-    let key = email.clone();
+    let address = state.limits.client_ip(&req).map_or_else(String::new, |ip| ip.to_string());
+    let keys = std::sync::Arc::new(repo::ThrottleKeys::new(&email, &address));
+    let (key, read_keys) = (email.clone(), keys.clone());
     let (throttle, user) = db::run(&state.db, move |conn| {
-        Ok((repo::find_throttle(conn, &key)?, users::repo::find_user_by_email(conn, &key)?))
+        Ok((repo::throttle_state(conn, &read_keys)?, users::repo::find_user_by_email(conn, &key)?))
     })
     .await?;
-    if let Some(until) = throttle.and_then(|t| t.locked_until).filter(|until| *until > repo::now()) {
+    if let Some(until) = throttle.pair_locked_until {
         return Err(locked(until));
+    }
+    if let Some(delay) = slow_down(&throttle, state.config.login_max_failures) {
+        actix_web::rt::time::sleep(delay).await;
     }
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let password_ok = web::block(move || match hash {
@@ -62,8 +75,9 @@ pub async fn login(
     let user = match user {
         Some(user) if password_ok && user.active => user,
         _ => {
+            let keys = keys.clone();
             let throttle = db::run(&state.db, move |conn| {
-                Ok(write_transaction(conn, |c| repo::record_login_failure(c, &email, max_failures))?)
+                Ok(write_transaction(conn, |c| repo::record_login_failure(c, &keys, max_failures))?)
             })
             .await?;
             return Err(match throttle.locked_until {
@@ -77,7 +91,7 @@ pub async fn login(
     let refresh_hash = tokens::hash_refresh_token(&refresh_token);
     let (session, user) = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
-            repo::clear_login_failures(c, &email)?;
+            repo::record_login_success(c, &keys)?;
             users::repo::touch_last_login(c, user.id)?;
             let session = repo::create_session(c, user.id, ttl, &refresh_hash)?;
             Ok::<_, ApiError>((session, users::repo::find_user(c, user.id)?))
@@ -85,6 +99,18 @@ pub async fn login(
     })
     .await?;
     token_response(&state, &user, &session.id, refresh_token).map(web::Json)
+}
+
+/// The delay before checking a password for an account that many addresses failed to sign in to
+/// lately: 250 ms more per failure past twice the per-address limit, at most 2 s; none for an
+/// address the account signed in from before. A delay, not a lock: the owner always gets in.
+fn slow_down(throttle: &repo::ThrottleState, max_failures: u32) -> Option<std::time::Duration> {
+    let threshold = 2 * max_failures.max(1) as i32;
+    if throttle.known_address || throttle.account_failures < threshold {
+        return None;
+    }
+    let steps = (throttle.account_failures - threshold + 1).min(8) as u64;
+    Some(std::time::Duration::from_millis(250 * steps))
 }
 
 fn locked(until: chrono::NaiveDateTime) -> ApiError {

@@ -85,7 +85,8 @@ pub struct RefreshTokenRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = login_throttles, treat_none_as_null = true)]
 pub struct LoginThrottleRow {
-    pub email: String,
+    /// `pair:`, `account:` or `known:` and a SHA-256 (see `auth::repo`): fixed size whatever the input.
+    pub key: String,
     pub failures: i32,
     pub last_failure_at: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,

@@ -100,11 +100,71 @@ pub fn revoke_user_sessions(conn: &mut DbConn, user_id: i64, keep: Option<&str>)
     query.set(sessions::revoked_at.eq(now())).execute(conn)
 }
 
-pub fn find_throttle(conn: &mut DbConn, email: &str) -> QueryResult<Option<LoginThrottleRow>> {
-    login_throttles::table.find(email).select(LoginThrottleRow::as_select()).first(conn).optional()
+/// The throttle keys of a sign-in attempt. Each is a SHA-256, so that no email or address, however
+/// long, grows the store; the prefix says what it counts.
+pub struct ThrottleKeys {
+    /// Failures for this account from this client address: locks that pair for a while.
+    pub pair: String,
+    /// Failures for this account from anywhere: slows attempts down, never locks.
+    pub account: String,
+    /// This account signed in from this address before: it skips the account's slow-down.
+    pub known: String,
 }
 
-/// How long an account is locked after `failures` failed logins, given the allowed maximum.
+impl ThrottleKeys {
+    pub fn new(email: &str, address: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let hash = |parts: &[&str]| -> String {
+            let mut hasher = Sha256::new();
+            for part in parts {
+                hasher.update(part.as_bytes());
+                hasher.update([0]);
+            }
+            hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        };
+        Self {
+            pair: format!("pair:{}", hash(&[email, address])),
+            account: format!("account:{}", hash(&[email])),
+            known: format!("known:{}", hash(&[email, address])),
+        }
+    }
+}
+
+/// Failures are forgotten this long after the last one.
+const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// An address an account signed in from is remembered this long after the last sign-in.
+const KNOWN_DAYS: i64 = 90;
+/// Most rows the store keeps; past it the oldest failures are forgotten first.
+pub const MAX_THROTTLE_ROWS: i64 = 100_000;
+
+pub fn find_throttle(conn: &mut DbConn, key: &str) -> QueryResult<Option<LoginThrottleRow>> {
+    login_throttles::table.find(key).select(LoginThrottleRow::as_select()).first(conn).optional()
+}
+
+/// What the store says of an attempt: the pair's lock, the account's recent failures, and whether
+/// the address is known to the account.
+pub struct ThrottleState {
+    pub pair_locked_until: Option<NaiveDateTime>,
+    pub account_failures: i32,
+    pub known_address: bool,
+}
+
+pub fn throttle_state(conn: &mut DbConn, keys: &ThrottleKeys) -> QueryResult<ThrottleState> {
+    let now = now();
+    let rows: Vec<LoginThrottleRow> = login_throttles::table
+        .filter(login_throttles::key.eq_any([&keys.pair, &keys.account, &keys.known]))
+        .select(LoginThrottleRow::as_select())
+        .load(conn)?;
+    let recent = |row: &&LoginThrottleRow| now - row.last_failure_at < Duration::minutes(FAILURE_WINDOW_MINUTES);
+    Ok(ThrottleState {
+        pair_locked_until: rows.iter().find(|r| r.key == keys.pair).and_then(|r| r.locked_until).filter(|t| *t > now),
+        account_failures: rows.iter().filter(|r| r.key == keys.account).find(recent).map_or(0, |r| r.failures),
+        known_address: rows.iter().any(|r| r.key == keys.known),
+    })
+}
+
+/// How long a pair (account, address) is locked after `failures` failed sign-ins, given the allowed
+/// maximum: 30 s, doubling, at most 15 minutes.
 pub fn lock_duration(failures: i32, max_failures: i32) -> Option<Duration> {
     if failures < max_failures {
         return None;
@@ -113,28 +173,82 @@ pub fn lock_duration(failures: i32, max_failures: i32) -> Option<Duration> {
     Some(Duration::seconds((30i64 << doublings).min(15 * 60)))
 }
 
-/// Counts a failed login for an account key; failures older than 15 minutes are forgotten.
-pub fn record_login_failure(conn: &mut DbConn, email: &str, max_failures: i32) -> QueryResult<LoginThrottleRow> {
+/// Counts a failed sign-in for the pair and the account; failures older than the window are
+/// forgotten. Returns the pair's row (with its lock, if any).
+pub fn record_login_failure(
+    conn: &mut DbConn,
+    keys: &ThrottleKeys,
+    max_failures: i32,
+) -> QueryResult<LoginThrottleRow> {
+    forget_old_throttles(conn)?;
+    // Two failures at once may both find no row: the second insert then counts again.
+    let pair = crate::db::retry_unique(conn, 3, |c| count_failure(c, &keys.pair, |n| lock_duration(n, max_failures)))?;
+    crate::db::retry_unique(conn, 3, |c| count_failure(c, &keys.account, |_| None))?;
+    Ok(pair)
+}
+
+fn count_failure(
+    conn: &mut DbConn,
+    key: &str,
+    lock: impl Fn(i32) -> Option<Duration>,
+) -> QueryResult<LoginThrottleRow> {
     let now = now();
-    let previous = find_throttle(conn, email)?;
+    crate::db::lock_row_by_key(conn, "login_throttles", "key", key)?;
+    let previous = find_throttle(conn, key)?;
     let failures = match &previous {
-        Some(row) if now - row.last_failure_at < Duration::minutes(15) => row.failures + 1,
+        Some(row) if now - row.last_failure_at < Duration::minutes(FAILURE_WINDOW_MINUTES) => row.failures + 1,
         _ => 1,
     };
     let row = LoginThrottleRow {
-        email: email.to_owned(),
+        key: key.to_owned(),
         failures,
         last_failure_at: now,
-        locked_until: lock_duration(failures, max_failures).map(|d| now + d),
+        locked_until: lock(failures).map(|d| now + d),
     };
     if previous.is_some() {
-        diesel::update(login_throttles::table.find(email)).set(&row).execute(conn)?;
+        diesel::update(login_throttles::table.find(key)).set(&row).execute(conn)?;
     } else {
         diesel::insert_into(login_throttles::table).values(&row).execute(conn)?;
     }
     Ok(row)
 }
 
-pub fn clear_login_failures(conn: &mut DbConn, email: &str) -> QueryResult<()> {
-    diesel::delete(login_throttles::table.find(email)).execute(conn).map(|_| ())
+/// After a sign-in: the pair's failures are forgotten and the address is remembered as known.
+pub fn record_login_success(conn: &mut DbConn, keys: &ThrottleKeys) -> QueryResult<()> {
+    crate::db::retry_unique(conn, 3, |c| {
+        diesel::delete(login_throttles::table.filter(login_throttles::key.eq_any([&keys.pair, &keys.known])))
+            .execute(c)?;
+        let known =
+            LoginThrottleRow { key: keys.known.clone(), failures: 0, last_failure_at: now(), locked_until: None };
+        diesel::insert_into(login_throttles::table).values(&known).execute(c).map(|_| ())
+    })
+}
+
+/// Deletes failures past their window and known addresses past theirs, then, if the store is
+/// still over its cap, its oldest rows.
+pub fn forget_old_throttles(conn: &mut DbConn) -> QueryResult<usize> {
+    let now = now();
+    let failures_before = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
+    let mut forgotten = diesel::delete(
+        login_throttles::table
+            .filter(login_throttles::last_failure_at.lt(failures_before))
+            .filter(login_throttles::key.not_like("known:%"))
+            .filter(login_throttles::locked_until.is_null().or(login_throttles::locked_until.lt(now))),
+    )
+    .execute(conn)?;
+    forgotten += diesel::delete(
+        login_throttles::table.filter(login_throttles::last_failure_at.lt(now - Duration::days(KNOWN_DAYS))),
+    )
+    .execute(conn)?;
+    let count: i64 = login_throttles::table.count().get_result(conn)?;
+    if count > MAX_THROTTLE_ROWS {
+        let oldest: Vec<String> = login_throttles::table
+            .order(login_throttles::last_failure_at.asc())
+            .limit(count - MAX_THROTTLE_ROWS)
+            .select(login_throttles::key)
+            .load(conn)?;
+        forgotten +=
+            diesel::delete(login_throttles::table.filter(login_throttles::key.eq_any(oldest))).execute(conn)?;
+    }
+    Ok(forgotten)
 }

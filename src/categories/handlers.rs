@@ -169,19 +169,27 @@ pub async fn create_category(
                 }
                 None => sites::repo::site_for_write(c, &user, site_id)?,
             };
-            let slug = match slug {
-                Some(slug) => slug,
-                None => repo::unique_slug(c, site_id, &fallback_slug(&name), None)?,
-            };
-            let new = NewCategory {
-                site_id,
-                parent_id,
-                name: name.trim(),
-                slug: &slug,
-                description: description.trim(),
-                position: position.unwrap_or(0),
-            };
-            let id = repo::insert(c, &new).map_err(unique_as("slug"))?;
+            // A generated slug that a concurrent create took first is generated again.
+            let attempts = if slug.is_some() { 1 } else { 5 };
+            let id = db::retry_unique(c, attempts, |c| {
+                let slug = match &slug {
+                    Some(slug) => slug.clone(),
+                    None => {
+                        let base = fallback_slug(&name);
+                        db::lock_name(c, &format!("categories.slug:{site_id}:{base}"))?;
+                        repo::unique_slug(c, site_id, &base, None)?
+                    }
+                };
+                let new = NewCategory {
+                    site_id,
+                    parent_id,
+                    name: name.trim(),
+                    slug: &slug,
+                    description: description.trim(),
+                    position: position.unwrap_or(0),
+                };
+                repo::insert(c, &new).map_err(unique_as("slug"))
+            })?;
             repo::find(c, id)?.ok_or_else(|| ApiError::internal("category vanished after insert"))
         })
     })
@@ -247,6 +255,7 @@ pub async fn update_category(
     let id = id.into_inner();
     let category = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
+            db::lock_row(c, "categories", id)?;
             let current = repo::find_row(c, id)?.ok_or_else(|| ApiError::not_found("category"))?;
             user.require_site(Some(current.site_id))?;
             if let Some(Some(parent_id)) = parent_id {
@@ -300,6 +309,7 @@ pub async fn delete_category(
     let move_to = query.0.move_articles_to;
     db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
+            db::lock_row(c, "categories", id)?;
             let current = repo::find_row(c, id)?.ok_or_else(|| ApiError::not_found("category"))?;
             user.require_site(Some(current.site_id))?;
             let children = repo::count_children(c, id)?;

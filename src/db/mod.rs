@@ -354,6 +354,92 @@ where
     conn.transaction(f)
 }
 
+/// Locks one row of `table` for the rest of the write transaction, so that the check a write makes
+/// (If-Match, a lifecycle step's current status) and the write are one step: a concurrent writer of
+/// the same row waits here and then sees this one's change. PostgreSQL takes a row lock; SQLite
+/// needs none, since [`write_transaction`] already lets one writer in at a time.
+pub fn lock_row(conn: &mut DbConn, table: &'static str, id: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgres(c) => diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(c)
+            .map(|_| ()),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// As [`lock_row`], for a row keyed by a text column.
+pub fn lock_row_by_key(conn: &mut DbConn, table: &'static str, column: &'static str, key: &str) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgres(c) => diesel::sql_query(format!("SELECT 1 FROM {table} WHERE {column} = $1 FOR UPDATE"))
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(c)
+            .map(|_| ()),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// Takes a lock named `name` for the rest of the write transaction: writers that would pick the same
+/// new value (the next free slug for one title) take turns, and each sees what the one before it
+/// committed. Rows that do not exist yet cannot be locked; a name can. PostgreSQL takes a
+/// transaction-level advisory lock; SQLite needs none (one writer at a time).
+pub fn lock_name(conn: &mut DbConn, name: &str) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::sql_query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS locked")
+                .bind::<diesel::sql_types::Text, _>(name)
+                .execute(c)
+                .map(|_| ())
+        }
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// As [`lock_row`], for every row of `table` that matches `condition` (a fixed SQL condition).
+pub fn lock_rows(conn: &mut DbConn, table: &'static str, condition: &'static str) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgres(c) => {
+            c.batch_execute(&format!("SELECT 1 FROM {table} WHERE {condition} FOR UPDATE")).map(|_| ())
+        }
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// Runs `f` in a savepoint, again (up to `attempts` times) while it fails on a unique value:
+/// a generated slug or an upserted code that a concurrent writer took between our check and our
+/// insert. Each attempt sees what the other committed, so it picks the next free value. The last
+/// failure is returned as it is.
+pub fn retry_unique<T, E, F>(conn: &mut DbConn, attempts: u32, mut f: F) -> Result<T, E>
+where
+    F: FnMut(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error> + IsUniqueViolation,
+{
+    let mut attempt = 1;
+    loop {
+        match conn.transaction(&mut f) {
+            Err(e) if attempt < attempts && e.is_unique_violation() => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+/// Whether an error is a unique violation, for [`retry_unique`].
+pub trait IsUniqueViolation {
+    fn is_unique_violation(&self) -> bool;
+}
+
+impl IsUniqueViolation for diesel::result::Error {
+    fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+    }
+}
+
+impl IsUniqueViolation for ApiError {
+    fn is_unique_violation(&self) -> bool {
+        matches!(self, ApiError::NotUnique { .. })
+    }
+}
+
 /// Runs blocking database work on the blocking thread pool, with a pooled connection.
 pub async fn run<T, F>(db: &Database, f: F) -> Result<T, ApiError>
 where

@@ -48,8 +48,15 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_throttles (email) {
-        email -> Text,
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    login_throttles (key) {
+        key -> Text,
         failures -> Integer,
         last_failure_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
@@ -323,6 +330,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens,
     login_throttles,
+    settings,
     categories,
     articles,
     article_tags,

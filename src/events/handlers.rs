@@ -460,6 +460,7 @@ pub async fn create_event(
 }
 
 fn writable(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<EventRow, ApiError> {
+    db::lock_row(conn, "events", id)?;
     let row = repo::find_row(conn, id)?.ok_or_else(|| ApiError::not_found("event"))?;
     user.require_site(Some(row.site_id))?;
     Ok(row)

@@ -88,7 +88,7 @@ fn validate(input: &SubmitFeedback) -> Result<(Option<String>, Option<String>), 
     responses(
         (status = 201, description = "Received; `Location` is the tracking URL", body = Receipt,
             headers(("Location" = String, description = "The tracking URL"))),
-        (status = 409, description = "The `Idempotency-Key` was used for a different submission", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The `Idempotency-Key` was used for a different submission, or the same submission came again without one", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many submissions from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -142,10 +142,8 @@ pub async fn submit(
             return replay(existing);
         }
         let now = db::now();
-        if let Some(existing) =
-            repo::find_duplicate(c, &fingerprint, now - Duration::minutes(DUPLICATE_WINDOW_MINUTES))?
-        {
-            return replay(existing);
+        if repo::find_duplicate(c, &fingerprint, now - Duration::minutes(DUPLICATE_WINDOW_MINUTES))?.is_some() {
+            return Err(crate::citizen::duplicate_submission("submission"));
         }
         let secret = new_secret();
         let code = new_tracking_code();
@@ -341,6 +339,19 @@ fn to_topics(conn: &mut DbConn, rows: Vec<TopicRow>) -> Result<Vec<Topic>, ApiEr
         .collect())
 }
 
+/// A topic's description is served publicly (also in Open311's `services.json`): kept short.
+fn check_topic_description(description: Option<&str>, errors: &mut Vec<crate::error::FieldError>) {
+    if description.is_some_and(|d| d.trim().chars().count() > MAX_TOPIC_DESCRIPTION_CHARS) {
+        errors.push(crate::error::FieldError::new(
+            "description",
+            "too_long",
+            format!("must be at most {MAX_TOPIC_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+}
+
+const MAX_TOPIC_DESCRIPTION_CHARS: usize = 2000;
+
 /// Add a topic (moderators, admins).
 #[utoipa::path(
     tag = "feedback",
@@ -362,6 +373,7 @@ pub async fn create_topic(
     let mut errors = vec![];
     crate::sites::model::validate_code(&input.code, &mut errors);
     check_text("name", &input.name, 200, &mut errors);
+    check_topic_description(input.description.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -415,6 +427,7 @@ pub async fn update_topic(
     if let Some(name) = &input.name {
         check_text("name", name, 200, &mut errors);
     }
+    check_topic_description(input.description.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -575,7 +588,9 @@ pub async fn list_feedback(
     Ok(list_response(&req, items, total, paging))
 }
 
+/// Loads a submission for a staff write, locked for the rest of the transaction.
 fn managed(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<FeedbackRow, ApiError> {
+    db::lock_row(conn, "feedback", id)?;
     let row = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("feedback"))?;
     if !user.covers_site(Some(row.site_id)) {
         return Err(ApiError::not_found("feedback"));

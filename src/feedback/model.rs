@@ -400,6 +400,7 @@ pub struct CreateTopic {
     /// Lowercase letters, digits and hyphens; unique in the site.
     pub code: String,
     pub name: String,
+    /// What the topic covers, at most 2,000 characters.
     pub description: Option<String>,
     pub position: Option<i32>,
     pub site_id: Option<i64>,
@@ -410,6 +411,7 @@ pub struct CreateTopic {
 #[serde(deny_unknown_fields)]
 pub struct UpdateTopic {
     pub name: Option<String>,
+    /// What the topic covers, at most 2,000 characters.
     pub description: Option<String>,
     pub active: Option<bool>,
     pub position: Option<i32>,

@@ -301,6 +301,7 @@ pub struct NewServiceRequest {
     #[serde(rename = "attribute[consent_notice_version]")]
     pub consent_notice_version: Option<String>,
     pub api_key: Option<String>,
+    /// The code of the site (ward) the request is for; required where a deployment serves several.
     pub jurisdiction_id: Option<String>,
     pub lat: Option<String>,
     pub long: Option<String>,
@@ -329,10 +330,11 @@ pub async fn create_request(
 ) -> Result<HttpResponse, ApiError> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let input: NewServiceRequest = if content_type.starts_with("application/x-www-form-urlencoded") {
-        crate::http::parse_query(
-            std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("The form is not UTF-8.".into()))?,
-        )
-        .map_err(|e| match e {
+        let form = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("The form is not UTF-8.".into()))?;
+        if let Some(field) = crate::http::guard::control_in_form(form) {
+            return Err(ApiError::invalid(&field, "invalid_characters", "must not contain control characters"));
+        }
+        crate::http::parse_query(form).map_err(|e| match e {
             ApiError::BadRequestFields { errors, .. } => ApiError::Validation(errors),
             other => other,
         })?
@@ -365,10 +367,25 @@ pub async fn create_request(
         },
         consent: input.consent.as_deref() == Some("true"),
         consent_notice_version: input.consent_notice_version.unwrap_or_default(),
-        site: None,
+        // A deployment of several sites names the ward as the jurisdiction.
+        site: input.jurisdiction_id.map(|j| j.trim().to_owned()).filter(|j| !j.is_empty()),
         website: None,
     };
-    let response = super::handlers::submit(state, limit, &req, submission).await?;
+    // Errors name the fields as the client sent them: the site is Open311's jurisdiction.
+    let response = super::handlers::submit(state, limit, &req, submission).await.map_err(|e| match e {
+        ApiError::Validation(errors) => ApiError::Validation(
+            errors
+                .into_iter()
+                .map(|mut error| {
+                    if error.field == "site" {
+                        error.field = "jurisdiction_id".into();
+                    }
+                    error
+                })
+                .collect(),
+        ),
+        other => other,
+    })?;
     Ok(HttpResponse::Created().json(vec![CreatedRequest {
         service_request_id: response.tracking_code,
         service_notice: "Góp ý đã được tiếp nhận.".into(),

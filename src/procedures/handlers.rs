@@ -242,6 +242,7 @@ pub async fn get_procedure(
 }
 
 fn find_for_write(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<ProcedureRow, ApiError> {
+    db::lock_row(conn, "procedures", id)?;
     let row = procedures::table
         .find(id)
         .filter(procedures::deleted_at.is_null())
@@ -449,7 +450,7 @@ pub async fn import_procedures(
     };
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("The request body could not be read: {e}.")))?;
+        let chunk = chunk.map_err(|e| crate::http::guard::body_read_error(&e))?;
         if body.len() + chunk.len() > MAX_IMPORT_BYTES {
             return Err(ApiError::PayloadTooLarge(format!(
                 "An import over HTTP is at most {MAX_IMPORT_BYTES} bytes; use `muni import procedures` for more."

@@ -42,6 +42,27 @@ fn rejected(row: usize, code: Option<String>, field: &str, code_word: &str, mess
 /// Reads every row; a malformed row is rejected on its own, never the whole input (unless the
 /// input as a whole cannot be read, which is the outer error).
 pub fn parse(bytes: &[u8], format: Format) -> Result<Vec<Parsed>, String> {
+    Ok(parse_rows(bytes, format)?
+        .into_iter()
+        .map(|(row, parsed)| (row, parsed.and_then(|r| no_controls(row, r))))
+        .collect())
+}
+
+/// Refuses a record with a control character in any of its texts, whatever the file format.
+fn no_controls(row: usize, record: ProcedureRecord) -> Result<ProcedureRecord, RejectedRow> {
+    let fields =
+        serde_json::to_value(&record).map(|v| crate::http::guard::value_control_fields(&v)).unwrap_or_default();
+    if fields.is_empty() {
+        return Ok(record);
+    }
+    let errors = fields
+        .into_iter()
+        .map(|field| FieldError::new(field, "invalid_characters", "must not contain control characters"))
+        .collect();
+    Err(RejectedRow { row, code: Some(record.code), errors })
+}
+
+fn parse_rows(bytes: &[u8], format: Format) -> Result<Vec<Parsed>, String> {
     match format {
         Format::Json => {
             let values: Vec<serde_json::Value> =

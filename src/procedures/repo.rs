@@ -159,7 +159,11 @@ pub fn import(
     let mut done = 0;
     for chunk in valid.chunks(batch.max(1)) {
         let outcomes = crate::db::write_transaction(conn, |c| {
-            chunk.iter().map(|(_, record)| upsert(c, site_id, record, source)).collect::<QueryResult<Vec<_>>>()
+            // A code that a concurrent import created first is updated instead (a savepoint each).
+            chunk
+                .iter()
+                .map(|(_, record)| crate::db::retry_unique(c, 3, |c| upsert(c, site_id, record, source)))
+                .collect::<QueryResult<Vec<_>>>()
         })?;
         for outcome in outcomes {
             match outcome {

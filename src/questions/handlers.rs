@@ -69,7 +69,7 @@ fn search_text(title: &str, question: &str, answer: Option<&str>) -> String {
     request_body = AskQuestion,
     responses(
         (status = 201, description = "Received", body = QuestionReceipt, headers(("Location" = String, description = "The tracking URL"))),
-        (status = 409, description = "The `Idempotency-Key` was used for a different question", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The `Idempotency-Key` was used for a different question, or the same question came again without one", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -147,8 +147,8 @@ pub async fn ask_question(
             .select(QuestionRow::as_select())
             .first(c)
             .optional()?;
-        if let Some(existing) = duplicate {
-            return Ok(replay(existing));
+        if duplicate.is_some() {
+            return Err(crate::citizen::duplicate_submission("question"));
         }
         let secret = new_secret();
         let (title, question) = (input.title.trim(), input.question.trim());
@@ -461,8 +461,10 @@ pub async fn get_question(
     Ok(web::Json(question))
 }
 
+/// Loads a question for a staff write, locked for the rest of the transaction.
 fn managed(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<QuestionRow, ApiError> {
     user.require(&[Role::Moderator])?;
+    db::lock_row(conn, "questions", id)?;
     let row = questions::table
         .find(id)
         .select(QuestionRow::as_select())

@@ -200,6 +200,10 @@ pub async fn update_user(
                 && (role.is_some_and(|r| r != Role::Admin)
                     || active == Some(false)
                     || site_id.is_some_and(|s| s.is_some()));
+            // Locked, so that two admins demoting each other at once cannot both pass the count.
+            if loses_global_admin {
+                db::lock_rows(c, "users", "role = 'admin' AND site_id IS NULL AND active")?;
+            }
             if loses_global_admin && count_global_admins(c)? <= 1 {
                 return Err(ApiError::Conflict(
                     "This is the last active admin for every site; keep at least one.".into(),

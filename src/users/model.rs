@@ -11,6 +11,8 @@ use crate::error::FieldError;
 use crate::sites::model::SiteRef;
 
 pub const MAX_PASSWORD_LEN: usize = 256;
+/// The longest email address (RFC 5321 path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
 const MIN_PASSWORD_CHARS: usize = 8;
 
 #[derive(Debug, Clone, Queryable, Selectable)]

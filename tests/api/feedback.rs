@@ -346,9 +346,12 @@ async fn repeated_submissions_are_answered_idempotently() {
     let again: Value = again.json().await.unwrap();
     assert_eq!(again, first, "the same receipt, secret included");
     assert_problem(send(submission("Nội dung khác"), "key-1").await.unwrap(), 409).await;
-    // Without a key, the same submission within minutes is the same submission.
-    let plain: Value = app.post_json("/api/v1/feedback", &submission("Một lần thôi"), None).await.json().await.unwrap();
-    assert_eq!(plain["tracking_code"], first["tracking_code"]);
+    // Without the key, the same submission within minutes is refused as a repeat, and the first
+    // receipt's secret is not handed out again (anyone could replay a body they saw).
+    let plain = app.post_json("/api/v1/feedback", &submission("Một lần thôi"), None).await;
+    let problem = assert_problem(plain, 409).await;
+    assert!(!problem.to_string().contains(first["secret"].as_str().unwrap()), "{problem}");
+    assert!(!problem.to_string().contains(first["tracking_code"].as_str().unwrap()), "{problem}");
     use muni::db::schema::feedback;
     let count: i64 = feedback::table.count().get_result(&mut app.db.connect()).unwrap();
     assert_eq!(count, 1);

@@ -19,9 +19,16 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError, PROBLEM_JSON, kind_for_status, problem_for, problem_response};
 
+pub mod guard;
+
 /// The largest JSON body a route accepts; routes that take more set their own with `app_data`.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
+
+/// The configured public base URL (`MUNI_PUBLIC_URL`, no trailing slash) that absolute links start
+/// with; empty for relative links.
+#[derive(Debug, Clone, Default)]
+pub struct PublicUrl(pub String);
 
 /// A JSON request body. Unlike `web::Json`, every failure is a problem document: a wrong content
 /// type is 415, malformed JSON 400, a body over the limit 413, and a well-formed body with wrong
@@ -53,8 +60,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| ApiError::BadRequest(format!("The request body could not be read: {e}.")))?;
+                let chunk = chunk.map_err(|e| guard::body_read_error(&e))?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(limit));
                 }
@@ -81,6 +87,15 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest("The request body is empty; a JSON document was expected.".into()));
+    }
+    let with_controls = guard::json_control_fields(body);
+    if !with_controls.is_empty() {
+        return Err(ApiError::Validation(
+            with_controls
+                .into_iter()
+                .map(|field| FieldError::new(field, "invalid_characters", "must not contain control characters"))
+                .collect(),
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -276,9 +291,12 @@ pub fn list_response_with_cursor<T: Serialize>(
 }
 
 /// The request's own URL with `set` replacing `page` and `cursor`, other parameters kept in order.
+///
+/// Relative (RFC 8288 allows it) unless a public base URL is configured; never built from `Host`
+/// or `X-Forwarded-*`: a shared cached response must not depend on a header outside its key.
 fn page_url(req: &HttpRequest, set: &[(&str, &str)]) -> String {
-    let info = req.connection_info();
-    let mut url = format!("{}://{}{}?", info.scheme(), info.host(), req.path());
+    let base = req.app_data::<PublicUrl>().map_or("", |p| p.0.as_str());
+    let mut url = format!("{base}{}?", req.path());
     for pair in
         req.query_string().split('&').filter(|p| !p.is_empty() && !p.starts_with("page=") && !p.starts_with("cursor="))
     {
@@ -319,6 +337,12 @@ pub async fn problem_middleware(
     let status = res.status();
     if status.as_u16() < 400 || is_problem(res.headers()) {
         return Ok(res);
+    }
+    // An extractor of actix's own (`web::Bytes`) that failed to read the body.
+    if let Some(payload_error) = res.response().error().and_then(|e| e.as_error::<actix_web::error::PayloadError>()) {
+        let error = guard::body_read_error(payload_error);
+        let (req, _) = res.into_parts();
+        return Ok(ServiceResponse::new(req, actix_web::ResponseError::error_response(&error)));
     }
     let (req, response) = res.into_parts();
     let headers = response.headers().clone();
