@@ -7,6 +7,7 @@ mod cache;
 mod categories;
 mod events;
 mod feedback;
+mod hardening;
 mod helpers;
 mod http;
 mod platform;
