@@ -1,5 +1,8 @@
-//! The shared response cache: anonymous GET responses of the routes in [`SHARED_ROUTES`] are kept in
-//! memory and served again while the content they were computed from is unchanged.
+//! The shared response cache: anonymous GET responses of the routes it is given (each resource
+//! lists its own, as `SHARED_ROUTES`: the routes whose answers are the same for every caller of a
+//! URL while the content is unchanged, reading only tables with content-version triggers) are kept
+//! in memory and served again while the content they were computed from is unchanged. It knows no
+//! resource: the routes and the query for the next scheduled change are given at start-up.
 //!
 //! Correctness rests on the content version (migration `content_version`): a counter that triggers
 //! advance in the same transaction as any change to a table a cached route reads. Every request
@@ -29,43 +32,19 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use tokio::sync::{oneshot, watch};
 
-use crate::db::schema::{articles, content_version};
+use crate::db::schema::content_version;
 use crate::db::{self, DatabaseUrl, DbConn};
 
 /// The longest a response is kept, whatever else: as long as anonymous responses say they may be
 /// cached (`max-age=60`).
 pub const MAX_AGE: Duration = Duration::from_secs(60);
 
-/// The routes whose anonymous responses are the same for every caller of a URL while the content
-/// is unchanged, and the tables they read, each of which has the content-version triggers. A route
-/// added here must read no other table; one that reads a table without triggers (feedback,
-/// questions: citizens write those all day) must not be added.
-const SHARED_ROUTES: &[&str] = &[
-    // articles, article_tags, article_slugs, categories, sites, users (display names)
-    "/api/v1/articles",
-    "/api/v1/articles/{key}",
-    "/api/v1/articles/{key}/adjacent",
-    "/api/v1/articles/{key}/related",
-    // categories, sites, articles (counts)
-    "/api/v1/categories",
-    "/api/v1/categories/{key}",
-    "/api/v1/sites",
-    "/api/v1/sites/{key}",
-    // events, sites
-    "/api/v1/events",
-    "/api/v1/events/week/{week}",
-    "/api/v1/events.ics",
-    "/api/v1/events/{id}",
-    // procedures, fields, sites
-    "/api/v1/procedures",
-    "/api/v1/procedures/facets",
-    "/api/v1/procedures/{key}",
-    "/api/v1/fields",
-];
+/// The next moment the content changes without a write (the next scheduled publication).
+pub type NextDue = fn(&mut DbConn, NaiveDateTime) -> QueryResult<Option<NaiveDateTime>>;
 
-fn is_shared<B>(res: &ServiceResponse<B>) -> bool {
+fn is_shared<B>(res: &ServiceResponse<B>, shared_routes: &[&'static str]) -> bool {
     res.status() == StatusCode::OK
-        && res.request().match_pattern().is_some_and(|p| SHARED_ROUTES.contains(&p.as_str()))
+        && res.request().match_pattern().is_some_and(|p| shared_routes.contains(&p.as_str()))
         && res.headers().get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"public"))
 }
 
@@ -94,7 +73,7 @@ pub struct ContentClock {
 }
 
 impl ContentClock {
-    pub fn start(url: DatabaseUrl) -> std::io::Result<Self> {
+    pub fn start(url: DatabaseUrl, next_due: NextDue) -> std::io::Result<Self> {
         let shared = Arc::new(ClockShared {
             state: Mutex::new(ClockState { waiting: Vec::new(), stopped: false }),
             wake: Condvar::new(),
@@ -102,7 +81,7 @@ impl ContentClock {
         let thread_shared = shared.clone();
         std::thread::Builder::new()
             .name("muni-content-clock".into())
-            .spawn(move || clock_loop(&url, &thread_shared))?;
+            .spawn(move || clock_loop(&url, next_due, &thread_shared))?;
         Ok(Self { shared })
     }
 
@@ -126,7 +105,7 @@ impl Drop for ContentClock {
     }
 }
 
-fn clock_loop(url: &DatabaseUrl, shared: &ClockShared) {
+fn clock_loop(url: &DatabaseUrl, next_due: NextDue, shared: &ClockShared) {
     let mut conn: Option<DbConn> = None;
     let mut reads = 0u64;
     loop {
@@ -142,7 +121,8 @@ fn clock_loop(url: &DatabaseUrl, shared: &ClockShared) {
         };
         // Every request in `batch` arrived before this read starts.
         reads += 1;
-        let stamp = read_stamp(url, &mut conn).map(|(version, next_due)| Stamp { version, next_due, read: reads });
+        let stamp =
+            read_stamp(url, next_due, &mut conn).map(|(version, next_due)| Stamp { version, next_due, read: reads });
         if let Err(e) = &stamp {
             log::warn!("response cache bypassed: cannot read the content version: {e}");
             conn = None;
@@ -154,22 +134,22 @@ fn clock_loop(url: &DatabaseUrl, shared: &ClockShared) {
     }
 }
 
-fn read_stamp(url: &DatabaseUrl, conn: &mut Option<DbConn>) -> Result<(i64, Option<NaiveDateTime>), String> {
+fn read_stamp(
+    url: &DatabaseUrl,
+    next_due: NextDue,
+    conn: &mut Option<DbConn>,
+) -> Result<(i64, Option<NaiveDateTime>), String> {
     if conn.is_none() {
         *conn = Some(db::connect(url).map_err(|e| e.to_string())?);
     }
     let conn = conn.as_mut().expect("connected above");
-    let next_due = articles::table
-        .filter(articles::deleted_at.is_null())
-        .filter(articles::status.eq("published"))
-        .filter(articles::published_at.gt(db::now()))
-        .select(diesel::dsl::min(articles::published_at))
-        .single_value();
-    content_version::table
+    let version = content_version::table
         .find(1)
-        .select((content_version::version, next_due))
-        .first::<(i64, Option<NaiveDateTime>)>(conn)
-        .map_err(|e| e.to_string())
+        .select(content_version::version)
+        .first::<i64>(conn)
+        .map_err(|e| e.to_string())?;
+    let next_due = next_due(conn, db::now()).map_err(|e| e.to_string())?;
+    Ok((version, next_due))
 }
 
 /// What a kept response is filed under: the URL and the request headers its representation
@@ -227,13 +207,21 @@ impl Drop for Claim {
 /// The kept responses, within a memory budget.
 pub struct ResponseCache {
     clock: ContentClock,
+    shared_routes: Vec<&'static str>,
     store: Mutex<Store>,
     budget: usize,
 }
 
 impl ResponseCache {
-    /// A cache of at most `budget` bytes of responses; `None` when the budget is 0 (no cache).
-    pub fn new(url: &DatabaseUrl, budget: usize) -> std::io::Result<Option<Self>> {
+    /// A cache of at most `budget` bytes of the answers of `shared_routes` (route patterns as
+    /// registered); `next_due` finds the next change that comes without a write. `None` when the
+    /// budget is 0 (no cache).
+    pub fn new(
+        url: &DatabaseUrl,
+        budget: usize,
+        shared_routes: Vec<&'static str>,
+        next_due: NextDue,
+    ) -> std::io::Result<Option<Self>> {
         if budget == 0 {
             return Ok(None);
         }
@@ -245,7 +233,8 @@ impl ResponseCache {
             bytes: 0,
             filling: HashMap::new(),
         };
-        Ok(Some(Self { clock: ContentClock::start(url.clone())?, store: Mutex::new(store), budget }))
+        let clock = ContentClock::start(url.clone(), next_due)?;
+        Ok(Some(Self { clock, shared_routes, store: Mutex::new(store), budget }))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -309,7 +298,7 @@ pub async fn response_cache(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let cache = req.app_data::<web::Data<crate::startup::AppState>>().and_then(|s| s.cache.clone());
+    let cache = req.app_data::<web::Data<ResponseCache>>().map(|cache| cache.clone().into_inner());
     let cacheable = *req.method() == Method::GET && !req.headers().contains_key(header::AUTHORIZATION);
     let Some(cache) = cache.filter(|_| cacheable) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -339,7 +328,7 @@ pub async fn response_cache(
         Lookup::Miss => None,
     };
     let res = next.call(req).await?;
-    if !is_shared(&res) {
+    if !is_shared(&res, &cache.shared_routes) {
         return Ok(res.map_into_boxed_body());
     }
     let (req, response) = res.into_parts();

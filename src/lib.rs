@@ -30,5 +30,6 @@ pub mod questions;
 pub mod seed;
 pub mod sites;
 pub mod startup;
+pub mod state;
 pub mod text;
 pub mod users;

@@ -15,7 +15,6 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
 
 pub struct RateLimits {
     public_writes: DefaultKeyedRateLimiter<IpAddr>,
@@ -81,9 +80,9 @@ impl FromRequest for RateLimited {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = match req.app_data::<web::Data<AppState>>() {
-            Some(state) => state.limits.check(req).map(|()| RateLimited),
-            None => Err(ApiError::internal("application state is missing")),
+        let result = match req.app_data::<web::Data<RateLimits>>() {
+            Some(limits) => limits.check(req).map(|()| RateLimited),
+            None => Err(ApiError::internal("the rate limits are not registered")),
         };
         ready(result)
     }

@@ -22,21 +22,8 @@ use crate::http::{
 };
 use crate::limits::RateLimits;
 use crate::openapi::{self, ApiDoc};
+use crate::state::AppState;
 use crate::{articles, auth, categories, events, feedback, health, procedures, questions, sites, users};
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Database,
-    pub config: Arc<Config>,
-    pub tokens: TokenKeys,
-    pub limits: RateLimits,
-    /// Encrypts and indexes citizens' personal data.
-    pub vault: crate::crypto::Vault,
-    /// The OpenAPI document, serialised once.
-    pub openapi_json: String,
-    /// Shared responses kept while the content is unchanged; `None` when turned off.
-    pub cache: Option<Arc<crate::cache::ResponseCache>>,
-}
 
 /// Registers every documented route; the OpenAPI document is collected from these calls.
 fn api_routes(
@@ -76,6 +63,19 @@ fn api_routes(
         .service(scope("/open311/v2").configure(feedback::open311_routes))
 }
 
+/// The routes whose anonymous answers the response cache may share, each resource's own list.
+fn shared_routes() -> Vec<&'static str> {
+    [
+        articles::SHARED_ROUTES,
+        categories::SHARED_ROUTES,
+        sites::SHARED_ROUTES,
+        events::SHARED_ROUTES,
+        procedures::SHARED_ROUTES,
+        questions::SHARED_ROUTES,
+    ]
+    .concat()
+}
+
 /// The complete OpenAPI document, as served and as checked in.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, api) = api_routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
@@ -99,11 +99,17 @@ impl Application {
         let port = listener.local_addr()?.port();
         let api = openapi_document();
         let routes = web::Data::new(RouteTable::from_openapi(&api));
-        let cache = crate::cache::ResponseCache::new(&database.url, config.cache_bytes)?.map(Arc::new);
+        let cache = crate::cache::ResponseCache::new(
+            &database.url,
+            config.cache_bytes,
+            shared_routes(),
+            articles::repo::next_scheduled,
+        )?
+        .map(web::Data::new);
         let state = web::Data::new(AppState {
             db: database,
             tokens: TokenKeys::new(&config).map_err(std::io::Error::other)?,
-            limits: RateLimits::new(config.public_write_rate_per_minute, config.trust_proxy),
+            limits: web::Data::new(RateLimits::new(config.public_write_rate_per_minute, config.trust_proxy)),
             vault: crate::crypto::Vault::new(&config.data_key),
             openapi_json: openapi::to_pretty_json(&api),
             cache,
@@ -121,7 +127,11 @@ impl Application {
         let mut server = HttpServer::new(move || {
             let config = &app_state.config;
             let cors_enabled = !config.cors_origins.is_empty();
-            let (app, _) = api_routes(App::new().into_utoipa_app())
+            let mut app = App::new().app_data(app_state.limits.clone());
+            if let Some(cache) = &app_state.cache {
+                app = app.app_data(cache.clone());
+            }
+            let (app, _) = api_routes(app.into_utoipa_app())
                 .app_data(app_state.clone())
                 .app_data(routes.clone())
                 .app_data(deadline.clone())

@@ -22,7 +22,7 @@ use crate::db::schema::articles;
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response_with_cursor, strong_etag};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::text::slugify;
 use crate::{categories, sites};
 

@@ -13,6 +13,17 @@ pub use handlers::{
     publish_article, related_articles, unpublish_article, update_article,
 };
 
+/// Routes whose anonymous answers the response cache may share while the content is unchanged.
+/// They read articles, article_tags, article_slugs, categories, sites and users (display names),
+/// each of which advances the content version (see `cache`); a route reading another table must
+/// not be listed.
+pub const SHARED_ROUTES: &[&str] = &[
+    "/api/v1/articles",
+    "/api/v1/articles/{key}",
+    "/api/v1/articles/{key}/adjacent",
+    "/api/v1/articles/{key}/related",
+];
+
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_articles)
         .service(article_changes)

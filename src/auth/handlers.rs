@@ -9,7 +9,7 @@ use crate::db::{self, write_transaction};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::{ApiJson, ApiQuery};
 use crate::limits::RateLimited;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users;
 use crate::users::model::{User, UserRow};
 

@@ -12,7 +12,7 @@ use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, Problem, unique_as};
 use crate::http::{ApiJson, ApiQuery, ListMeta, ListResponse, Paging, list_response};
 use crate::sites;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::text::slugify;
 
 /// List categories, flat (with `parent_id`) or as a tree (`tree=true`).

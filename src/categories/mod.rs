@@ -9,6 +9,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use handlers::{create_category, delete_category, get_category, list_categories, update_category};
 
+/// Routes whose anonymous answers the response cache may share: they read categories, sites and
+/// articles (counts), all with content-version triggers.
+pub const SHARED_ROUTES: &[&str] = &["/api/v1/categories", "/api/v1/categories/{key}"];
+
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_categories)
         .service(create_category)

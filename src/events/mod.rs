@@ -13,6 +13,11 @@ pub use handlers::{
     week_of_events,
 };
 
+/// Routes whose anonymous answers the response cache may share: they read events and sites, both
+/// with content-version triggers.
+pub const SHARED_ROUTES: &[&str] =
+    &["/api/v1/events", "/api/v1/events/week/{week}", "/api/v1/events.ics", "/api/v1/events/{id}"];
+
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_events)
         .service(events_ics)

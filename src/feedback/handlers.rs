@@ -17,7 +17,7 @@ use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::limits::RateLimited;
 use crate::sites;
 use crate::sites::model::SiteRef;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// How long an identical submission is answered with the first one's receipt.
 const DUPLICATE_WINDOW_MINUTES: i64 = 10;

@@ -17,7 +17,7 @@ use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::Paging;
 use crate::limits::RateLimited;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// An Open311 service: a feedback topic.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -14,7 +14,7 @@ use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::sites;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 type Db = <DbConn as diesel::Connection>::Backend;
 

@@ -11,6 +11,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use handlers::*;
 
+/// Routes whose anonymous answers the response cache may share: they read procedures, fields and
+/// sites, all with content-version triggers.
+pub const SHARED_ROUTES: &[&str] = &["/api/v1/procedures", "/api/v1/procedures/facets", "/api/v1/procedures/{key}"];
+
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_procedures)
         .service(procedure_facets)

@@ -17,7 +17,7 @@ use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::limits::RateLimited;
 use crate::sites;
 use crate::sites::model::SiteRef;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 type Db = <DbConn as diesel::Connection>::Backend;
 

@@ -9,6 +9,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use handlers::*;
 
+/// Routes whose anonymous answers the response cache may share: the fields list alone (questions
+/// themselves are written by citizens all day and have no content-version triggers).
+pub const SHARED_ROUTES: &[&str] = &["/api/v1/fields"];
+
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_fields)
         .service(ask_question)

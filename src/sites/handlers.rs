@@ -8,7 +8,7 @@ use crate::auth::{AuthUser, Role};
 use crate::db::{self, write_transaction};
 use crate::error::{ApiError, Problem, unique_as};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// List the sites this deployment serves.
 #[utoipa::path(

@@ -12,7 +12,7 @@ use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, Problem, unique_as};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::sites;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// List staff accounts (admins). A site-bound admin sees the accounts of its site.
 #[utoipa::path(
