@@ -62,7 +62,7 @@ pub fn check_contact(
     let phone_given = phone.map(str::trim).filter(|p| !p.is_empty());
     let email = email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
     let phone = match phone_given {
-        Some(p) => match crate::feedback::model::normalize_phone(p) {
+        Some(p) => match crate::citizen::normalize_phone(p) {
             Some(normal) => Some(normal),
             None => {
                 errors.push(FieldError::new(
@@ -117,4 +117,35 @@ pub fn duplicate_submission(what: &str) -> ApiError {
         "An identical {what} was received a few minutes ago and is being handled under the tracking code \
          given then. To retry a submission safely, send it with the same `Idempotency-Key` header."
     ))
+}
+
+/// Normalises a Vietnamese phone number to `0` and nine or ten digits, or `None` if it is not one.
+pub fn normalize_phone(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
+    let national = if let Some(rest) = digits.strip_prefix("+84") {
+        format!("0{rest}")
+    } else if digits.starts_with("84") && digits.len() == 11 {
+        format!("0{}", &digits[2..])
+    } else {
+        digits
+    };
+    let valid = national.bytes().all(|b| b.is_ascii_digit())
+        && national.starts_with('0')
+        && match national.as_bytes().get(1) {
+            // Mobile: 03x, 05x, 07x, 08x, 09x and ten digits; landline: 02xx and eleven digits.
+            Some(b'3' | b'5' | b'7' | b'8' | b'9') => national.len() == 10,
+            Some(b'2') => national.len() == 11,
+            _ => false,
+        };
+    valid.then_some(national)
+}
+
+/// A required text of at most `max` characters (whitespace alone is empty).
+pub fn check_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
+    let len = value.trim().chars().count();
+    if len == 0 {
+        errors.push(FieldError::new(field, "required", "must not be empty or only whitespace"));
+    } else if len > max {
+        errors.push(FieldError::new(field, "too_long", format!("must be at most {max} characters")));
+    }
 }

@@ -13,22 +13,20 @@ use super::model::{
     validate_title,
 };
 use super::query::{
-    decode_changes_cursor, decode_cursor, encode_changes_cursor, encode_cursor, keyset_key, parse_fields,
-    parse_instant, parse_sort, project,
+    decode_changes_cursor, decode_cursor, encode_changes_cursor, encode_cursor, keyset_key, parse_fields, parse_sort,
+    project,
 };
 use super::repo::{self, ArticleFilter, Keyset, Search, Slice, StatusFilter, Visibility};
 use crate::auth::{AuthUser, MaybeUser, Role};
+use crate::db::now;
 use crate::db::schema::articles;
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, Problem};
+use crate::http::parse_instant;
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response_with_cursor, strong_etag};
 use crate::state::AppState;
 use crate::text::slugify;
 use crate::{categories, sites};
-
-fn now() -> NaiveDateTime {
-    crate::db::now()
-}
 
 /// A time from a request, to the microsecond as stored.
 fn stored(t: chrono::DateTime<Utc>) -> NaiveDateTime {

@@ -83,13 +83,6 @@ pub struct Cover {
     pub alt: Option<String>,
 }
 
-/// A staff member, as referenced by content they wrote or changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct UserRef {
-    pub id: i64,
-    pub display_name: String,
-}
-
 /// A news item, report or plan of a site.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Article {
@@ -121,10 +114,10 @@ pub struct Article {
     pub updated_at: DateTime<Utc>,
     /// Staff only: who created the article.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<UserRef>,
+    pub created_by: Option<crate::users::model::UserRef>,
     /// Staff only: who last changed it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_by: Option<UserRef>,
+    pub updated_by: Option<crate::users::model::UserRef>,
 }
 
 /// A short reference to an article: for previous/next and related lists.

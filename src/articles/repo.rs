@@ -8,11 +8,12 @@ use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 
-use super::model::{Article, ArticleRow, ArticleStatus, CleanContent, Cover, UserRef};
+use super::model::{Article, ArticleRow, ArticleStatus, CleanContent, Cover};
 use crate::categories::model::CategoryRef;
 use crate::db::DbConn;
 use crate::db::schema::{article_slugs, article_tags, articles, categories, sites, users};
 use crate::sites::model::SiteRef;
+use crate::users::model::UserRef;
 
 type Db = <DbConn as diesel::Connection>::Backend;
 type Boxed<'a> = articles::BoxedQuery<'a, Db>;
@@ -416,7 +417,7 @@ pub fn current_slug_for_old(conn: &mut DbConn, slug: &str) -> QueryResult<Option
 
 /// `base`, or `base-2`, `base-3`, ...: the first slug that no article has or had, except `own`'s.
 pub fn unique_slug(conn: &mut DbConn, base: &str, own: Option<i64>) -> QueryResult<String> {
-    let pattern = format!("{}-%", crate::users::repo::escape_like(base));
+    let pattern = format!("{}-%", crate::db::escape_like(base));
     let mut taken: Vec<String> = articles::table
         .filter(articles::slug.eq(base).or(articles::slug.like(pattern.clone()).escape('\\')))
         .filter(articles::id.ne(own.unwrap_or(-1)))

@@ -180,7 +180,7 @@ pub async fn refresh(
                     "This refresh token was already used; the session has been ended for safety.",
                 ));
             }
-            if session.expires_at <= repo::now() {
+            if session.expires_at <= crate::db::now() {
                 return Ok(Outcome::Refused("The refresh token has expired; sign in again."));
             }
             if !user.active {

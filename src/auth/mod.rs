@@ -10,8 +10,6 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiError;
@@ -19,36 +17,7 @@ use crate::state::AppState;
 
 pub use handlers::{change_password, login, logout, me, refresh};
 
-/// What a staff account may do. Admins may do everything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everything, users and sites included.
-    Admin,
-    /// Articles, categories, procedures, events and media.
-    Editor,
-    /// Feedback and questions.
-    Moderator,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Editor => "editor",
-            Role::Moderator => "moderator",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "editor" => Some(Role::Editor),
-            "moderator" => Some(Role::Moderator),
-            _ => None,
-        }
-    }
-}
+pub use crate::users::model::Role;
 
 /// The user behind a valid access token, checked against the database on every request:
 /// the account is active, its session is not revoked, and its role has not changed.

@@ -5,12 +5,9 @@ use diesel::prelude::*;
 
 use super::model::{LoginThrottleRow, RefreshTokenRow, SessionRow};
 use crate::db::DbConn;
+use crate::db::now;
 use crate::db::schema::{login_throttles, refresh_tokens, sessions, users};
 use crate::users::model::UserRow;
-
-pub fn now() -> NaiveDateTime {
-    crate::db::now()
-}
 
 /// The user and session named by an access token, if the session belongs to that user.
 pub fn find_session_user(

@@ -73,7 +73,7 @@ pub struct NewCategory<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewCategory<'_>) -> QueryResult<i64> {
-    let now = crate::auth::repo::now();
+    let now = crate::db::now();
     diesel::insert_into(categories::table)
         .values((
             categories::site_id.eq(new.site_id),
@@ -105,7 +105,7 @@ pub fn update(conn: &mut DbConn, id: i64, changes: &CategoryChanges) -> QueryRes
             changes.description.clone().map(|v| categories::description.eq(v)),
             changes.parent_id.map(|v| categories::parent_id.eq(v)),
             changes.position.map(|v| categories::position.eq(v)),
-            categories::updated_at.eq(crate::auth::repo::now()),
+            categories::updated_at.eq(crate::db::now()),
         ))
         .execute(conn)
 }
@@ -153,7 +153,7 @@ pub fn count_articles(conn: &mut DbConn, id: i64) -> QueryResult<i64> {
 
 pub fn move_articles(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<usize> {
     diesel::update(articles::table.filter(articles::category_id.eq(from)))
-        .set((articles::category_id.eq(to), articles::updated_at.eq(crate::auth::repo::now())))
+        .set((articles::category_id.eq(to), articles::updated_at.eq(crate::db::now())))
         .execute(conn)
 }
 

@@ -336,6 +336,16 @@ pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as the escape character.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// A LIKE pattern (escape character `\`) that matches text containing `word`.
+pub fn like_contains(word: &str) -> String {
+    format!("%{}%", escape_like(word))
+}
+
 /// Serialises write transactions on SQLite within this process: a deferred transaction that reads
 /// and then writes fails at once with SQLITE_BUSY when another writer got in between, while one
 /// that waits its turn here never does. PostgreSQL needs no such lock.

@@ -55,7 +55,7 @@ fn window(
     if let Some(day) = day {
         return Ok((Some(local_midnight(day, zone)), Some(local_midnight(day + Duration::days(1), zone))));
     }
-    let parse = |field: &str, value: &str, end: bool| crate::articles::query::parse_instant(field, value, zone, end);
+    let parse = |field: &str, value: &str, end: bool| crate::http::parse_instant(field, value, zone, end);
     let from = from.map(|f| parse("from", f, false)).transpose()?;
     let until = to.map(|t| parse("to", t, true).map(|t| t + Duration::microseconds(1))).transpose()?;
     if let (Some(from), Some(until)) = (from, until)
@@ -286,7 +286,7 @@ pub async fn event_revisions(
                 sequence,
                 action,
                 changes: serde_json::from_str(&changes).unwrap_or(Value::Null),
-                changed_by: by.map(|id| crate::articles::model::UserRef { id, display_name: name.unwrap_or_default() }),
+                changed_by: by.map(|id| crate::users::model::UserRef { id, display_name: name.unwrap_or_default() }),
                 changed_at: at.and_utc(),
             })
             .collect())

@@ -169,7 +169,7 @@ pub struct Revision {
     /// For each changed field: its value before and after.
     #[schema(value_type = Object)]
     pub changes: serde_json::Value,
-    pub changed_by: Option<crate::articles::model::UserRef>,
+    pub changed_by: Option<crate::users::model::UserRef>,
     pub changed_at: DateTime<Utc>,
 }
 

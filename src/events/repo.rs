@@ -55,13 +55,11 @@ fn filtered<'a>(filter: &EventFilter) -> events::BoxedQuery<'a, Db> {
     }
     if let Some(chair) = &filter.chair {
         // The chair is the second field of the folded search text: `title | chair | ...`.
-        query = query.filter(
-            events::search_text.like(format!("%|c:%{}%|", crate::users::repo::escape_like(chair))).escape('\\'),
-        );
+        query =
+            query.filter(events::search_text.like(format!("%|c:%{}%|", crate::db::escape_like(chair))).escape('\\'));
     }
     for word in &filter.words {
-        query =
-            query.filter(events::search_text.like(format!("%{}%", crate::users::repo::escape_like(word))).escape('\\'));
+        query = query.filter(events::search_text.like(crate::db::like_contains(word)).escape('\\'));
     }
     query
 }

@@ -8,7 +8,6 @@ use diesel::prelude::*;
 
 use super::model::*;
 use super::repo;
-use crate::articles::model::UserRef;
 use crate::auth::{AuthUser, Role};
 use crate::db::schema::{feedback, feedback_topics, users};
 use crate::db::{self, DbConn, write_transaction};
@@ -18,11 +17,12 @@ use crate::limits::RateLimited;
 use crate::sites;
 use crate::sites::model::SiteRef;
 use crate::state::AppState;
+use crate::users::model::UserRef;
 
 /// How long an identical submission is answered with the first one's receipt.
 const DUPLICATE_WINDOW_MINUTES: i64 = 10;
 
-use crate::citizen::{new_secret, sha256_hex};
+use crate::citizen::{check_text, new_secret, sha256_hex};
 
 fn new_tracking_code() -> String {
     crate::citizen::new_tracking_code("GY")
@@ -520,9 +520,8 @@ pub async fn list_feedback(
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
     let zone = state.config.time_zone();
-    let from =
-        query.from.as_deref().map(|v| crate::articles::query::parse_instant("from", v, zone, false)).transpose()?;
-    let to = query.to.as_deref().map(|v| crate::articles::query::parse_instant("to", v, zone, true)).transpose()?;
+    let from = query.from.as_deref().map(|v| crate::http::parse_instant("from", v, zone, false)).transpose()?;
+    let to = query.to.as_deref().map(|v| crate::http::parse_instant("to", v, zone, true)).transpose()?;
     let assignee = match query.assignee.as_deref() {
         None => None,
         Some("none") => Some(None),
@@ -569,9 +568,7 @@ pub async fn list_feedback(
                 None => {}
             }
             for word in &words {
-                q = q.filter(
-                    feedback::search_text.like(format!("%{}%", crate::users::repo::escape_like(word))).escape('\\'),
-                );
+                q = q.filter(feedback::search_text.like(crate::db::like_contains(word)).escape('\\'));
             }
             q
         };
@@ -1060,9 +1057,7 @@ pub fn published_rows(
             q = q.filter(feedback::tracking_code.eq_any(codes.to_vec()));
         }
         for word in words {
-            q = q.filter(
-                feedback::search_text.like(format!("%{}%", crate::users::repo::escape_like(word))).escape('\\'),
-            );
+            q = q.filter(feedback::search_text.like(crate::db::like_contains(word)).escape('\\'));
         }
         q
     };

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::{feedback, feedback_topics};
-use crate::error::FieldError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = feedback_topics)]
@@ -301,7 +300,7 @@ pub struct TrailEntry {
     pub to_status: Option<FeedbackStatus>,
     /// Internal note; never shown to the public.
     pub note: Option<String>,
-    pub actor: Option<crate::articles::model::UserRef>,
+    pub actor: Option<crate::users::model::UserRef>,
     pub at: DateTime<Utc>,
 }
 
@@ -317,7 +316,7 @@ pub struct FeedbackSummary {
     pub title: String,
     pub status: FeedbackStatus,
     pub forwarded_to: Option<String>,
-    pub assignee: Option<crate::articles::model::UserRef>,
+    pub assignee: Option<crate::users::model::UserRef>,
     pub public_reply: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -415,34 +414,4 @@ pub struct UpdateTopic {
     pub description: Option<String>,
     pub active: Option<bool>,
     pub position: Option<i32>,
-}
-
-/// Normalises a Vietnamese phone number to `0` and nine or ten digits, or `None` if it is not one.
-pub fn normalize_phone(phone: &str) -> Option<String> {
-    let digits: String = phone.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
-    let national = if let Some(rest) = digits.strip_prefix("+84") {
-        format!("0{rest}")
-    } else if digits.starts_with("84") && digits.len() == 11 {
-        format!("0{}", &digits[2..])
-    } else {
-        digits
-    };
-    let valid = national.bytes().all(|b| b.is_ascii_digit())
-        && national.starts_with('0')
-        && match national.as_bytes().get(1) {
-            // Mobile: 03x, 05x, 07x, 08x, 09x and ten digits; landline: 02xx and eleven digits.
-            Some(b'3' | b'5' | b'7' | b'8' | b'9') => national.len() == 10,
-            Some(b'2') => national.len() == 11,
-            _ => false,
-        };
-    valid.then_some(national)
-}
-
-pub fn check_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
-    let len = value.trim().chars().count();
-    if len == 0 {
-        errors.push(FieldError::new(field, "required", "must not be empty or only whitespace"));
-    } else if len > max {
-        errors.push(FieldError::new(field, "too_long", format!("must be at most {max} characters")));
-    }
 }

@@ -20,6 +20,9 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, FieldError, PROBLEM_JSON, kind_for_status, problem_for, problem_response};
 
 pub mod guard;
+pub mod params;
+
+pub use params::parse_instant;
 
 /// The largest JSON body a route accepts; routes that take more set their own with `app_data`.
 #[derive(Debug, Clone, Copy)]

@@ -88,10 +88,10 @@ fn filtered<'a>(f: &Filter, skip_field: bool, skip_level: bool) -> procedures::B
         q = q.filter(procedures::processing_days.le(days));
     }
     for word in &f.agency {
-        q = q.filter(procedures::search_text.like(format!("%{}%", crate::users::repo::escape_like(word))).escape('\\'));
+        q = q.filter(procedures::search_text.like(crate::db::like_contains(word)).escape('\\'));
     }
     for word in &f.words {
-        q = q.filter(procedures::search_text.like(format!("%{}%", crate::users::repo::escape_like(word))).escape('\\'));
+        q = q.filter(procedures::search_text.like(crate::db::like_contains(word)).escape('\\'));
     }
     q
 }

@@ -52,7 +52,7 @@ fn receipt(row: &QuestionRow, secret: String) -> QuestionReceipt {
 }
 
 fn check_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
-    crate::feedback::model::check_text(field, value, max, errors);
+    crate::citizen::check_text(field, value, max, errors);
 }
 
 fn search_text(title: &str, question: &str, answer: Option<&str>) -> String {
@@ -343,9 +343,8 @@ pub async fn list_questions(
     }
     let staff = is_staff(&user);
     let zone = state.config.time_zone();
-    let from =
-        query.from.as_deref().map(|v| crate::articles::query::parse_instant("from", v, zone, false)).transpose()?;
-    let to = query.to.as_deref().map(|v| crate::articles::query::parse_instant("to", v, zone, true)).transpose()?;
+    let from = query.from.as_deref().map(|v| crate::http::parse_instant("from", v, zone, false)).transpose()?;
+    let to = query.to.as_deref().map(|v| crate::http::parse_instant("to", v, zone, true)).transpose()?;
     let words = crate::text::search_words(query.q.as_deref());
     let own_site = if staff { user.as_ref().and_then(|u| u.site_id) } else { None };
     let (items, total) = db::run(&state.db, move |conn| {
@@ -395,9 +394,7 @@ pub async fn list_questions(
                 };
             }
             for word in &words {
-                q = q.filter(
-                    questions::search_text.like(format!("%{}%", crate::users::repo::escape_like(word))).escape('\\'),
-                );
+                q = q.filter(questions::search_text.like(crate::db::like_contains(word)).escape('\\'));
             }
             q
         };

@@ -36,7 +36,7 @@ pub fn ids_for_codes(conn: &mut DbConn, codes: &[String]) -> QueryResult<(Vec<i6
 }
 
 pub fn insert_site(conn: &mut DbConn, code: &str, name: &str, time_zone: &str) -> QueryResult<SiteRow> {
-    let now = crate::auth::repo::now();
+    let now = crate::db::now();
     diesel::insert_into(sites::table)
         .values((
             sites::code.eq(code),
@@ -50,7 +50,7 @@ pub fn insert_site(conn: &mut DbConn, code: &str, name: &str, time_zone: &str) -
 }
 
 pub fn update_site(conn: &mut DbConn, id: i64, name: Option<&str>, time_zone: Option<&str>) -> QueryResult<SiteRow> {
-    let now = crate::auth::repo::now();
+    let now = crate::db::now();
     diesel::update(sites::table.find(id))
         .set((
             name.map(|n| sites::name.eq(n.to_owned())),

@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Role;
 use crate::db::schema::users;
 use crate::error::FieldError;
 use crate::sites::model::SiteRef;
@@ -160,5 +159,43 @@ pub fn validate_password(field: &str, password: &str) -> Result<(), FieldError> 
         Err(FieldError::new(field, "too_long", format!("must be at most {MAX_PASSWORD_LEN} bytes")))
     } else {
         Ok(())
+    }
+}
+
+/// A staff member, as referenced by content they wrote or changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UserRef {
+    pub id: i64,
+    pub display_name: String,
+}
+
+/// What a staff account may do. Admins may do everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, users and sites included.
+    Admin,
+    /// Articles, categories, procedures, events and media.
+    Editor,
+    /// Feedback and questions.
+    Moderator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::Moderator => "moderator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "editor" => Some(Role::Editor),
+            "moderator" => Some(Role::Moderator),
+            _ => None,
+        }
     }
 }

@@ -48,7 +48,7 @@ pub fn list_users(conn: &mut DbConn, filter: &UserFilter, offset: i64, limit: i6
             query = query.filter(users::active.eq(active));
         }
         if let Some(q) = &filter.q {
-            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            let pattern = crate::db::like_contains(&q.to_lowercase());
             query = query.filter(
                 users::email.like(pattern.clone()).escape('\\').or(users::display_name.like(pattern).escape('\\')),
             );
@@ -65,11 +65,6 @@ pub fn list_users(conn: &mut DbConn, filter: &UserFilter, offset: i64, limit: i6
     Ok((rows.into_iter().map(|(u, s)| User::from_row(u, s.map(SiteRef::from))).collect(), total))
 }
 
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as the escape character.
-pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 pub struct NewUser<'a> {
     pub email: &'a str,
     pub display_name: &'a str,
@@ -79,7 +74,7 @@ pub struct NewUser<'a> {
 }
 
 pub fn insert_user(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<i64> {
-    let now = crate::auth::repo::now();
+    let now = crate::db::now();
     diesel::insert_into(users::table)
         .values((
             users::email.eq(new.email),
@@ -109,19 +104,19 @@ pub fn update_user(conn: &mut DbConn, id: i64, changes: &UserChanges) -> QueryRe
             changes.role.clone().map(|v| users::role.eq(v)),
             changes.site_id.map(|v| users::site_id.eq(v)),
             changes.active.map(|v| users::active.eq(v)),
-            users::updated_at.eq(crate::auth::repo::now()),
+            users::updated_at.eq(crate::db::now()),
         ))
         .execute(conn)
 }
 
 pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(crate::auth::repo::now())))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(crate::db::now())))
         .execute(conn)
 }
 
 pub fn touch_last_login(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set(users::last_login_at.eq(crate::auth::repo::now())).execute(conn)
+    diesel::update(users::table.find(id)).set(users::last_login_at.eq(crate::db::now())).execute(conn)
 }
 
 pub fn count_users(conn: &mut DbConn) -> QueryResult<i64> {
