@@ -19,6 +19,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod feedback;
+pub mod fields;
 pub mod health;
 pub mod http;
 pub mod limits;

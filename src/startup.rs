@@ -23,7 +23,7 @@ use crate::http::{
 use crate::limits::RateLimits;
 use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
-use crate::{articles, auth, categories, events, feedback, health, procedures, questions, sites, users};
+use crate::{articles, auth, categories, events, feedback, fields, health, procedures, questions, sites, users};
 
 /// Registers every documented route; the OpenAPI document is collected from these calls.
 fn api_routes(
@@ -57,6 +57,7 @@ fn api_routes(
                 .configure(articles::routes)
                 .configure(events::routes)
                 .configure(feedback::routes)
+                .configure(fields::routes)
                 .configure(questions::routes)
                 .configure(procedures::routes),
         )
@@ -71,7 +72,7 @@ fn shared_routes() -> Vec<&'static str> {
         sites::SHARED_ROUTES,
         events::SHARED_ROUTES,
         procedures::SHARED_ROUTES,
-        questions::SHARED_ROUTES,
+        fields::SHARED_ROUTES,
     ]
     .concat()
 }

@@ -190,7 +190,7 @@ pub struct Procedure {
     pub id: i64,
     pub site: crate::sites::model::SiteRef,
     /// The field, as a reference.
-    pub field_ref: Option<crate::questions::model::Field>,
+    pub field_ref: Option<crate::fields::model::Field>,
     #[serde(flatten)]
     pub record: ProcedureRecord,
     /// The processing time in days, when the text gives one (for filtering).

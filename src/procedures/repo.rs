@@ -6,7 +6,7 @@ use super::model::{ImportReport, Procedure, ProcedureRecord, ProcedureRow, Rejec
 use crate::db::DbConn;
 use crate::db::schema::{fields, procedures};
 use crate::error::ApiError;
-use crate::questions::model::{Field, FieldRow};
+use crate::fields::model::{Field, FieldRow};
 
 /// The field named by `name_or_code`, created when it does not exist yet.
 pub fn field_for(conn: &mut DbConn, name_or_code: &str) -> QueryResult<FieldRow> {

@@ -1,43 +1,24 @@
 //! Question endpoints.
 
-use std::collections::HashMap;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::Duration;
-use diesel::prelude::*;
 
 use super::model::*;
+use super::repo;
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::citizen::{new_secret, normalise, sha256_hex};
-use crate::db::schema::{fields, questions};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, Problem};
+use crate::fields::model::FieldRow;
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::limits::RateLimited;
 use crate::sites;
 use crate::sites::model::SiteRef;
 use crate::state::AppState;
 
-type Db = <DbConn as diesel::Connection>::Backend;
-
-/// The fields of administration (lĩnh vực).
-#[utoipa::path(tag = "questions", responses((status = 200, description = "Every field", body = Vec<Field>)))]
-#[get("/fields")]
-pub async fn list_fields(state: web::Data<AppState>) -> Result<web::Json<Vec<Field>>, ApiError> {
-    let rows: Vec<FieldRow> = db::run(&state.db, |conn| {
-        Ok(fields::table.order((fields::position, fields::name)).select(FieldRow::as_select()).load(conn)?)
-    })
-    .await?;
-    Ok(web::Json(rows.into_iter().map(Field::from).collect()))
-}
-
 fn field_by_code(conn: &mut DbConn, code: &str, name: &str) -> Result<FieldRow, ApiError> {
-    fields::table
-        .filter(fields::code.eq(code.trim()))
-        .select(FieldRow::as_select())
-        .first(conn)
-        .optional()?
+    crate::fields::repo::by_code(conn, code)?
         .ok_or_else(|| ApiError::invalid(name, "not_found", "no field has this code"))
 }
 
@@ -45,7 +26,7 @@ fn receipt(row: &QuestionRow, secret: String) -> QuestionReceipt {
     QuestionReceipt {
         tracking_code: row.tracking_code.clone(),
         secret,
-        status: QuestionStatus::parse(&row.status).unwrap_or(QuestionStatus::Pending),
+        status: row.status(),
         created_at: row.created_at.and_utc(),
         track_url: format!("/api/v1/questions/track/{}", row.tracking_code),
     }
@@ -124,15 +105,8 @@ pub async fn ask_question(
             let secret = row.secret_sealed.as_deref().and_then(|s| vault.open(s).ok()).unwrap_or_default();
             receipt(&row, secret)
         };
-        let find_by_key = |c: &mut DbConn, key: &str| {
-            questions::table
-                .filter(questions::idempotency_key.eq(key))
-                .select(QuestionRow::as_select())
-                .first(c)
-                .optional()
-        };
         if let Some(key) = &idempotency_key
-            && let Some(existing) = find_by_key(c, key)?
+            && let Some(existing) = repo::find_by_idempotency_key(c, key)?
         {
             if existing.fingerprint != fingerprint {
                 return Err(ApiError::Conflict("This Idempotency-Key was used for a different question.".into()));
@@ -140,53 +114,39 @@ pub async fn ask_question(
             return Ok(replay(existing));
         }
         let now = db::now();
-        let duplicate = questions::table
-            .filter(questions::fingerprint.eq(&fingerprint))
-            .filter(questions::created_at.ge(now - Duration::minutes(10)))
-            .filter(questions::secret_sealed.is_not_null())
-            .select(QuestionRow::as_select())
-            .first(c)
-            .optional()?;
-        if duplicate.is_some() {
+        if repo::recent_duplicate(c, &fingerprint, now - Duration::minutes(10))? {
             return Err(crate::citizen::duplicate_submission("question"));
         }
         let secret = new_secret();
         let (title, question) = (input.title.trim(), input.question.trim());
-        let inserted = c.transaction(|c| {
-            diesel::insert_into(questions::table)
-                .values((
-                    questions::site_id.eq(site_id),
-                    questions::tracking_code.eq(crate::citizen::new_tracking_code("HD")),
-                    questions::secret_hash.eq(sha256_hex(&secret)),
-                    questions::secret_sealed.eq(Some(vault.seal(&secret))),
-                    questions::field_id.eq(field.id),
-                    questions::procedure_code.eq(input.procedure_code.as_deref().map(str::trim)),
-                    questions::title.eq(title),
-                    questions::question.eq(question),
-                    questions::original_title.eq(title),
-                    questions::original_question.eq(question),
-                    questions::asker_name.eq(Some(vault.seal(input.asker.name.trim()))),
-                    questions::asker_phone.eq(vault.seal_opt(phone.as_deref())),
-                    questions::asker_email.eq(vault.seal_opt(email.as_deref())),
-                    questions::contact_index.eq(&contact_index),
-                    questions::consent_version.eq(input.consent_notice_version.trim()),
-                    questions::consent_at.eq(now),
-                    questions::status.eq("pending"),
-                    questions::search_text.eq(search_text(title, question, None)),
-                    questions::idempotency_key.eq(&idempotency_key),
-                    questions::fingerprint.eq(&fingerprint),
-                    questions::created_at.eq(now),
-                    questions::updated_at.eq(now),
-                ))
-                .returning(questions::id)
-                .get_result::<i64>(c)
-        });
+        let inserted = repo::insert(
+            c,
+            &repo::NewQuestion {
+                site_id,
+                tracking_code: crate::citizen::new_tracking_code("HD"),
+                secret_hash: sha256_hex(&secret),
+                secret_sealed: vault.seal(&secret),
+                field_id: field.id,
+                procedure_code: input.procedure_code.as_deref().map(str::trim),
+                title,
+                question,
+                asker_name: vault.seal(input.asker.name.trim()),
+                asker_phone: vault.seal_opt(phone.as_deref()),
+                asker_email: vault.seal_opt(email.as_deref()),
+                contact_index: contact_index.clone(),
+                consent_version: input.consent_notice_version.trim(),
+                search_text: search_text(title, question, None),
+                idempotency_key: idempotency_key.clone(),
+                fingerprint: fingerprint.clone(),
+                now,
+            },
+        );
         let id = match inserted {
             Ok(id) => id,
             Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
                 if idempotency_key.is_some() =>
             {
-                let existing = find_by_key(c, idempotency_key.as_deref().unwrap_or_default())?
+                let existing = repo::find_by_idempotency_key(c, idempotency_key.as_deref().unwrap_or_default())?
                     .ok_or_else(|| ApiError::internal("idempotency race"))?;
                 if existing.fingerprint != fingerprint {
                     return Err(ApiError::Conflict("This Idempotency-Key was used for a different question.".into()));
@@ -195,7 +155,7 @@ pub async fn ask_question(
             }
             Err(e) => return Err(e.into()),
         };
-        let row = questions::table.find(id).select(QuestionRow::as_select()).first(c)?;
+        let row = repo::find(c, id)?.ok_or_else(|| ApiError::internal("question vanished after insert"))?;
         Ok(receipt(&row, secret))
     })
     .await?;
@@ -220,19 +180,16 @@ pub async fn track_question(
     let secret = crate::citizen::tracking_secret(&req);
     let code = code.into_inner().trim().to_uppercase();
     let tracked = db::run(&state.db, move |conn| {
-        let row = questions::table
-            .filter(questions::tracking_code.eq(&code))
-            .select(QuestionRow::as_select())
-            .first(conn)
-            .optional()?
+        let row = repo::find_by_tracking_code(conn, &code)?
             .filter(|r| crate::citizen::secret_matches(&secret, &r.secret_hash))
             .ok_or_else(|| ApiError::not_found("question"))?;
-        let answered = matches!(row.status.as_str(), "answered" | "published");
+        let status = row.status();
+        let answered = status.shows_answer();
         Ok(TrackedQuestion {
             tracking_code: row.tracking_code,
             title: row.title,
             question: row.question,
-            status: QuestionStatus::parse(&row.status).unwrap_or(QuestionStatus::Pending),
+            status,
             answer: row.answer.filter(|_| answered),
             answering_unit: row.answering_unit.filter(|_| answered),
             answered_at: row.answered_at.filter(|_| answered).map(|t| t.and_utc()),
@@ -249,17 +206,13 @@ fn is_staff(user: &Option<AuthUser>) -> bool {
 }
 
 fn to_questions(conn: &mut DbConn, rows: Vec<QuestionRow>, staff: bool) -> Result<Vec<Question>, ApiError> {
-    let field_map: HashMap<i64, Field> = fields::table
-        .filter(fields::id.eq_any(rows.iter().map(|r| r.field_id).collect::<Vec<_>>()))
-        .select(FieldRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|f| (f.id, Field::from(f)))
-        .collect();
+    let field_map = crate::fields::repo::by_ids(conn, rows.iter().map(|r| r.field_id).collect())?;
     let site_map = sites::repo::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
     Ok(rows
         .into_iter()
         .map(|r| Question {
+            // Read before the fields move out of the row.
+            status: r.status(),
             id: r.id,
             slug: r.slug,
             site: site_map.get(&r.site_id).cloned().unwrap_or(SiteRef {
@@ -275,7 +228,6 @@ fn to_questions(conn: &mut DbConn, rows: Vec<QuestionRow>, staff: bool) -> Resul
             procedure_code: r.procedure_code,
             title: r.title,
             question: r.question,
-            status: QuestionStatus::parse(&r.status).unwrap_or(QuestionStatus::Pending),
             answer: r.answer,
             answering_unit: r.answering_unit,
             answered_at: r.answered_at.map(|t| t.and_utc()),
@@ -330,8 +282,9 @@ pub async fn list_questions(
             })?)
         }
     };
-    let sort = query.sort.clone().unwrap_or_else(|| "-published_at".into());
-    if !["-published_at", "published_at", "-view_count", "featured"].contains(&sort.as_str()) {
+    let sort_text = query.sort.clone().unwrap_or_else(|| "-published_at".into());
+    let Some(sort) = repo::QuestionSort::parse(&sort_text) else {
+        let sort = sort_text;
         return Err(ApiError::BadRequestFields {
             detail: format!("`{sort}` is not a sort of questions."),
             errors: vec![FieldError::new(
@@ -340,7 +293,7 @@ pub async fn list_questions(
                 "must be -published_at, published_at, -view_count or featured",
             )],
         });
-    }
+    };
     let staff = is_staff(&user);
     let zone = state.config.time_zone();
     let from = query.from.as_deref().map(|v| crate::http::parse_instant("from", v, zone, false)).transpose()?;
@@ -360,54 +313,18 @@ pub async fn list_questions(
             ),
             None => None,
         };
-        let filtered = || {
-            let mut q: questions::BoxedQuery<'_, Db> = questions::table.into_boxed();
-            q = match (staff, status) {
-                (_, Some(s)) => q.filter(questions::status.eq(s.as_str())),
-                (true, None) => q,
-                (false, None) => q.filter(questions::status.eq("published")),
-            };
-            if let Some(own) = own_site {
-                q = q.filter(questions::site_id.eq(own));
-            }
-            if let Some(ids) = &site_ids {
-                q = q.filter(questions::site_id.eq_any(ids.clone()));
-            }
-            if let Some(id) = field_id {
-                q = q.filter(questions::field_id.eq(id));
-            }
-            if let Some(code) = &query.procedure {
-                q = q.filter(questions::procedure_code.eq(code.clone()));
-            }
-            if let Some(from) = from {
-                q = if staff {
-                    q.filter(questions::created_at.ge(from))
-                } else {
-                    q.filter(questions::published_at.ge(from))
-                };
-            }
-            if let Some(to) = to {
-                q = if staff {
-                    q.filter(questions::created_at.le(to))
-                } else {
-                    q.filter(questions::published_at.le(to))
-                };
-            }
-            for word in &words {
-                q = q.filter(questions::search_text.like(crate::db::like_contains(word)).escape('\\'));
-            }
-            q
+        let filter = repo::QuestionFilter {
+            staff,
+            status,
+            own_site,
+            site_ids,
+            field_id,
+            procedure: query.procedure.clone(),
+            from,
+            to,
+            words,
         };
-        let total: i64 = filtered().count().get_result(conn)?;
-        let ordered = match sort.as_str() {
-            "published_at" => filtered().order((questions::published_at.asc(), questions::id.asc())),
-            "-view_count" => filtered().order((questions::view_count.desc(), questions::id.desc())),
-            "featured" => {
-                filtered().order((questions::featured.desc(), questions::view_count.desc(), questions::id.desc()))
-            }
-            _ => filtered().order((questions::published_at.desc(), questions::created_at.desc(), questions::id.desc())),
-        };
-        let rows = ordered.offset(paging.offset()).limit(paging.limit()).select(QuestionRow::as_select()).load(conn)?;
+        let (rows, total) = repo::list(conn, &filter, sort, paging.offset(), paging.limit())?;
         Ok((to_questions(conn, rows, staff)?, total))
     })
     .await?;
@@ -436,21 +353,11 @@ pub async fn get_question(
     let staff = is_staff(&user);
     let own_site = user.as_ref().and_then(|u| u.site_id);
     let question = db::run(&state.db, move |conn| {
-        let found = match key.parse::<i64>() {
-            Ok(id) => questions::table.find(id).select(QuestionRow::as_select()).first(conn).optional()?,
-            Err(_) => questions::table
-                .filter(questions::slug.eq(&key))
-                .select(QuestionRow::as_select())
-                .first(conn)
-                .optional()?,
-        };
-        let row = found
-            .filter(|r| r.status == "published" || (staff && own_site.is_none_or(|s| s == r.site_id)))
+        let row = repo::find_by_key(conn, &key)?
+            .filter(|r| r.status() == QuestionStatus::Published || (staff && own_site.is_none_or(|s| s == r.site_id)))
             .ok_or_else(|| ApiError::not_found("question"))?;
-        if !staff && row.status == "published" {
-            diesel::update(questions::table.find(row.id))
-                .set(questions::view_count.eq(questions::view_count + 1))
-                .execute(conn)?;
+        if !staff && row.status() == QuestionStatus::Published {
+            repo::count_view(conn, row.id)?;
         }
         to_questions(conn, vec![row], staff)?.pop().ok_or_else(|| ApiError::not_found("question"))
     })
@@ -461,13 +368,7 @@ pub async fn get_question(
 /// Loads a question for a staff write, locked for the rest of the transaction.
 fn managed(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<QuestionRow, ApiError> {
     user.require(&[Role::Moderator])?;
-    db::lock_row(conn, "questions", id)?;
-    let row = questions::table
-        .find(id)
-        .select(QuestionRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("question"))?;
+    let row = repo::find_for_write(conn, id)?.ok_or_else(|| ApiError::not_found("question"))?;
     if !user.covers_site(Some(row.site_id)) {
         return Err(ApiError::not_found("question"));
     }
@@ -475,7 +376,7 @@ fn managed(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<QuestionRow, A
 }
 
 fn staff_view(conn: &mut DbConn, id: i64) -> Result<Question, ApiError> {
-    let row = questions::table.find(id).select(QuestionRow::as_select()).first(conn)?;
+    let row = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("question"))?;
     to_questions(conn, vec![row], true)?.pop().ok_or_else(|| ApiError::not_found("question"))
 }
 
@@ -519,17 +420,15 @@ pub async fn update_question(
             };
             let title = input.title.as_deref().map(str::trim).unwrap_or(&row.title).to_owned();
             let question = input.question.as_deref().map(str::trim).unwrap_or(&row.question).to_owned();
-            diesel::update(questions::table.find(id))
-                .set((
-                    questions::title.eq(&title),
-                    questions::question.eq(&question),
-                    questions::field_id.eq(field_id),
-                    questions::procedure_code.eq(input.procedure_code.clone().unwrap_or(row.procedure_code.clone())),
-                    questions::featured.eq(input.featured.unwrap_or(row.featured)),
-                    questions::search_text.eq(search_text(&title, &question, row.answer.as_deref())),
-                    questions::updated_at.eq(db::now()),
-                ))
-                .execute(c)?;
+            let wording = repo::Wording {
+                title: &title,
+                question: &question,
+                field_id,
+                procedure_code: input.procedure_code.clone().unwrap_or(row.procedure_code.clone()),
+                featured: input.featured.unwrap_or(row.featured),
+                search_text: search_text(&title, &question, row.answer.as_deref()),
+            };
+            repo::update_wording(c, id, &wording)?;
             staff_view(c, id)
         })
     })
@@ -567,21 +466,18 @@ pub async fn answer_question(
     let question = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             let row = managed(c, &user, id)?;
-            if row.status == "rejected" {
+            if !row.status().may_take_answer() {
                 return Err(ApiError::Conflict("A rejected question takes no answer.".into()));
             }
             let answer = crate::text::sanitize_html(&input.answer);
-            let status = if row.status == "published" { "published" } else { "answered" };
-            diesel::update(questions::table.find(id))
-                .set((
-                    questions::answer.eq(Some(&answer)),
-                    questions::answering_unit.eq(Some(input.answering_unit.trim())),
-                    questions::answered_at.eq(Some(input.answered_at.map_or_else(db::now, |t| t.naive_utc()))),
-                    questions::status.eq(status),
-                    questions::search_text.eq(search_text(&row.title, &row.question, Some(&answer))),
-                    questions::updated_at.eq(db::now()),
-                ))
-                .execute(c)?;
+            let stored = repo::Answer {
+                answer: &answer,
+                answering_unit: input.answering_unit.trim(),
+                answered_at: input.answered_at.map_or_else(db::now, |t| t.naive_utc()),
+                status: row.status().after_answer(),
+                search_text: search_text(&row.title, &row.question, Some(&answer)),
+            };
+            repo::set_answer(c, id, &stored)?;
             staff_view(c, id)
         })
     })
@@ -610,7 +506,7 @@ pub async fn publish_question(
     let question = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             let row = managed(c, &user, id)?;
-            if row.status != "answered" {
+            if row.status() != QuestionStatus::Answered {
                 return Err(ApiError::Conflict(format!(
                     "A question that is {} cannot be published; answer it first.",
                     row.status
@@ -620,15 +516,7 @@ pub async fn publish_question(
                 let base = crate::text::slugify(&row.title, 100);
                 format!("{}-{}", if base.is_empty() { "hoi-dap".to_owned() } else { base }, row.id)
             });
-            let now = db::now();
-            diesel::update(questions::table.find(id))
-                .set((
-                    questions::status.eq("published"),
-                    questions::slug.eq(Some(slug)),
-                    questions::published_at.eq(Some(row.published_at.unwrap_or(now))),
-                    questions::updated_at.eq(now),
-                ))
-                .execute(c)?;
+            repo::publish(c, id, &slug, row.published_at.unwrap_or_else(db::now))?;
             staff_view(c, id)
         })
     })
@@ -657,12 +545,10 @@ pub async fn unpublish_question(
     let question = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             let row = managed(c, &user, id)?;
-            if row.status != "published" {
+            if row.status() != QuestionStatus::Published {
                 return Err(ApiError::Conflict("The question is not published.".into()));
             }
-            diesel::update(questions::table.find(id))
-                .set((questions::status.eq("answered"), questions::updated_at.eq(db::now())))
-                .execute(c)?;
+            repo::set_status(c, id, QuestionStatus::Answered)?;
             staff_view(c, id)
         })
     })
@@ -699,16 +585,10 @@ pub async fn reject_question(
     let question = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             let row = managed(c, &user, id)?;
-            if !matches!(row.status.as_str(), "pending" | "answered") {
+            if !row.status().may_be_rejected() {
                 return Err(ApiError::Conflict(format!("A question that is {} cannot be rejected.", row.status)));
             }
-            diesel::update(questions::table.find(id))
-                .set((
-                    questions::status.eq("rejected"),
-                    questions::rejection_reason.eq(Some(reason.trim())),
-                    questions::updated_at.eq(db::now()),
-                ))
-                .execute(c)?;
+            repo::reject(c, id, reason.trim())?;
             staff_view(c, id)
         })
     })
@@ -772,16 +652,7 @@ pub async fn erase_asker(
     db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             managed(c, &user, id)?;
-            diesel::update(questions::table.find(id))
-                .set((
-                    questions::asker_name.eq(None::<String>),
-                    questions::asker_phone.eq(None::<String>),
-                    questions::asker_email.eq(None::<String>),
-                    questions::contact_index.eq(None::<String>),
-                    questions::secret_sealed.eq(None::<String>),
-                    questions::updated_at.eq(db::now()),
-                ))
-                .execute(c)?;
+            repo::erase_asker(c, id)?;
             log::info!("personal data of question {id} erased by user {}", user.id);
             Ok(())
         })

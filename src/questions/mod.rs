@@ -1,9 +1,11 @@
 //! Questions and answers (hỏi đáp): citizens ask (public, rate-limited, the asker's data encrypted
 //! and staff-only), staff correct the wording, answer, publish; the public reads published pairs.
-//! Fields (lĩnh vực) are the list procedures use too.
+//! Questions are never shared by the response cache: citizens write them all day, and the table
+//! has no content-version triggers.
 
 mod handlers;
 pub mod model;
+pub mod repo;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -14,8 +16,7 @@ pub use handlers::*;
 pub const SHARED_ROUTES: &[&str] = &["/api/v1/fields"];
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list_fields)
-        .service(ask_question)
+    cfg.service(ask_question)
         .service(track_question)
         .service(list_questions)
         .service(get_question)

@@ -5,32 +5,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::schema::{fields, questions};
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = fields)]
-pub struct FieldRow {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub position: i32,
-}
-
-/// A field of administration (lĩnh vực), shared by procedures and questions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Field {
-    pub id: i64,
-    #[schema(example = "ho-tich")]
-    pub code: String,
-    #[schema(example = "Hộ tịch")]
-    pub name: String,
-}
-
-impl From<FieldRow> for Field {
-    fn from(r: FieldRow) -> Self {
-        Field { id: r.id, code: r.code, name: r.name }
-    }
-}
+use crate::db::schema::questions;
+pub use crate::fields::model::Field;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = questions)]
@@ -68,6 +44,13 @@ pub struct QuestionRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl QuestionRow {
+    /// The status, typed; a value the database should never hold reads as pending.
+    pub fn status(&self) -> QuestionStatus {
+        QuestionStatus::parse(&self.status).unwrap_or(QuestionStatus::Pending)
+    }
+}
+
 /// Where a question is: `pending` -> `answered` -> `published`, or `rejected`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -79,6 +62,26 @@ pub enum QuestionStatus {
 }
 
 impl QuestionStatus {
+    /// Whether an answer may be given (or corrected) in this status.
+    pub fn may_take_answer(self) -> bool {
+        self != Self::Rejected
+    }
+
+    /// The status after an answer is given: a published question stays published.
+    pub fn after_answer(self) -> Self {
+        if self == Self::Published { Self::Published } else { Self::Answered }
+    }
+
+    /// Whether the question may be rejected from this status.
+    pub fn may_be_rejected(self) -> bool {
+        matches!(self, Self::Pending | Self::Answered)
+    }
+
+    /// Whether the public sees a question's answer in this status.
+    pub fn shows_answer(self) -> bool {
+        matches!(self, Self::Answered | Self::Published)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
