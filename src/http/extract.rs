@@ -1,0 +1,182 @@
+//! Extractors for request bodies and queries that answer problem+json: JSON bodies (415, 400,
+//! 413, 422 by field path), query parameters (400 naming the parameter), and the parsing they share.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use super::guard;
+use crate::error::{ApiError, FieldError};
+
+/// The largest JSON body a route accepts; routes that take more set their own with `app_data`.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body. Unlike `web::Json`, every failure is a problem document: a wrong content
+/// type is 415, malformed JSON 400, a body over the limit 413, and a well-formed body with wrong
+/// fields 422 with the path of each bad field.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.0);
+        let content_type_ok = is_json_content_type(req.headers());
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "The request body must be JSON, sent with `Content-Type: application/json`.".into(),
+                ));
+            }
+            if declared_len.is_some_and(|len| len > limit) {
+                return Err(too_large(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| guard::body_read_error(&e))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!("The request body is larger than this endpoint's limit of {limit} bytes."))
+}
+
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a JSON body, telling syntax errors (400) from field errors (422).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest("The request body is empty; a JSON document was expected.".into()));
+    }
+    let with_controls = guard::json_control_fields(body);
+    if !with_controls.is_empty() {
+        return Err(ApiError::Validation(
+            with_controls
+                .into_iter()
+                .map(|field| FieldError::new(field, "invalid_characters", "must not contain control characters"))
+                .collect(),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        if inner.is_data() && well_formed {
+            ApiError::Validation(vec![field_error_from_serde(&path, &inner.to_string())])
+        } else {
+            let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(body)
+                .err()
+                .map_or(inner.to_string(), |e| e.to_string());
+            ApiError::BadRequest(format!("The request body is not valid JSON: {syntax}."))
+        }
+    })?;
+    de.end().map_err(|e| ApiError::BadRequest(format!("The request body is not valid JSON: {e}.")))?;
+    Ok(value)
+}
+
+/// An optional JSON body (of a lifecycle action): empty is `T::default()`; anything else must be
+/// `application/json` and parse as `T`.
+pub fn optional_json<T: DeserializeOwned + Default>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    if !req.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json")) {
+        return Err(ApiError::UnsupportedMediaType("The request body must be JSON.".into()));
+    }
+    parse_json(body)
+}
+
+/// Turns serde's message into a field error: `missing field `x`` becomes `{field: "x", code: "required"}`.
+fn field_error_from_serde(path: &str, message: &str) -> FieldError {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let join = |name: &str| {
+        if path == "." || path.is_empty() {
+            name.to_owned()
+        } else if path == name || path.ends_with(&format!(".{name}")) {
+            path.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    let quoted = message.split('`').nth(1).unwrap_or("");
+    let at = if path == "." || path.is_empty() { "body".to_owned() } else { path.to_owned() };
+    if message.starts_with("missing field") {
+        FieldError::new(join(quoted), "required", "is required")
+    } else if message.starts_with("unknown field") {
+        FieldError::new(join(quoted), "unknown_field", "is not a field of this resource")
+    } else if message.starts_with("invalid type") {
+        FieldError::new(at, "invalid_type", message)
+    } else {
+        FieldError::new(at, "invalid_value", message)
+    }
+}
+
+/// Query parameters. Unknown parameters and malformed values are a 400 naming the parameter;
+/// repeated keys (`site=a&site=b`) fill `Vec` fields.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(ApiQuery))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_html_form::Deserializer::from_bytes(query.as_bytes());
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        let quoted = message.split('`').nth(1).unwrap_or("");
+        let error = if message.starts_with("unknown field") {
+            FieldError::new(quoted, "unknown_parameter", "is not a parameter of this endpoint")
+        } else if message.starts_with("missing field") {
+            FieldError::new(quoted, "required", "is required")
+        } else {
+            FieldError::new(if path == "." { "query".to_owned() } else { path }, "invalid_value", message.clone())
+        };
+        ApiError::BadRequestFields {
+            detail: format!("The query string is invalid: {}: {}.", error.field, error.message),
+            errors: vec![error],
+        }
+    })
+}
+
+/// Deserializes a field that may be absent (leave as is), `null` (clear) or a value (set).
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
