@@ -19,7 +19,6 @@ use super::query::{
 use super::repo::{self, ArticleFilter, Keyset, Search, Slice, StatusFilter, Visibility};
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::db::now;
-use crate::db::schema::articles;
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::parse_instant;
@@ -259,7 +258,7 @@ fn find_by_key(conn: &mut DbConn, key: &str) -> Result<Found, ApiError> {
 /// Whether the caller may see the article: published and due for everyone; any status for
 /// editors and admins of its site.
 fn may_see(row: &ArticleRow, user: &Option<AuthUser>) -> bool {
-    let public = row.status == "published" && row.published_at.is_some_and(|t| t <= now());
+    let public = row.status() == ArticleStatus::Published && row.published_at.is_some_and(|t| t <= now());
     public || staff(user).is_some_and(|u| u.covers_site(Some(row.site_id)))
 }
 
@@ -495,8 +494,6 @@ pub async fn create_article(
         .json(article))
 }
 
-use diesel::prelude::*;
-
 /// Checks `If-Match` against the current staff representation: 412 when it changed meanwhile.
 fn check_if_match(conn: &mut DbConn, id: i64, if_match: Option<&str>) -> Result<(), ApiError> {
     let Some(if_match) = if_match else { return Ok(()) };
@@ -620,26 +617,19 @@ pub async fn update_article(
                 None => row.published_at,
             };
             let now = now();
-            diesel::update(articles::table.find(id))
-                .set((
-                    articles::category_id.eq(category_id),
-                    articles::title.eq(&title),
-                    articles::slug.eq(patch.slug.as_deref().unwrap_or(&row.slug)),
-                    articles::summary.eq(&content.summary),
-                    articles::summary_auto.eq(content.summary_auto),
-                    articles::body.eq(&content.body),
-                    articles::cover_url.eq(patch.cover_url.clone().unwrap_or(row.cover_url.clone())),
-                    articles::cover_alt.eq(patch.cover_alt.clone().unwrap_or(row.cover_alt.clone())),
-                    articles::author.eq(patch.author.as_deref().map(str::trim).unwrap_or(&row.author)),
-                    articles::published_at.eq(published_at),
-                    articles::word_count.eq(content.word_count),
-                    articles::search_title.eq(crate::text::fold(&title)),
-                    articles::search_body.eq(&content.search_body),
-                    articles::updated_by.eq(Some(user.id)),
-                    articles::updated_at.eq(now),
-                    articles::changed_at.eq(published_at.map_or(now, |p| p.max(now))),
-                ))
-                .execute(c)?;
+            let change = repo::ArticleChange {
+                category_id,
+                title: &title,
+                slug: patch.slug.as_deref().unwrap_or(&row.slug),
+                content: &content,
+                cover_url: patch.cover_url.clone().unwrap_or(row.cover_url.clone()),
+                cover_alt: patch.cover_alt.clone().unwrap_or(row.cover_alt.clone()),
+                author: patch.author.as_deref().map(str::trim).unwrap_or(&row.author),
+                published_at,
+                user_id: user.id,
+                now,
+            };
+            repo::update_article(c, id, &change)?;
             staff_view(c, id)
         })
     })
@@ -652,7 +642,6 @@ async fn transition(
     state: &AppState,
     user: AuthUser,
     id: i64,
-    allowed_from: &'static [&'static str],
     to: ArticleStatus,
     published_at: Option<NaiveDateTime>,
 ) -> Result<Article, ApiError> {
@@ -660,12 +649,13 @@ async fn transition(
     db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             let row = writable(c, &user, id)?;
-            if !allowed_from.contains(&row.status.as_str()) {
+            if !row.status().may_become(to) {
+                let allowed: Vec<&str> = to.reachable_from().iter().map(|s| s.as_str()).collect();
                 return Err(ApiError::Conflict(format!(
                     "An article that is {} cannot become {}; allowed from: {}.",
                     row.status,
                     to.as_str(),
-                    allowed_from.join(", ")
+                    allowed.join(", ")
                 )));
             }
             let now = now();
@@ -673,15 +663,7 @@ async fn transition(
                 ArticleStatus::Published => Some(published_at.or(row.published_at.filter(|t| *t > now)).unwrap_or(now)),
                 _ => row.published_at,
             };
-            diesel::update(articles::table.find(id))
-                .set((
-                    articles::status.eq(to.as_str()),
-                    articles::published_at.eq(published_at),
-                    articles::updated_by.eq(Some(user.id)),
-                    articles::updated_at.eq(now),
-                    articles::changed_at.eq(published_at.map_or(now, |p| p.max(now))),
-                ))
-                .execute(c)?;
+            repo::set_status(c, id, to, published_at, user.id, now)?;
             staff_view(c, id)
         })
     })
@@ -710,7 +692,7 @@ pub async fn publish_article(
 ) -> Result<web::Json<Article>, ApiError> {
     let options: PublishArticle = crate::http::optional_json(&req, &body)?;
     let at = options.published_at.map(stored);
-    transition(&state, user, id.into_inner(), &["draft", "archived"], ArticleStatus::Published, at).await.map(web::Json)
+    transition(&state, user, id.into_inner(), ArticleStatus::Published, at).await.map(web::Json)
 }
 
 /// Withdraw a published article back to draft.
@@ -730,7 +712,7 @@ pub async fn unpublish_article(
     user: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Article>, ApiError> {
-    transition(&state, user, id.into_inner(), &["published"], ArticleStatus::Draft, None).await.map(web::Json)
+    transition(&state, user, id.into_inner(), ArticleStatus::Draft, None).await.map(web::Json)
 }
 
 /// Archive an article: withdrawn from the public, kept for the record.
@@ -750,9 +732,7 @@ pub async fn archive_article(
     user: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Article>, ApiError> {
-    transition(&state, user, id.into_inner(), &["draft", "published"], ArticleStatus::Archived, None)
-        .await
-        .map(web::Json)
+    transition(&state, user, id.into_inner(), ArticleStatus::Archived, None).await.map(web::Json)
 }
 
 /// Delete an article. It leaves a tombstone (`deleted_at`) so that syncing clients learn of it.
@@ -777,14 +757,7 @@ pub async fn delete_article(
         write_transaction(conn, |c| {
             writable(c, &user, id)?;
             let now = now();
-            diesel::update(articles::table.find(id))
-                .set((
-                    articles::deleted_at.eq(Some(now)),
-                    articles::updated_by.eq(Some(user.id)),
-                    articles::updated_at.eq(now),
-                    articles::changed_at.eq(now),
-                ))
-                .execute(c)?;
+            repo::soft_delete(c, id, user.id, now)?;
             Ok(())
         })
     })

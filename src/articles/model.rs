@@ -55,7 +55,29 @@ pub enum ArticleStatus {
     Archived,
 }
 
+impl ArticleRow {
+    /// The status, typed; a value the database should never hold reads as a draft.
+    pub fn status(&self) -> ArticleStatus {
+        ArticleStatus::parse(&self.status).unwrap_or(ArticleStatus::Draft)
+    }
+}
+
 impl ArticleStatus {
+    /// The statuses an article may move to this one from: publish from a draft or the archive,
+    /// unpublish a published one, archive a draft or a published one.
+    pub fn reachable_from(self) -> &'static [ArticleStatus] {
+        match self {
+            Self::Published => &[Self::Draft, Self::Archived],
+            Self::Draft => &[Self::Published],
+            Self::Archived => &[Self::Draft, Self::Published],
+        }
+    }
+
+    /// Whether an article in this status may move to `to`.
+    pub fn may_become(self, to: ArticleStatus) -> bool {
+        to.reachable_from().contains(&self)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",

@@ -684,3 +684,80 @@ pub fn changes(
         .limit(limit)
         .load(conn)
 }
+
+/// An edit of an article, as stored (the content already cleaned).
+pub struct ArticleChange<'a> {
+    pub category_id: i64,
+    pub title: &'a str,
+    pub slug: &'a str,
+    pub content: &'a CleanContent,
+    pub cover_url: Option<String>,
+    pub cover_alt: Option<String>,
+    pub author: &'a str,
+    pub published_at: Option<NaiveDateTime>,
+    pub user_id: i64,
+    pub now: NaiveDateTime,
+}
+
+/// When a change shows in the change feed: now, or at publication when that is later.
+fn changed_at(published_at: Option<NaiveDateTime>, now: NaiveDateTime) -> NaiveDateTime {
+    published_at.map_or(now, |p| p.max(now))
+}
+
+pub fn update_article(conn: &mut DbConn, id: i64, change: &ArticleChange<'_>) -> QueryResult<()> {
+    diesel::update(articles::table.find(id))
+        .set((
+            articles::category_id.eq(change.category_id),
+            articles::title.eq(change.title),
+            articles::slug.eq(change.slug),
+            articles::summary.eq(&change.content.summary),
+            articles::summary_auto.eq(change.content.summary_auto),
+            articles::body.eq(&change.content.body),
+            articles::cover_url.eq(&change.cover_url),
+            articles::cover_alt.eq(&change.cover_alt),
+            articles::author.eq(change.author),
+            articles::published_at.eq(change.published_at),
+            articles::word_count.eq(change.content.word_count),
+            articles::search_title.eq(crate::text::fold(change.title)),
+            articles::search_body.eq(&change.content.search_body),
+            articles::updated_by.eq(Some(change.user_id)),
+            articles::updated_at.eq(change.now),
+            articles::changed_at.eq(changed_at(change.published_at, change.now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Moves an article to `status`, published at `published_at`.
+pub fn set_status(
+    conn: &mut DbConn,
+    id: i64,
+    status: ArticleStatus,
+    published_at: Option<NaiveDateTime>,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(articles::table.find(id))
+        .set((
+            articles::status.eq(status.as_str()),
+            articles::published_at.eq(published_at),
+            articles::updated_by.eq(Some(user_id)),
+            articles::updated_at.eq(now),
+            articles::changed_at.eq(changed_at(published_at, now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks an article deleted: gone from every read, kept as a tombstone for the change feed.
+pub fn soft_delete(conn: &mut DbConn, id: i64, user_id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(articles::table.find(id))
+        .set((
+            articles::deleted_at.eq(Some(now)),
+            articles::updated_by.eq(Some(user_id)),
+            articles::updated_at.eq(now),
+            articles::changed_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

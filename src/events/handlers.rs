@@ -4,7 +4,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
-use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::ics;
@@ -14,7 +13,6 @@ use super::model::{
 };
 use super::repo::{self, EventFilter};
 use crate::auth::{AuthUser, MaybeUser, Role};
-use crate::db::schema::{articles, events};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
@@ -353,12 +351,8 @@ fn check_text(field: &str, value: &str, max: usize, required: bool, errors: &mut
 
 fn check_article(conn: &mut DbConn, article_id: Option<i64>) -> Result<(), ApiError> {
     if let Some(id) = article_id {
-        let found: i64 = articles::table
-            .filter(articles::id.eq(id))
-            .filter(articles::deleted_at.is_null())
-            .count()
-            .get_result(conn)?;
-        if found == 0 {
+        let found = repo::article_exists(conn, id)?;
+        if !found {
             return Err(ApiError::invalid("article_id", "not_found", "no article has this id"));
         }
     }
@@ -505,27 +499,7 @@ fn save_change(
     after.sequence = before.sequence + 1;
     after.search_text = repo::search_text(&after);
     after.updated_at = db::now();
-    diesel::update(events::table.find(before.id))
-        .set((
-            events::title.eq(&after.title),
-            events::description.eq(&after.description),
-            events::all_day.eq(after.all_day),
-            events::starts_at.eq(after.starts_at),
-            events::ends_at.eq(after.ends_at),
-            events::time_zone.eq(&after.time_zone),
-            events::location.eq(&after.location),
-            events::chair.eq(&after.chair),
-            events::participants.eq(&after.participants),
-            events::preparing_unit.eq(&after.preparing_unit),
-            events::status.eq(&after.status),
-            events::article_id.eq(after.article_id),
-            events::sequence.eq(after.sequence),
-            events::search_text.eq(&after.search_text),
-            events::updated_by.eq(Some(user.id)),
-            events::updated_at.eq(after.updated_at),
-            events::deleted_at.eq(after.deleted_at),
-        ))
-        .execute(conn)?;
+    repo::save(conn, &after, user.id)?;
     repo::add_revision(conn, before.id, after.sequence, action, &Value::Object(changes), user.id)?;
     Ok(())
 }

@@ -233,3 +233,37 @@ pub fn insert(conn: &mut DbConn, row: &EventRow) -> QueryResult<i64> {
 pub fn count_for_site(conn: &mut DbConn, site_id: i64) -> QueryResult<i64> {
     events::table.filter(events::site_id.eq(site_id)).count().get_result(conn)
 }
+
+/// Whether a live (not deleted) article has this id.
+pub fn article_exists(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        articles::table.filter(articles::id.eq(id)).filter(articles::deleted_at.is_null()),
+    ))
+    .get_result(conn)
+}
+
+/// Stores an event's row as changed (its revision is written by [`add_revision`]).
+pub fn save(conn: &mut DbConn, after: &EventRow, user_id: i64) -> QueryResult<()> {
+    diesel::update(events::table.find(after.id))
+        .set((
+            events::title.eq(&after.title),
+            events::description.eq(&after.description),
+            events::all_day.eq(after.all_day),
+            events::starts_at.eq(after.starts_at),
+            events::ends_at.eq(after.ends_at),
+            events::time_zone.eq(&after.time_zone),
+            events::location.eq(&after.location),
+            events::chair.eq(&after.chair),
+            events::participants.eq(&after.participants),
+            events::preparing_unit.eq(&after.preparing_unit),
+            events::status.eq(&after.status),
+            events::article_id.eq(after.article_id),
+            events::sequence.eq(after.sequence),
+            events::search_text.eq(&after.search_text),
+            events::updated_by.eq(Some(user_id)),
+            events::updated_at.eq(after.updated_at),
+            events::deleted_at.eq(after.deleted_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -5,14 +5,12 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::handlers::{published_rows, to_published};
 use super::model::{FeedbackStatus, TopicRow};
 use super::repo;
-use crate::db::schema::feedback_topics;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::Paging;
@@ -147,15 +145,8 @@ pub async fn service_definition(
     code: web::Path<String>,
 ) -> Result<web::Json<ServiceDefinition>, ApiError> {
     let code = code.into_inner();
-    let found: Option<String> = db::run(&state.db, move |conn| {
-        Ok(feedback_topics::table
-            .filter(feedback_topics::code.eq(&code))
-            .filter(feedback_topics::active.eq(true))
-            .select(feedback_topics::code)
-            .first(conn)
-            .optional()?)
-    })
-    .await?;
+    let found: Option<String> =
+        db::run(&state.db, move |conn| Ok(super::repo::active_topic_code(conn, &code)?)).await?;
     let service_code = found.ok_or_else(|| ApiError::not_found("service"))?;
     Ok(web::Json(ServiceDefinition {
         service_code,

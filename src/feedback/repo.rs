@@ -174,3 +174,13 @@ pub fn maintain(conn: &mut DbConn, retention_days: Option<u32>) -> QueryResult<u
         None => Ok(0),
     }
 }
+
+/// The code of the active topic with this code, if there is one.
+pub fn active_topic_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<String>> {
+    feedback_topics::table
+        .filter(feedback_topics::code.eq(code))
+        .filter(feedback_topics::active.eq(true))
+        .select(feedback_topics::code)
+        .first(conn)
+        .optional()
+}

@@ -204,7 +204,7 @@ pub async fn update_user(
             if loses_global_admin {
                 db::lock_rows(c, "users", "role = 'admin' AND site_id IS NULL AND active")?;
             }
-            if loses_global_admin && count_global_admins(c)? <= 1 {
+            if loses_global_admin && repo::count_global_admins(c)? <= 1 {
                 return Err(ApiError::Conflict(
                     "This is the last active admin for every site; keep at least one.".into(),
                 ));
@@ -224,17 +224,6 @@ pub async fn update_user(
     })
     .await?;
     Ok(web::Json(updated))
-}
-
-fn count_global_admins(conn: &mut DbConn) -> Result<i64, ApiError> {
-    use crate::db::schema::users;
-    use diesel::prelude::*;
-    Ok(users::table
-        .filter(users::role.eq("admin"))
-        .filter(users::site_id.is_null())
-        .filter(users::active.eq(true))
-        .count()
-        .get_result(conn)?)
 }
 
 /// Set a new password for an account (admins). Every session of that user ends.

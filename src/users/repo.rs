@@ -122,3 +122,13 @@ pub fn touch_last_login(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
 pub fn count_users(conn: &mut DbConn) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
+
+/// Active admins bound to no site: the ones who can manage everything.
+pub fn count_global_admins(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq("admin"))
+        .filter(users::site_id.is_null())
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(conn)
+}
