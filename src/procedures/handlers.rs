@@ -2,46 +2,32 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use diesel::prelude::*;
 use futures_util::StreamExt;
 
 use super::import::{Format, parse};
 use super::model::*;
-use super::repo;
+use super::repo::{self, ProcedureFilter};
 use crate::auth::{AuthUser, Role};
-use crate::db::schema::{fields, procedures};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
 
-type Db = <DbConn as diesel::Connection>::Backend;
-
 /// The largest import accepted over HTTP.
 const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
-struct Filter {
-    site_ids: Option<Vec<i64>>,
-    field_id: Option<i64>,
-    agency: Vec<String>,
-    level: Option<Level>,
-    validity: Option<String>,
-    max_days: Option<i32>,
-    words: Vec<String>,
-}
-
-fn filter_from(conn: &mut DbConn, query: &ProcedureListQuery) -> Result<Filter, ApiError> {
+fn filter_from(conn: &mut DbConn, query: &ProcedureListQuery) -> Result<ProcedureFilter, ApiError> {
     let site_ids = sites::repo::site_filter(conn, &query.site)?;
     let field_id = match &query.field {
-        Some(code) => {
-            Some(fields::table.filter(fields::code.eq(code)).select(fields::id).first(conn).optional()?.ok_or_else(
-                || ApiError::BadRequestFields {
+        Some(code) => Some(
+            crate::fields::repo::by_code(conn, code)?
+                .ok_or_else(|| ApiError::BadRequestFields {
                     detail: format!("There is no field `{code}`."),
                     errors: vec![FieldError::new("field", "not_found", "no field has this code")],
-                },
-            )?)
-        }
+                })?
+                .id,
+        ),
         None => None,
     };
     let validity = match query.validity.as_deref() {
@@ -59,7 +45,7 @@ fn filter_from(conn: &mut DbConn, query: &ProcedureListQuery) -> Result<Filter, 
             });
         }
     };
-    Ok(Filter {
+    Ok(ProcedureFilter {
         site_ids,
         field_id,
         agency: crate::text::search_words(query.agency.as_deref()),
@@ -68,32 +54,6 @@ fn filter_from(conn: &mut DbConn, query: &ProcedureListQuery) -> Result<Filter, 
         max_days: query.max_days,
         words: crate::text::search_words(query.q.as_deref()),
     })
-}
-
-fn filtered<'a>(f: &Filter, skip_field: bool, skip_level: bool) -> procedures::BoxedQuery<'a, Db> {
-    let mut q = procedures::table.filter(procedures::deleted_at.is_null()).into_boxed();
-    if let Some(ids) = &f.site_ids {
-        q = q.filter(procedures::site_id.eq_any(ids.clone()));
-    }
-    if let (Some(id), false) = (f.field_id, skip_field) {
-        q = q.filter(procedures::field_id.eq(id));
-    }
-    if let (Some(level), false) = (f.level, skip_level) {
-        q = q.filter(procedures::level.eq(level.as_str()));
-    }
-    if let Some(v) = &f.validity {
-        q = q.filter(procedures::validity.eq(v.clone()));
-    }
-    if let Some(days) = f.max_days {
-        q = q.filter(procedures::processing_days.le(days));
-    }
-    for word in &f.agency {
-        q = q.filter(procedures::search_text.like(crate::db::like_contains(word)).escape('\\'));
-    }
-    for word in &f.words {
-        q = q.filter(procedures::search_text.like(crate::db::like_contains(word)).escape('\\'));
-    }
-    q
 }
 
 /// List procedures: in force by default; filters `field`, `agency`, `level`, `validity`,
@@ -115,13 +75,7 @@ pub async fn list_procedures(
     let paging = Paging::new(query.page, query.per_page)?;
     let (items, total) = db::run(&state.db, move |conn| {
         let f = filter_from(conn, &query)?;
-        let total: i64 = filtered(&f, false, false).count().get_result(conn)?;
-        let rows = filtered(&f, false, false)
-            .order((procedures::search_text.asc(), procedures::id.asc()))
-            .offset(paging.offset())
-            .limit(paging.limit())
-            .select(ProcedureRow::as_select())
-            .load(conn)?;
+        let (rows, total) = repo::list(conn, &f, paging.offset(), paging.limit())?;
         Ok((repo::to_procedures(conn, rows)?, total))
     })
     .await?;
@@ -142,26 +96,26 @@ pub async fn procedure_facets(
     }
     let facets = db::run(&state.db, move |conn| {
         let f = filter_from(conn, &query)?;
-        let total: i64 = filtered(&f, false, false).count().get_result(conn)?;
+        let values = repo::facet_values(conn, &f)?;
         // A ward has hundreds of procedures, a province a few thousand: counted here, not grouped in SQL.
         let mut by_field: std::collections::HashMap<Option<i64>, i64> = std::collections::HashMap::new();
-        for id in filtered(&f, true, false).select(procedures::field_id).load::<Option<i64>>(conn)? {
+        for id in values.field_ids {
             *by_field.entry(id).or_default() += 1;
         }
-        let names: Vec<(i64, String, String)> =
-            fields::table.select((fields::id, fields::code, fields::name)).load(conn)?;
+        let names = crate::fields::repo::list(conn)?;
         let mut fields: Vec<FacetCount> = by_field
             .into_iter()
             .filter_map(|(id, count)| {
-                let (_, code, name) = names.iter().find(|(fid, _, _)| Some(*fid) == id)?;
-                Some(FacetCount { value: code.clone(), name: Some(name.clone()), count })
+                let field = names.iter().find(|f| Some(f.id) == id)?;
+                Some(FacetCount { value: field.code.clone(), name: Some(field.name.clone()), count })
             })
             .collect();
         fields.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
         let mut by_level: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-        for level in filtered(&f, false, true).select(procedures::level).load::<String>(conn)? {
+        for level in values.levels {
             *by_level.entry(level).or_default() += 1;
         }
+        let total = values.total;
         let mut levels: Vec<FacetCount> =
             by_level.into_iter().map(|(value, count)| FacetCount { value, name: None, count }).collect();
         levels.sort_by(|a, b| a.value.cmp(&b.value));
@@ -186,11 +140,7 @@ pub async fn export_procedures(
     let query = query.0;
     let body = db::run(&state.db, move |conn| {
         let site_ids = sites::repo::site_filter(conn, &query.site)?;
-        let mut q = procedures::table.filter(procedures::deleted_at.is_null()).into_boxed::<Db>();
-        if let Some(ids) = site_ids {
-            q = q.filter(procedures::site_id.eq_any(ids));
-        }
-        let records: Vec<String> = q.order(procedures::code.asc()).select(procedures::record).load(conn)?;
+        let records = repo::export_records(conn, site_ids)?;
         Ok(records.into_iter().map(|r| r + "\n").collect::<String>())
     })
     .await?;
@@ -224,16 +174,7 @@ pub async fn get_procedure(
     let (key, sites_wanted) = (key.into_inner(), query.0.site);
     let procedure = db::run(&state.db, move |conn| {
         let site_ids = sites::repo::site_filter(conn, &sites_wanted)?;
-        let mut q = procedures::table.filter(procedures::deleted_at.is_null()).into_boxed::<Db>();
-        // A code has dots (`1.001193`); an id has none.
-        q = match key.parse::<i64>() {
-            Ok(id) if !key.contains('.') => q.filter(procedures::id.eq(id)),
-            _ => q.filter(procedures::code.eq(key.clone())),
-        };
-        if let Some(ids) = site_ids {
-            q = q.filter(procedures::site_id.eq_any(ids));
-        }
-        let row = q.order(procedures::site_id.asc()).select(ProcedureRow::as_select()).first(conn).optional()?;
+        let row = repo::find_by_key(conn, &key, site_ids)?;
         let row = row.ok_or_else(|| ApiError::not_found("procedure"))?;
         repo::to_procedures(conn, vec![row])?.pop().ok_or_else(|| ApiError::not_found("procedure"))
     })
@@ -242,14 +183,7 @@ pub async fn get_procedure(
 }
 
 fn find_for_write(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<ProcedureRow, ApiError> {
-    db::lock_row(conn, "procedures", id)?;
-    let row = procedures::table
-        .find(id)
-        .filter(procedures::deleted_at.is_null())
-        .select(ProcedureRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("procedure"))?;
+    let row = repo::find_for_write(conn, id)?.ok_or_else(|| ApiError::not_found("procedure"))?;
     user.require_site(Some(row.site_id))?;
     Ok(row)
 }
@@ -282,19 +216,13 @@ pub async fn create_procedure(
     let procedure = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             let site_id = resolve_site(c, &user, site.as_deref())?;
-            let exists: i64 = procedures::table
-                .filter(procedures::site_id.eq(site_id))
-                .filter(procedures::code.eq(record.code.trim()))
-                .filter(procedures::deleted_at.is_null())
-                .count()
-                .get_result(c)?;
-            if exists > 0 {
+            if repo::code_taken(c, site_id, record.code.trim())? {
                 return Err(ApiError::NotUnique { field: "code".into() });
             }
             let id = match repo::upsert(c, site_id, &record, "api")? {
                 repo::Upserted::Created(id) | repo::Upserted::Updated(id) | repo::Upserted::Unchanged(id) => id,
             };
-            let row = procedures::table.find(id).select(ProcedureRow::as_select()).first(c)?;
+            let row = repo::find(c, id)?.ok_or_else(|| ApiError::internal("procedure vanished"))?;
             repo::to_procedures(c, vec![row])?.pop().ok_or_else(|| ApiError::internal("procedure vanished"))
         })
     })
@@ -358,7 +286,7 @@ pub async fn update_procedure(
                 return Err(ApiError::Validation(errors));
             }
             repo::upsert(c, row.site_id, &record, row.source.as_deref().unwrap_or("api"))?;
-            let row = procedures::table.find(id).select(ProcedureRow::as_select()).first(c)?;
+            let row = repo::find(c, id)?.ok_or_else(|| ApiError::internal("procedure vanished"))?;
             repo::to_procedures(c, vec![row])?.pop().ok_or_else(|| ApiError::internal("procedure vanished"))
         })
     })
@@ -403,10 +331,7 @@ pub async fn delete_procedure(
     db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             find_for_write(c, &user, id)?;
-            let now = db::now();
-            diesel::update(procedures::table.find(id))
-                .set((procedures::deleted_at.eq(Some(now)), procedures::updated_at.eq(now)))
-                .execute(c)?;
+            repo::soft_delete(c, id)?;
             Ok(())
         })
     })

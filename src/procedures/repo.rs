@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 
-use super::model::{ImportReport, Procedure, ProcedureRecord, ProcedureRow, RejectedRow, processing_days, validate};
+use super::model::{
+    ImportReport, Level, Procedure, ProcedureRecord, ProcedureRow, RejectedRow, processing_days, validate,
+};
 use crate::db::DbConn;
 use crate::db::schema::{fields, procedures};
 use crate::error::ApiError;
@@ -200,4 +202,130 @@ pub fn to_procedures(conn: &mut DbConn, rows: Vec<ProcedureRow>) -> Result<Vec<P
             })
         })
         .collect()
+}
+
+type Db = <DbConn as diesel::Connection>::Backend;
+
+/// What a list of procedures is filtered by (validated by the handler).
+pub struct ProcedureFilter {
+    pub site_ids: Option<Vec<i64>>,
+    pub field_id: Option<i64>,
+    pub agency: Vec<String>,
+    pub level: Option<Level>,
+    /// `None` for every validity.
+    pub validity: Option<String>,
+    pub max_days: Option<i32>,
+    pub words: Vec<String>,
+}
+
+fn filtered<'a>(f: &ProcedureFilter, skip_field: bool, skip_level: bool) -> procedures::BoxedQuery<'a, Db> {
+    let mut q = procedures::table.filter(procedures::deleted_at.is_null()).into_boxed();
+    if let Some(ids) = &f.site_ids {
+        q = q.filter(procedures::site_id.eq_any(ids.clone()));
+    }
+    if let (Some(id), false) = (f.field_id, skip_field) {
+        q = q.filter(procedures::field_id.eq(id));
+    }
+    if let (Some(level), false) = (f.level, skip_level) {
+        q = q.filter(procedures::level.eq(level.as_str()));
+    }
+    if let Some(v) = &f.validity {
+        q = q.filter(procedures::validity.eq(v.clone()));
+    }
+    if let Some(days) = f.max_days {
+        q = q.filter(procedures::processing_days.le(days));
+    }
+    for word in &f.agency {
+        q = q.filter(procedures::search_text.like(crate::db::like_contains(word)).escape('\\'));
+    }
+    for word in &f.words {
+        q = q.filter(procedures::search_text.like(crate::db::like_contains(word)).escape('\\'));
+    }
+    q
+}
+
+/// A page of procedures by name, and how many match over all pages.
+pub fn list(conn: &mut DbConn, f: &ProcedureFilter, offset: i64, limit: i64) -> QueryResult<(Vec<ProcedureRow>, i64)> {
+    let total: i64 = filtered(f, false, false).count().get_result(conn)?;
+    let rows = filtered(f, false, false)
+        .order((procedures::search_text.asc(), procedures::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .select(ProcedureRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// What the facets count: the matches, the field of each match ignoring the field filter, and the
+/// level of each ignoring the level filter.
+pub struct FacetValues {
+    pub total: i64,
+    pub field_ids: Vec<Option<i64>>,
+    pub levels: Vec<String>,
+}
+
+pub fn facet_values(conn: &mut DbConn, f: &ProcedureFilter) -> QueryResult<FacetValues> {
+    Ok(FacetValues {
+        total: filtered(f, false, false).count().get_result(conn)?,
+        field_ids: filtered(f, true, false).select(procedures::field_id).load(conn)?,
+        levels: filtered(f, false, true).select(procedures::level).load(conn)?,
+    })
+}
+
+/// The records of every live procedure (of these sites), by code.
+pub fn export_records(conn: &mut DbConn, site_ids: Option<Vec<i64>>) -> QueryResult<Vec<String>> {
+    let mut q = procedures::table.filter(procedures::deleted_at.is_null()).into_boxed::<Db>();
+    if let Some(ids) = site_ids {
+        q = q.filter(procedures::site_id.eq_any(ids));
+    }
+    q.order(procedures::code.asc()).select(procedures::record).load(conn)
+}
+
+/// A live procedure by id (a key without dots) or national code (`1.001193`), of these sites; the
+/// first site's when several have the code.
+pub fn find_by_key(conn: &mut DbConn, key: &str, site_ids: Option<Vec<i64>>) -> QueryResult<Option<ProcedureRow>> {
+    let mut q = procedures::table.filter(procedures::deleted_at.is_null()).into_boxed::<Db>();
+    q = match key.parse::<i64>() {
+        Ok(id) if !key.contains('.') => q.filter(procedures::id.eq(id)),
+        _ => q.filter(procedures::code.eq(key.to_owned())),
+    };
+    if let Some(ids) = site_ids {
+        q = q.filter(procedures::site_id.eq_any(ids));
+    }
+    q.order(procedures::site_id.asc()).select(ProcedureRow::as_select()).first(conn).optional()
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ProcedureRow>> {
+    procedures::table.find(id).select(ProcedureRow::as_select()).first(conn).optional()
+}
+
+/// A live procedure, locked for the rest of the write transaction (see [`crate::db::lock_row`]).
+pub fn find_for_write(conn: &mut DbConn, id: i64) -> QueryResult<Option<ProcedureRow>> {
+    crate::db::lock_row(conn, "procedures", id)?;
+    procedures::table
+        .find(id)
+        .filter(procedures::deleted_at.is_null())
+        .select(ProcedureRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Whether a live procedure of the site has this code.
+pub fn code_taken(conn: &mut DbConn, site_id: i64, code: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        procedures::table
+            .filter(procedures::site_id.eq(site_id))
+            .filter(procedures::code.eq(code))
+            .filter(procedures::deleted_at.is_null()),
+    ))
+    .get_result(conn)
+}
+
+/// Marks a procedure deleted; a re-import of its code brings it back.
+pub fn soft_delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    let now = crate::db::now();
+    diesel::update(procedures::table.find(id))
+        .set((procedures::deleted_at.eq(Some(now)), procedures::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
 }
