@@ -445,3 +445,22 @@ pub struct ChangesQuery {
     /// Entries per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ArticleStatus::{self, Archived, Draft, Published};
+
+    #[test]
+    fn an_article_moves_only_along_its_lifecycle() {
+        let all = [Draft, Published, Archived];
+        let allowed: Vec<(ArticleStatus, ArticleStatus)> = all
+            .iter()
+            .flat_map(|&from| all.iter().map(move |&to| (from, to)))
+            .filter(|(f, t)| f.may_become(*t))
+            .collect();
+        assert_eq!(
+            allowed,
+            [(Draft, Published), (Draft, Archived), (Published, Draft), (Published, Archived), (Archived, Published)]
+        );
+    }
+}

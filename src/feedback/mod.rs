@@ -2,14 +2,23 @@
 //! internal trail, a separate publishing step, personal data encrypted at rest and shown to staff
 //! only (every access logged, erasable), and the same data as Open311 GeoReport v2.
 
-mod handlers;
 pub mod model;
 pub mod open311;
+mod personal_data;
+mod published;
 pub mod repo;
+mod submit;
+mod topics;
+mod views;
+mod workflow;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use handlers::*;
+pub use personal_data::*;
+pub use published::*;
+pub use submit::*;
+pub use topics::*;
+pub use workflow::*;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_topics)

@@ -95,6 +95,13 @@ impl FeedbackKind {
     }
 }
 
+impl FeedbackRow {
+    /// The status, typed; a value the database should never hold reads as received.
+    pub fn status(&self) -> FeedbackStatus {
+        FeedbackStatus::parse(&self.status).unwrap_or(FeedbackStatus::Received)
+    }
+}
+
 /// Where a submission is in its handling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -131,6 +138,51 @@ impl FeedbackStatus {
 
     pub fn is_closed(self) -> bool {
         matches!(self, Self::Answered | Self::Rejected | Self::Forwarded)
+    }
+
+    /// The status a workflow step leads to from this one (`None`: the step leaves the status as it
+    /// is), or, when the step is not allowed from here, the statuses it is allowed from.
+    /// Publishing is allowed from a closed status; unpublishing and notes from any.
+    pub fn apply(self, step: Step) -> Result<Option<FeedbackStatus>, &'static [FeedbackStatus]> {
+        const OPEN: &[FeedbackStatus] = &[FeedbackStatus::Received, FeedbackStatus::InProgress];
+        const CLOSED: &[FeedbackStatus] =
+            &[FeedbackStatus::Answered, FeedbackStatus::Rejected, FeedbackStatus::Forwarded];
+        let (allowed, to): (&'static [FeedbackStatus], Option<FeedbackStatus>) = match step {
+            Step::Start => (&[Self::Received], Some(Self::InProgress)),
+            Step::Answer => (OPEN, Some(Self::Answered)),
+            Step::Reject => (OPEN, Some(Self::Rejected)),
+            Step::Forward => (OPEN, Some(Self::Forwarded)),
+            Step::Publish => (CLOSED, None),
+            Step::Unpublish | Step::Note => return Ok(None),
+        };
+        if allowed.contains(&self) { Ok(to) } else { Err(allowed) }
+    }
+}
+
+/// A step of the staff workflow on a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Start,
+    Answer,
+    Reject,
+    Forward,
+    Publish,
+    Unpublish,
+    Note,
+}
+
+impl Step {
+    /// The name the trail records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Answer => "answer",
+            Self::Reject => "reject",
+            Self::Forward => "forward",
+            Self::Publish => "publish",
+            Self::Unpublish => "unpublish",
+            Self::Note => "note",
+        }
     }
 }
 
@@ -414,4 +466,29 @@ pub struct UpdateTopic {
     pub description: Option<String>,
     pub active: Option<bool>,
     pub position: Option<i32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FeedbackStatus as S, Step};
+
+    #[test]
+    fn workflow_steps_lead_where_the_lifecycle_says() {
+        assert_eq!(S::Received.apply(Step::Start), Ok(Some(S::InProgress)));
+        assert!(S::InProgress.apply(Step::Start).is_err());
+        for from in [S::Received, S::InProgress] {
+            assert_eq!(from.apply(Step::Answer), Ok(Some(S::Answered)));
+            assert_eq!(from.apply(Step::Reject), Ok(Some(S::Rejected)));
+            assert_eq!(from.apply(Step::Forward), Ok(Some(S::Forwarded)));
+            assert!(from.apply(Step::Publish).is_err());
+        }
+        for closed in [S::Answered, S::Rejected, S::Forwarded] {
+            assert_eq!(closed.apply(Step::Publish), Ok(None));
+            assert_eq!(closed.apply(Step::Answer), Err(&[S::Received, S::InProgress][..]));
+        }
+        for any in [S::Received, S::InProgress, S::Answered, S::Rejected, S::Forwarded] {
+            assert_eq!(any.apply(Step::Note), Ok(None));
+            assert_eq!(any.apply(Step::Unpublish), Ok(None));
+        }
+    }
 }

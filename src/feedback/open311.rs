@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::handlers::{published_rows, to_published};
 use super::model::{FeedbackStatus, TopicRow};
-use super::repo;
+use super::published::to_published;
+use super::repo::{self, PublishedFilter};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::Paging;
@@ -145,8 +145,7 @@ pub async fn service_definition(
     code: web::Path<String>,
 ) -> Result<web::Json<ServiceDefinition>, ApiError> {
     let code = code.into_inner();
-    let found: Option<String> =
-        db::run(&state.db, move |conn| Ok(super::repo::active_topic_code(conn, &code)?)).await?;
+    let found: Option<String> = db::run(&state.db, move |conn| Ok(repo::active_topic_code(conn, &code)?)).await?;
     let service_code = found.ok_or_else(|| ApiError::not_found("service"))?;
     Ok(web::Json(ServiceDefinition {
         service_code,
@@ -232,14 +231,16 @@ pub async fn requests(
         query.service_request_id.as_deref().map(|ids| ids.split(',').map(|c| c.trim().to_uppercase()).collect());
     let list = db::run(&state.db, move |conn| {
         let paging = Paging::new(Some(1), Some(100))?;
-        let (rows, _) = published_rows(conn, None, query.service_code.as_deref(), None, &[], codes.as_deref(), paging)?;
+        let filter =
+            PublishedFilter { topic: query.service_code.as_deref(), codes: codes.as_deref(), ..Default::default() };
+        let (rows, _) = repo::published(conn, &filter, paging.offset(), paging.limit())?;
         let rows = rows
             .into_iter()
             .filter(|r| query.start_date.is_none_or(|s| r.created_at.and_utc() >= s))
             .filter(|r| query.end_date.is_none_or(|e| r.created_at.and_utc() <= e))
             .filter(|r| {
                 status.is_none_or(|open| {
-                    let is_open = matches!(r.status.as_str(), "received" | "in_progress");
+                    let is_open = !r.status().is_closed();
                     is_open == open
                 })
             })
@@ -267,7 +268,9 @@ pub async fn request(
     let code = id.into_inner().trim().to_uppercase();
     let list = db::run(&state.db, move |conn| {
         let paging = Paging::new(Some(1), Some(1))?;
-        let (rows, _) = published_rows(conn, None, None, None, &[], Some(&[code]), paging)?;
+        let codes = [code];
+        let filter = PublishedFilter { codes: Some(&codes), ..Default::default() };
+        let (rows, _) = repo::published(conn, &filter, paging.offset(), paging.limit())?;
         if rows.is_empty() {
             return Err(ApiError::not_found("service request"));
         }
@@ -363,7 +366,7 @@ pub async fn create_request(
         website: None,
     };
     // Errors name the fields as the client sent them: the site is Open311's jurisdiction.
-    let response = super::handlers::submit(state, limit, &req, submission).await.map_err(|e| match e {
+    let response = super::submit::submit(state, limit, &req, submission).await.map_err(|e| match e {
         ApiError::Validation(errors) => ApiError::Validation(
             errors
                 .into_iter()

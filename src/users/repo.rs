@@ -132,3 +132,10 @@ pub fn count_global_admins(conn: &mut DbConn) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// The display names of these users, by id.
+pub fn display_names(conn: &mut DbConn, ids: Vec<i64>) -> QueryResult<std::collections::HashMap<i64, String>> {
+    let rows: Vec<(i64, String)> =
+        users::table.filter(users::id.eq_any(ids)).select((users::id, users::display_name)).load(conn)?;
+    Ok(rows.into_iter().collect())
+}
