@@ -90,7 +90,7 @@ pub fn check_contact(
 pub fn submission_site(conn: &mut crate::db::DbConn, code: Option<&str>) -> Result<i64, crate::error::ApiError> {
     use diesel::prelude::*;
     match code {
-        Some(code) => Ok(crate::sites::repo::find_site(conn, code)?
+        Some(code) => Ok(crate::sites::find_site(conn, code)?
             .ok_or_else(|| ApiError::invalid("site", "not_found", "no site has this code"))?
             .id),
         None => {

@@ -209,7 +209,7 @@ fn open_site(config: &Config, site: Option<&str>) -> Result<(db::DbConn, muni::s
     startup::prepare_database(&database, config)?;
     let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
     let site = match site {
-        Some(code) => sites::repo::find_site(&mut conn, code)
+        Some(code) => sites::find_site(&mut conn, code)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("there is no site `{code}`"))?,
         None => sites::repo::list_sites(&mut conn, 0, 1)
@@ -348,7 +348,7 @@ fn create_user(
     let mut conn = db::connect(&database.url).map_err(|e| e.to_string())?;
     let site_id = match site {
         Some(code) => Some(
-            sites::repo::find_site(&mut conn, code)
+            sites::find_site(&mut conn, code)
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("there is no site `{code}`"))?
                 .id,
@@ -357,14 +357,14 @@ fn create_user(
     };
     let display_name = name.map(str::to_owned).unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
     let hash = tokens::hash_password(&password)?;
-    let new = users::repo::NewUser {
+    let new = users::NewUser {
         email: &email,
         display_name: &display_name,
         password_hash: &hash,
         role: role.as_str(),
         site_id,
     };
-    let id = write_transaction(&mut conn, |c| users::repo::insert_user(c, &new)).map_err(|e| match e {
+    let id = write_transaction(&mut conn, |c| users::insert_user(c, &new)).map_err(|e| match e {
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
             format!("a user with the email {email} already exists")
         }

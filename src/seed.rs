@@ -236,7 +236,7 @@ fn seed_demo_events(conn: &mut DbConn, site_id: i64) -> Result<usize, ApiError> 
         if crate::events::repo::count_for_site(c, site_id)? > 0 {
             return Ok(0);
         }
-        let site = crate::sites::repo::find_site_by_id(c, site_id)?.ok_or_else(|| ApiError::not_found("site"))?;
+        let site = crate::sites::find_site_by_id(c, site_id)?.ok_or_else(|| ApiError::not_found("site"))?;
         let zone: chrono_tz::Tz = site.time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
         let now = crate::db::now();
         let today = zone.from_utc_datetime(&now).date_naive();
@@ -589,7 +589,7 @@ fn seed_bench_procedures(conn: &mut DbConn, site_id: i64, count: usize, run: &st
 /// Calendar entries (one for every 20 articles): two a working day, back from four weeks ahead.
 fn seed_bench_events(conn: &mut DbConn, site_id: i64, count: usize, rng: &mut Xorshift) -> Result<usize, ApiError> {
     use chrono::{Datelike, TimeZone};
-    let site = crate::sites::repo::find_site_by_id(conn, site_id)?.ok_or_else(|| ApiError::not_found("site"))?;
+    let site = crate::sites::find_site_by_id(conn, site_id)?.ok_or_else(|| ApiError::not_found("site"))?;
     let zone: chrono_tz::Tz = site.time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
     let now = crate::db::now();
     let mut day = zone.from_utc_datetime(&now).date_naive() + Duration::days(28);

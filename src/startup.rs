@@ -223,7 +223,7 @@ fn start_maintenance(db: Database, retention_days: Option<u32>) {
         loop {
             std::thread::sleep(std::time::Duration::from_secs(600));
             let result = db.get().map_err(|e| e.to_string()).and_then(|mut conn| {
-                db::write_transaction(&mut conn, crate::auth::repo::forget_old_throttles).map_err(|e| e.to_string())?;
+                db::write_transaction(&mut conn, crate::auth::forget_old_throttles).map_err(|e| e.to_string())?;
                 db::write_transaction(&mut conn, |c| crate::feedback::repo::maintain(c, retention_days))
                     .map_err(|e| e.to_string())
             });
@@ -266,12 +266,12 @@ pub fn prepare_database(database: &Database, config: &Config) -> Result<(), Stri
         if !applied.is_empty() {
             log::info!("applied migrations: {}", applied.join(", "));
         }
-        let site = sites::repo::ensure_default_site(conn, &config.site_code, &config.site_name, &config.site_time_zone)
+        let site = sites::ensure_default_site(conn, &config.site_code, &config.site_name, &config.site_time_zone)
             .map_err(|e| format!("cannot create the first site: {e}"))?;
         if let Some(site) = site {
             log::info!("created the site `{}` ({})", site.code, site.name);
         }
-        if users::repo::count_users(conn).map_err(|e| e.to_string())? == 0 {
+        if users::count_users(conn).map_err(|e| e.to_string())? == 0 {
             create_first_admin(conn, config)?;
         }
         crate::personal_data::verify_data_key(conn, &crate::crypto::Vault::new(&config.data_key))
@@ -287,14 +287,14 @@ fn create_first_admin(conn: &mut db::DbConn, config: &Config) -> Result<(), Stri
     users::model::validate_password("MUNI_ADMIN_PASSWORD", &password)
         .map_err(|e| format!("MUNI_ADMIN_PASSWORD {}", e.message))?;
     let hash = tokens::hash_password(&password)?;
-    let new = users::repo::NewUser {
+    let new = users::NewUser {
         email: &email,
         display_name: "Administrator",
         password_hash: &hash,
         role: "admin",
         site_id: None,
     };
-    users::repo::insert_user(conn, &new).map_err(|e| format!("cannot create the first admin: {e}"))?;
+    users::insert_user(conn, &new).map_err(|e| format!("cannot create the first admin: {e}"))?;
     if generated {
         eprintln!(
             "\n  Created the first admin account.\n    email:    {email}\n    password: {password}\n  \

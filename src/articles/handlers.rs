@@ -110,7 +110,7 @@ pub async fn list_articles(
     let with_body = fields.as_ref().is_some_and(|f| f.iter().any(|f| f == "body"));
     let is_staff = staff(&user).is_some();
     let (items, total, next_keyset, next_due) = db::run(&state.db, move |conn| {
-        let site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let site_ids = sites::site_filter(conn, &query.site)?;
         let category_ids = match &query.category {
             Some(key) => Some(category_with_descendants(conn, key, site_ids.as_deref())?),
             None => None,
@@ -190,11 +190,11 @@ pub async fn article_changes(
         (None, None) => (chrono::DateTime::UNIX_EPOCH.naive_utc(), 0),
     };
     let (data, has_more) = db::run(&state.db, move |conn| {
-        let site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let site_ids = sites::site_filter(conn, &query.site)?;
         let mut rows = repo::changes(conn, site_ids.as_deref(), start, now(), paging.limit() + 1)?;
         let has_more = rows.len() as i64 > paging.limit();
         rows.truncate(paging.limit() as usize);
-        let sites = sites::repo::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
+        let sites = sites::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
         let positions: Vec<(i64, i64, chrono::DateTime<Utc>)> =
             rows.iter().map(|r| (r.id, r.site_id, r.changed_at.and_utc())).collect();
         let public = rows.into_iter().filter(|r| r.deleted_at.is_none() && may_see(r, &None)).collect();
@@ -220,7 +220,7 @@ pub async fn article_changes(
 
 /// The ids of the category named by `key` (slug or id) in the selected sites, and of every category below.
 fn category_with_descendants(conn: &mut DbConn, key: &str, site_ids: Option<&[i64]>) -> Result<Vec<i64>, ApiError> {
-    let all = categories::repo::list_all(conn, site_ids)?;
+    let all = categories::list_all(conn, site_ids)?;
     let roots: Vec<i64> = match key.parse::<i64>() {
         Ok(id) => all.iter().filter(|c| c.id == id).map(|c| c.id).collect(),
         Err(_) => all.iter().filter(|c| c.slug == key).map(|c| c.id).collect(),
@@ -231,7 +231,7 @@ fn category_with_descendants(conn: &mut DbConn, key: &str, site_ids: Option<&[i6
             errors: vec![FieldError::new("category", "not_found", "no such category")],
         });
     }
-    Ok(categories::repo::with_descendants(&all, &roots))
+    Ok(categories::with_descendants(&all, &roots))
 }
 
 /// What a key names: an article, or a former slug of one.
@@ -443,7 +443,7 @@ pub async fn create_article(
     }
     let article = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
-            let category = categories::repo::find_row(c, input.category_id)?
+            let category = categories::find_row(c, input.category_id)?
                 .ok_or_else(|| ApiError::invalid("category_id", "not_found", "no category has this id"))?;
             user.require_site(Some(category.site_id))?;
             let tag_names: Vec<String> = tags.iter().map(|(_, n)| n.clone()).collect();
@@ -577,7 +577,7 @@ pub async fn update_article(
             check_if_match(c, id, if_match.as_deref())?;
             let category_id = match patch.category_id {
                 Some(category_id) if category_id != row.category_id => {
-                    let category = categories::repo::find_row(c, category_id)?
+                    let category = categories::find_row(c, category_id)?
                         .ok_or_else(|| ApiError::invalid("category_id", "not_found", "no category has this id"))?;
                     if category.site_id != row.site_id {
                         return Err(ApiError::invalid(

@@ -52,7 +52,7 @@ pub async fn login(
     let keys = std::sync::Arc::new(repo::ThrottleKeys::new(&email, &address));
     let (key, read_keys) = (email.clone(), keys.clone());
     let (throttle, user) = db::run(&state.db, move |conn| {
-        Ok((repo::throttle_state(conn, &read_keys)?, users::repo::find_user_by_email(conn, &key)?))
+        Ok((repo::throttle_state(conn, &read_keys)?, users::find_user_by_email(conn, &key)?))
     })
     .await?;
     if let Some(until) = throttle.pair_locked_until {
@@ -92,9 +92,9 @@ pub async fn login(
     let (session, user) = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             repo::record_login_success(c, &keys)?;
-            users::repo::touch_last_login(c, user.id)?;
+            users::touch_last_login(c, user.id)?;
             let session = repo::create_session(c, user.id, ttl, &refresh_hash)?;
-            Ok::<_, ApiError>((session, users::repo::find_user(c, user.id)?))
+            Ok::<_, ApiError>((session, users::find_user(c, user.id)?))
         })
     })
     .await?;
@@ -188,7 +188,7 @@ pub async fn refresh(
             }
             repo::insert_refresh_token(c, &session.id, &new_hash)?;
             repo::extend_session(c, &session.id, ttl)?;
-            Ok::<_, ApiError>(Outcome::Rotated(Box::new(users::repo::find_user(c, user.id)?), session.id))
+            Ok::<_, ApiError>(Outcome::Rotated(Box::new(users::find_user(c, user.id)?), session.id))
         })
     })
     .await?;
@@ -234,7 +234,7 @@ pub async fn logout(
 )]
 #[get("/auth/me")]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<User>, ApiError> {
-    let user = db::run(&state.db, move |conn| users::repo::find_user(conn, user.id)).await?;
+    let user = db::run(&state.db, move |conn| users::find_user(conn, user.id)).await?;
     Ok(web::Json(user))
 }
 
@@ -254,7 +254,7 @@ pub async fn change_password(
     let ChangePasswordRequest { current_password, new_password } = body.0;
     users::model::validate_password("new_password", &new_password).map_err(|e| ApiError::Validation(vec![e]))?;
     let user_id = user.id;
-    let row: UserRow = db::run(&state.db, move |conn| Ok(users::repo::find_user_row(conn, user_id)?)).await?;
+    let row: UserRow = db::run(&state.db, move |conn| Ok(users::find_user_row(conn, user_id)?)).await?;
     let new_hash = web::block(move || {
         if !tokens::verify_password(&current_password, &row.password_hash) {
             return Ok(None);
@@ -273,7 +273,7 @@ pub async fn change_password(
     };
     db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
-            users::repo::set_password_hash(c, user.id, &new_hash)?;
+            users::set_password_hash(c, user.id, &new_hash)?;
             repo::revoke_user_sessions(c, user.id, Some(&user.session_id))?;
             Ok(())
         })

@@ -19,6 +19,9 @@ pub use handlers::{change_password, login, logout, me, refresh};
 
 pub use crate::users::model::Role;
 
+/// Sign-in and sessions as other modules use them: ending a user's sessions, and the upkeep of the throttle.
+pub use repo::{forget_old_throttles, revoke_user_sessions};
+
 /// The user behind a valid access token, checked against the database on every request:
 /// the account is active, its session is not revoked, and its role has not changed.
 #[derive(Debug, Clone)]

@@ -38,7 +38,7 @@ pub async fn list_categories(
     }
     let paging = Paging::new(query.page, query.per_page)?;
     let (all, parent) = db::run(&state.db, move |conn| {
-        let site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let site_ids = sites::site_filter(conn, &query.site)?;
         let all = repo::list_all(conn, site_ids.as_deref())?;
         let parent = match query.parent.as_deref() {
             None => None,
@@ -108,7 +108,7 @@ pub async fn get_category(
     let key = key.into_inner();
     let site = query.0.site;
     let category = db::run(&state.db, move |conn| {
-        let site_ids = sites::repo::site_filter(conn, site.as_slice())?;
+        let site_ids = sites::site_filter(conn, site.as_slice())?;
         let id = match key.parse::<i64>() {
             Ok(id) => id,
             Err(_) => match repo::find_by_slug(conn, &key, site_ids.as_deref())?.as_slice() {
@@ -167,7 +167,7 @@ pub async fn create_category(
                     user.require_site(Some(parent.site_id))?;
                     parent.site_id
                 }
-                None => sites::repo::site_for_write(c, &user, site_id)?,
+                None => sites::site_for_write(c, &user, site_id)?,
             };
             // A generated slug that a concurrent create took first is generated again.
             let attempts = if slug.is_some() { 1 } else { 5 };

@@ -9,6 +9,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use handlers::{create_category, delete_category, get_category, list_categories, update_category};
 
+/// What other resources may ask of categories: one by id, all of a site, a subtree.
+pub use repo::{find_row, list_all, with_descendants};
+
 /// Routes whose anonymous answers the response cache may share: they read categories, sites and
 /// articles (counts), all with content-version triggers.
 pub const SHARED_ROUTES: &[&str] = &["/api/v1/categories", "/api/v1/categories/{key}"];

@@ -115,7 +115,7 @@ pub async fn list_events(
         ..EventFilter::default()
     };
     let (events, total) = db::run(&state.db, move |conn| {
-        filter.site_ids = sites::repo::site_filter(conn, &query.site)?;
+        filter.site_ids = sites::site_filter(conn, &query.site)?;
         let (rows, total) = repo::list(conn, &filter, descending, paging.offset(), paging.limit())?;
         Ok((repo::to_events(conn, rows)?, total))
     })
@@ -156,7 +156,7 @@ pub async fn week_of_events(
         ..EventFilter::default()
     };
     let (rows, events) = db::run(&state.db, move |conn| {
-        filter.site_ids = sites::repo::site_filter(conn, &query.site)?;
+        filter.site_ids = sites::site_filter(conn, &query.site)?;
         let (rows, _) = repo::list(conn, &filter, false, 0, 10_000)?;
         let events = repo::to_events(conn, rows.clone())?;
         Ok((rows, events))
@@ -213,10 +213,10 @@ pub async fn events_ics(state: web::Data<AppState>, query: ApiQuery<IcsQuery>) -
         ..EventFilter::default()
     };
     let (rows, name) = db::run(&state.db, move |conn| {
-        filter.site_ids = sites::repo::site_filter(conn, &query.site)?;
+        filter.site_ids = sites::site_filter(conn, &query.site)?;
         let (rows, _) = repo::list(conn, &filter, false, 0, 50_000)?;
         let name = match filter.site_ids.as_deref() {
-            Some([only]) => sites::repo::find_site_by_id(conn, *only)?.map(|s| s.name),
+            Some([only]) => sites::find_site_by_id(conn, *only)?.map(|s| s.name),
             _ => None,
         };
         Ok((rows, name))
@@ -382,8 +382,8 @@ pub async fn create_event(
     let input = body.0;
     let event = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
-            let site_id = sites::repo::site_for_write(c, &user, input.site_id)?;
-            let site = sites::repo::find_site_by_id(c, site_id)?.ok_or_else(|| ApiError::not_found("site"))?;
+            let site_id = sites::site_for_write(c, &user, input.site_id)?;
+            let site = sites::find_site_by_id(c, site_id)?.ok_or_else(|| ApiError::not_found("site"))?;
             let mut errors = vec![];
             let time_zone = input.time_zone.clone().unwrap_or(site.time_zone);
             let zone: Tz = time_zone.parse().unwrap_or_else(|_| {

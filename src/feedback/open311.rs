@@ -107,7 +107,7 @@ pub struct RequestsQuery {
 }
 
 fn site_name(conn: &mut DbConn, site_id: i64) -> Result<String, ApiError> {
-    Ok(crate::sites::repo::find_site_by_id(conn, site_id)?.map(|s| s.name).unwrap_or_default())
+    Ok(crate::sites::find_site_by_id(conn, site_id)?.map(|s| s.name).unwrap_or_default())
 }
 
 fn service(row: &TopicRow) -> Service {

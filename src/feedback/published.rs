@@ -29,7 +29,7 @@ pub async fn list_published(
     let paging = Paging::new(query.page, query.per_page)?;
     let words = crate::text::search_words(query.q.as_deref());
     let (items, total) = db::run(&state.db, move |conn| {
-        let site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let site_ids = sites::site_filter(conn, &query.site)?;
         let filter = repo::PublishedFilter {
             site_ids: site_ids.as_deref(),
             topic: query.topic.as_deref(),

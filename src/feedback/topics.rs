@@ -27,7 +27,7 @@ pub async fn list_topics(
 ) -> Result<web::Json<Vec<Topic>>, ApiError> {
     let query = query.0;
     let topics = db::run(&state.db, move |conn| {
-        let site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let site_ids = sites::site_filter(conn, &query.site)?;
         let rows = repo::topics(conn, site_ids.as_deref(), true)?;
         to_topics(conn, rows)
     })
@@ -45,7 +45,7 @@ pub struct TopicListQuery {
 }
 
 fn to_topics(conn: &mut DbConn, rows: Vec<TopicRow>) -> Result<Vec<Topic>, ApiError> {
-    let sites = sites::repo::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
+    let sites = sites::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
     Ok(rows
         .into_iter()
         .map(|r| Topic {
@@ -104,7 +104,7 @@ pub async fn create_topic(
     }
     let topic = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
-            let site_id = sites::repo::site_for_write(c, &user, input.site_id)?;
+            let site_id = sites::site_for_write(c, &user, input.site_id)?;
             let new = repo::NewTopic {
                 site_id,
                 code: &input.code,

@@ -26,8 +26,8 @@ pub fn subject_of(row: &FeedbackRow) -> Option<Subject> {
 
 pub fn summaries(conn: &mut DbConn, rows: Vec<FeedbackRow>) -> Result<Vec<FeedbackSummary>, ApiError> {
     let topics = repo::topic_refs(conn, rows.iter().map(|r| r.topic_id).collect())?;
-    let sites = sites::repo::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
-    let assignees = crate::users::repo::display_names(conn, rows.iter().filter_map(|r| r.assignee_id).collect())?;
+    let sites = sites::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
+    let assignees = crate::users::display_names(conn, rows.iter().filter_map(|r| r.assignee_id).collect())?;
     Ok(rows
         .into_iter()
         .map(|r| FeedbackSummary {
@@ -87,7 +87,7 @@ pub fn detail(conn: &mut DbConn, vault: &crate::crypto::Vault, row: FeedbackRow)
         erased_at: row.personal_data_erased_at.map(|t| t.and_utc()),
     };
     let trail = repo::trail(conn, row.id)?;
-    let names = crate::users::repo::display_names(conn, trail.iter().filter_map(|t| t.actor_id).collect())?;
+    let names = crate::users::display_names(conn, trail.iter().filter_map(|t| t.actor_id).collect())?;
     let trail = trail
         .into_iter()
         .map(|t| TrailEntry {

@@ -46,7 +46,7 @@ pub async fn list_feedback(
     };
     let words = crate::text::search_words(query.q.as_deref());
     let (items, total) = db::run(&state.db, move |conn| {
-        let site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let site_ids = sites::site_filter(conn, &query.site)?;
         let filter = repo::StaffFilter {
             own_site: user.site_id,
             site_ids,
@@ -273,7 +273,7 @@ pub async fn assign_feedback(
         write_transaction(conn, |c| {
             managed(c, &user, id)?;
             if let Some(assignee) = assignee {
-                crate::users::repo::find_user_row(c, assignee)
+                crate::users::find_user_row(c, assignee)
                     .optional()?
                     .filter(|u| u.active && (u.role == "moderator" || u.role == "admin"))
                     .ok_or_else(|| {

@@ -18,10 +18,10 @@ use crate::state::AppState;
 const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
 fn filter_from(conn: &mut DbConn, query: &ProcedureListQuery) -> Result<ProcedureFilter, ApiError> {
-    let site_ids = sites::repo::site_filter(conn, &query.site)?;
+    let site_ids = sites::site_filter(conn, &query.site)?;
     let field_id = match &query.field {
         Some(code) => Some(
-            crate::fields::repo::by_code(conn, code)?
+            crate::fields::by_code(conn, code)?
                 .ok_or_else(|| ApiError::BadRequestFields {
                     detail: format!("There is no field `{code}`."),
                     errors: vec![FieldError::new("field", "not_found", "no field has this code")],
@@ -102,7 +102,7 @@ pub async fn procedure_facets(
         for id in values.field_ids {
             *by_field.entry(id).or_default() += 1;
         }
-        let names = crate::fields::repo::list(conn)?;
+        let names = crate::fields::list(conn)?;
         let mut fields: Vec<FacetCount> = by_field
             .into_iter()
             .filter_map(|(id, count)| {
@@ -139,7 +139,7 @@ pub async fn export_procedures(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let body = db::run(&state.db, move |conn| {
-        let site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let site_ids = sites::site_filter(conn, &query.site)?;
         let records = repo::export_records(conn, site_ids)?;
         Ok(records.into_iter().map(|r| r + "\n").collect::<String>())
     })
@@ -173,7 +173,7 @@ pub async fn get_procedure(
 ) -> Result<web::Json<Procedure>, ApiError> {
     let (key, sites_wanted) = (key.into_inner(), query.0.site);
     let procedure = db::run(&state.db, move |conn| {
-        let site_ids = sites::repo::site_filter(conn, &sites_wanted)?;
+        let site_ids = sites::site_filter(conn, &sites_wanted)?;
         let row = repo::find_by_key(conn, &key, site_ids)?;
         let row = row.ok_or_else(|| ApiError::not_found("procedure"))?;
         repo::to_procedures(conn, vec![row])?.pop().ok_or_else(|| ApiError::not_found("procedure"))
@@ -235,7 +235,7 @@ pub async fn create_procedure(
 fn resolve_site(conn: &mut DbConn, user: &AuthUser, code: Option<&str>) -> Result<i64, ApiError> {
     let given = match code {
         Some(code) => Some(
-            sites::repo::find_site(conn, code)?
+            sites::find_site(conn, code)?
                 .ok_or_else(|| ApiError::BadRequestFields {
                     detail: format!("There is no site `{code}`."),
                     errors: vec![FieldError::new("site", "not_found", "no site has this code")],
@@ -244,7 +244,7 @@ fn resolve_site(conn: &mut DbConn, user: &AuthUser, code: Option<&str>) -> Resul
         ),
         None => None,
     };
-    sites::repo::site_for_write(conn, user, given)
+    sites::site_for_write(conn, user, given)
 }
 
 /// Change a procedure (editors, admins): a JSON merge patch (RFC 7386) on its record; `null`

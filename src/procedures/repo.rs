@@ -181,7 +181,7 @@ pub fn import(
 }
 
 pub fn to_procedures(conn: &mut DbConn, rows: Vec<ProcedureRow>) -> Result<Vec<Procedure>, ApiError> {
-    let sites = crate::sites::repo::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
+    let sites = crate::sites::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
     let field_rows: Vec<FieldRow> = fields::table
         .filter(fields::id.eq_any(rows.iter().filter_map(|r| r.field_id).collect::<Vec<_>>()))
         .select(FieldRow::as_select())

@@ -18,8 +18,7 @@ use crate::sites::model::SiteRef;
 use crate::state::AppState;
 
 fn field_by_code(conn: &mut DbConn, code: &str, name: &str) -> Result<FieldRow, ApiError> {
-    crate::fields::repo::by_code(conn, code)?
-        .ok_or_else(|| ApiError::invalid(name, "not_found", "no field has this code"))
+    crate::fields::by_code(conn, code)?.ok_or_else(|| ApiError::invalid(name, "not_found", "no field has this code"))
 }
 
 fn receipt(row: &QuestionRow, secret: String) -> QuestionReceipt {
@@ -206,8 +205,8 @@ fn is_staff(user: &Option<AuthUser>) -> bool {
 }
 
 fn to_questions(conn: &mut DbConn, rows: Vec<QuestionRow>, staff: bool) -> Result<Vec<Question>, ApiError> {
-    let field_map = crate::fields::repo::by_ids(conn, rows.iter().map(|r| r.field_id).collect())?;
-    let site_map = sites::repo::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
+    let field_map = crate::fields::by_ids(conn, rows.iter().map(|r| r.field_id).collect())?;
+    let site_map = sites::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
     Ok(rows
         .into_iter()
         .map(|r| Question {
@@ -301,7 +300,7 @@ pub async fn list_questions(
     let words = crate::text::search_words(query.q.as_deref());
     let own_site = if staff { user.as_ref().and_then(|u| u.site_id) } else { None };
     let (items, total) = db::run(&state.db, move |conn| {
-        let site_ids = sites::repo::site_filter(conn, &query.site)?;
+        let site_ids = sites::site_filter(conn, &query.site)?;
         let field_id = match &query.field {
             Some(code) => Some(
                 field_by_code(conn, code, "field")

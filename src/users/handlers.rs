@@ -36,7 +36,7 @@ pub async fn list_users(
     let (users, total) = db::run(&state.db, move |conn| {
         let mut site_id = match &query.site {
             Some(code) => Some(
-                sites::repo::find_site(conn, code)?
+                sites::find_site(conn, code)?
                     .ok_or_else(|| ApiError::BadRequestFields {
                         detail: format!("There is no site `{code}`."),
                         errors: vec![FieldError::new("site", "not_found", "no site has this code")],
@@ -115,7 +115,7 @@ pub async fn create_user(
 
 fn check_site_exists(conn: &mut DbConn, site_id: Option<i64>) -> Result<(), ApiError> {
     if let Some(id) = site_id
-        && sites::repo::find_site_by_id(conn, id)?.is_none()
+        && sites::find_site_by_id(conn, id)?.is_none()
     {
         return Err(ApiError::invalid("site_id", "not_found", "no site has this id"));
     }
@@ -217,7 +217,7 @@ pub async fn update_user(
             };
             repo::update_user(c, id, &changes)?;
             if active == Some(false) {
-                crate::auth::repo::revoke_user_sessions(c, id, None)?;
+                crate::auth::revoke_user_sessions(c, id, None)?;
             }
             repo::find_user(c, id)
         })
@@ -256,7 +256,7 @@ pub async fn reset_password(
         write_transaction(conn, |c| {
             find_managed_user(c, &user, id)?;
             repo::set_password_hash(c, id, &hash)?;
-            crate::auth::repo::revoke_user_sessions(c, id, None)?;
+            crate::auth::revoke_user_sessions(c, id, None)?;
             Ok(())
         })
     })
