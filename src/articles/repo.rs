@@ -10,12 +10,11 @@ use diesel::sql_types::{Bool, Nullable, Text};
 
 use super::model::{Article, ArticleRow, ArticleStatus, CleanContent, Cover};
 use crate::categories::model::CategoryRef;
-use crate::db::DbConn;
 use crate::db::schema::{article_slugs, article_tags, articles, categories, sites, users};
+use crate::db::{Db, DbConn};
 use crate::sites::model::SiteRef;
 use crate::users::model::UserRef;
 
-type Db = <DbConn as diesel::Connection>::Backend;
 type Boxed<'a> = articles::BoxedQuery<'a, Db>;
 
 /// Who is looking, which decides what is visible.

@@ -329,6 +329,9 @@ pub fn analyze(conn: &mut DbConn, tables: &[&str]) -> diesel::QueryResult<()> {
     }
 }
 
+/// The backend of a [`DbConn`] (one over both engines), for boxed queries.
+pub type Db = <DbConn as diesel::Connection>::Backend;
+
 /// The current time in UTC, to the microsecond: what both backends store, so that a time read back
 /// equals the time written.
 pub fn now() -> chrono::NaiveDateTime {

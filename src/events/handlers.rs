@@ -227,7 +227,8 @@ pub async fn events_ics(state: web::Data<AppState>, query: ApiQuery<IcsQuery>) -
 }
 
 fn visible(row: &EventRow, user: &Option<AuthUser>) -> bool {
-    row.status != "draft" || (is_staff(user) && user.as_ref().is_some_and(|u| u.covers_site(Some(row.site_id))))
+    row.status() != EventStatus::Draft
+        || (is_staff(user) && user.as_ref().is_some_and(|u| u.covers_site(Some(row.site_id))))
 }
 
 /// One event.
@@ -492,9 +493,10 @@ fn save_change(
         return Ok(());
     }
     let moved = ["starts_at", "ends_at", "all_day", "location", "time_zone"].iter().any(|f| changes.contains_key(*f));
-    if moved && after.status == "scheduled" && before.status != "draft" {
-        after.status = "changed".into();
-        changes.insert("status".into(), json!([before.status, "changed"]));
+    if moved && before.status() != EventStatus::Draft && after.status() != after.status().after_move() {
+        let to = after.status().after_move();
+        after.set_status(to);
+        changes.insert("status".into(), json!([before.status, to.as_str()]));
     }
     after.sequence = before.sequence + 1;
     after.search_text = repo::search_text(&after);
@@ -590,10 +592,12 @@ pub async fn update_event(
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
-            match (patch.status, before.status.as_str()) {
+            match (patch.status, before.status()) {
                 (None, _) => {}
-                (Some(EventStatus::Draft), "draft") => {}
-                (Some(EventStatus::Scheduled), "draft" | "cancelled") => after.status = "scheduled".into(),
+                (Some(EventStatus::Draft), EventStatus::Draft) => {}
+                (Some(EventStatus::Scheduled), EventStatus::Draft | EventStatus::Cancelled) => {
+                    after.set_status(EventStatus::Scheduled)
+                }
                 (Some(EventStatus::Scheduled), _) => {}
                 (Some(EventStatus::Draft), _) => {
                     return Err(ApiError::Conflict(
@@ -647,13 +651,9 @@ pub async fn cancel_event(
     let event = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             let before = writable(c, &user, id)?;
-            match before.status.as_str() {
-                "cancelled" => return Err(ApiError::Conflict("The event is already cancelled.".into())),
-                "draft" => return Err(ApiError::Conflict("A draft is not public; delete it instead.".into())),
-                _ => {}
-            }
+            before.status().may_cancel().map_err(|why| ApiError::Conflict(why.into()))?;
             let mut after = before.clone();
-            after.status = "cancelled".into();
+            after.set_status(EventStatus::Cancelled);
             if let Some(reason) = options.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
                 after.description = format!("{}\nHoãn/hủy: {reason}", before.description).trim().to_owned();
             }

@@ -82,7 +82,7 @@ fn utc_offset(seconds: i32) -> String {
 }
 
 fn event(out: &mut String, row: &EventRow) {
-    let cancelled = row.status == "cancelled" || row.deleted_at.is_some();
+    let cancelled = row.status() == super::model::EventStatus::Cancelled || row.deleted_at.is_some();
     line(out, "BEGIN:VEVENT");
     line(out, &format!("UID:{}", row.uid));
     line(out, &format!("DTSTAMP:{}", utc(row.updated_at)));

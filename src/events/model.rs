@@ -61,7 +61,33 @@ pub enum EventStatus {
     Cancelled,
 }
 
+impl EventRow {
+    /// The status, typed; a value the database should never hold reads as a draft (not public).
+    pub fn status(&self) -> EventStatus {
+        EventStatus::parse(&self.status).unwrap_or(EventStatus::Draft)
+    }
+
+    pub fn set_status(&mut self, status: EventStatus) {
+        self.status = status.as_str().to_owned();
+    }
+}
+
 impl EventStatus {
+    /// Whether a time or place change is announced as `changed` from this status: a scheduled
+    /// event becomes changed; a draft was never announced, and changed or cancelled stay so.
+    pub fn after_move(self) -> Self {
+        if self == Self::Scheduled { Self::Changed } else { self }
+    }
+
+    /// Whether an event in this status may be cancelled: a public one not cancelled yet.
+    pub fn may_cancel(self) -> Result<(), &'static str> {
+        match self {
+            Self::Cancelled => Err("The event is already cancelled."),
+            Self::Draft => Err("A draft is not public; delete it instead."),
+            Self::Scheduled | Self::Changed => Ok(()),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",

@@ -6,8 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{ArticleRef, Event, EventRow, EventStatus};
-use crate::db::DbConn;
 use crate::db::schema::{articles, event_revisions, events, sites, users};
+use crate::db::{Db, DbConn};
 use crate::sites::model::SiteRef;
 
 #[derive(Debug, Clone, Default)]
@@ -28,8 +28,6 @@ pub struct EventFilter {
     pub include_deleted: bool,
     pub own_site: Option<i64>,
 }
-
-type Db = <DbConn as diesel::Connection>::Backend;
 
 fn filtered<'a>(filter: &EventFilter) -> events::BoxedQuery<'a, Db> {
     let mut query = events::table.into_boxed();

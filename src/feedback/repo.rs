@@ -6,8 +6,8 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{FeedbackKind, FeedbackRow, FeedbackStatus, TopicRef, TopicRow};
-use crate::db::DbConn;
 use crate::db::schema::{feedback, feedback_topics, feedback_trail, personal_data_access};
+use crate::db::{Db, DbConn};
 
 pub fn topics(conn: &mut DbConn, site_ids: Option<&[i64]>, active_only: bool) -> QueryResult<Vec<TopicRow>> {
     let mut query = feedback_topics::table.select(TopicRow::as_select()).into_boxed();
@@ -188,8 +188,6 @@ pub fn active_topic_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<St
         .first(conn)
         .optional()
 }
-
-type Db = <DbConn as diesel::Connection>::Backend;
 
 /// Loads a submission for a staff write, locked for the rest of the transaction (see
 /// [`crate::db::lock_row`]).

@@ -275,7 +275,7 @@ pub async fn assign_feedback(
             if let Some(assignee) = assignee {
                 crate::users::find_user_row(c, assignee)
                     .optional()?
-                    .filter(|u| u.active && (u.role == "moderator" || u.role == "admin"))
+                    .filter(|u| u.active && matches!(Role::parse(&u.role), Some(Role::Moderator | Role::Admin)))
                     .ok_or_else(|| {
                         ApiError::invalid("assignee_id", "invalid_value", "must be an active moderator or admin")
                     })?;

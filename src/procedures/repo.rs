@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use super::model::{
     ImportReport, Level, Procedure, ProcedureRecord, ProcedureRow, RejectedRow, processing_days, validate,
 };
-use crate::db::DbConn;
 use crate::db::schema::{fields, procedures};
+use crate::db::{Db, DbConn};
 use crate::error::ApiError;
 use crate::fields::model::{Field, FieldRow};
 
@@ -203,8 +203,6 @@ pub fn to_procedures(conn: &mut DbConn, rows: Vec<ProcedureRow>) -> Result<Vec<P
         })
         .collect()
 }
-
-type Db = <DbConn as diesel::Connection>::Backend;
 
 /// What a list of procedures is filtered by (validated by the handler).
 pub struct ProcedureFilter {

@@ -5,9 +5,7 @@ use diesel::prelude::*;
 
 use super::model::{QuestionRow, QuestionStatus};
 use crate::db::schema::questions;
-use crate::db::{self, DbConn};
-
-type Db = <DbConn as diesel::Connection>::Backend;
+use crate::db::{self, Db, DbConn};
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<QuestionRow>> {
     questions::table.find(id).select(QuestionRow::as_select()).first(conn).optional()
