@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The state of the process or of its dependencies.
@@ -32,7 +32,7 @@ pub async fn healthz() -> HttpResponse {
     tag = "system",
     responses(
         (status = 200, description = "Ready to serve", body = Health),
-        (status = 503, description = "The database is unreachable, missing or not migrated", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable, missing or not migrated"),
     )
 )]
 #[get("/readyz")]

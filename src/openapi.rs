@@ -104,9 +104,12 @@ fn operations_mut(item: &mut PathItem) -> Vec<&mut Operation> {
         .collect()
 }
 
-/// Adds the shared error responses to each operation, as the server really gives them: 500
-/// everywhere (400 for unknown query parameters too), 503 where the database is used, 401/403 where a token is needed, 404 where the path
-/// names a resource, 413/415/422 where there is a body. Responses a handler documents itself are kept.
+/// Adds the shared error responses to each operation, and the problem+json body to every error
+/// response an operation lists itself (annotations give only status and description).
+///
+/// The shared ones, as the server really gives them: 400 and 500 everywhere, 503 where the
+/// database is used, 401/403 where a token is needed, 404 where the path names a resource,
+/// 408/413/415/422 where there is a body. Responses a handler documents itself are kept.
 pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
     let components = api.components.get_or_insert_with(Default::default);
     for (name, _, description) in COMMON_RESPONSES {
@@ -142,6 +145,17 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
             for (name, status, _) in COMMON_RESPONSES {
                 if wanted.contains(status) && !op.responses.responses.contains_key(*status) {
                     op.responses.responses.insert((*status).to_owned(), RefOr::Ref(Ref::from_response_name(*name)));
+                }
+            }
+            // Every error is a problem document: an operation's own error responses give their
+            // status and description, and get the body here.
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && status.as_str() >= "400"
+                    && response.content.is_empty()
+                {
+                    let content = Content::new(Some(Ref::from_schema_name("Problem")));
+                    response.content.insert(PROBLEM_JSON.to_owned(), RefOr::T(content));
                 }
             }
         }

@@ -20,7 +20,7 @@ use super::repo::{self, ArticleFilter, Keyset, Search, Slice, StatusFilter, Visi
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::db::now;
 use crate::db::{self, DbConn, write_transaction};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::http::parse_instant;
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response_with_cursor, strong_etag};
 use crate::state::AppState;
@@ -77,8 +77,8 @@ fn parse_status(status: Option<&str>, user: &Option<AuthUser>) -> Result<Option<
         (status = 200, description = "A page of articles; `body` only when `fields` asks for it", body = ListResponse<Article>,
             headers(("Link" = String, description = "RFC 8288 links: first, prev, next, last (by cursor: first and next)"),
                     ("X-Total-Count" = i64, description = "Articles matching the filters, over all pages"))),
-        (status = 401, description = "`status` without a token, or an invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`status` with a role that may not see unpublished articles", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`status` without a token, or an invalid token"),
+        (status = 403, description = "`status` with a role that may not see unpublished articles"),
     )
 )]
 #[get("/articles")]
@@ -280,8 +280,8 @@ fn moved(req: &HttpRequest, slug: &str, suffix: &str) -> HttpResponse {
                     ("Last-Modified" = String, description = "When the article last changed"))),
         (status = 301, description = "A former slug: `Location` names the current one",
             headers(("Location" = String, description = "The article's current URL"))),
-        (status = 401, description = "An invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article, or one the caller may not see (a draft, a scheduled or deleted one)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "An invalid token"),
+        (status = 404, description = "No such article, or one the caller may not see (a draft, a scheduled or deleted one)"),
     )
 )]
 #[get("/articles/{key}")]
@@ -333,8 +333,8 @@ async fn visible_article(
     responses(
         (status = 200, description = "The neighbours, by publication time", body = Adjacent),
         (status = 301, description = "A former slug", headers(("Location" = String, description = "The current URL"))),
-        (status = 401, description = "An invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "An invalid token"),
+        (status = 404, description = "No such article"),
     )
 )]
 #[get("/articles/{key}/adjacent")]
@@ -367,8 +367,8 @@ pub async fn adjacent_articles(
     responses(
         (status = 200, description = "Related articles", body = Related),
         (status = 301, description = "A former slug", headers(("Location" = String, description = "The current URL"))),
-        (status = 401, description = "An invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "An invalid token"),
+        (status = 404, description = "No such article"),
     )
 )]
 #[get("/articles/{key}/related")]
@@ -412,7 +412,7 @@ fn staff_view(conn: &mut DbConn, id: i64) -> Result<Article, ApiError> {
     responses(
         (status = 201, description = "Created; `Location` names it", body = Article,
             headers(("Location" = String, description = "URL of the new article"))),
-        (status = 409, description = "The slug is taken (now or formerly) by another article", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken (now or formerly) by another article"),
     )
 )]
 #[post("/articles")]
@@ -531,9 +531,9 @@ fn writable(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<ArticleRow, A
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated article", body = Article),
-        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug is taken by another article", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The article changed since the ETag in `If-Match`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article"),
+        (status = 409, description = "The slug is taken by another article"),
+        (status = 412, description = "The article changed since the ETag in `If-Match`"),
     )
 )]
 #[patch("/articles/{id}")]
@@ -678,8 +678,8 @@ async fn transition(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The published (or scheduled) article", body = Article),
-        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already published", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article"),
+        (status = 409, description = "Already published"),
     )
 )]
 #[post("/articles/{id}/publish")]
@@ -702,8 +702,8 @@ pub async fn publish_article(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The article, now a draft", body = Article),
-        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not published", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article"),
+        (status = 409, description = "Not published"),
     )
 )]
 #[post("/articles/{id}/unpublish")]
@@ -722,8 +722,8 @@ pub async fn unpublish_article(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The archived article", body = Article),
-        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already archived", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article"),
+        (status = 409, description = "Already archived"),
     )
 )]
 #[post("/articles/{id}/archive")]
@@ -742,7 +742,7 @@ pub async fn archive_article(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article"),
     )
 )]
 #[delete("/articles/{id}")]

@@ -6,7 +6,7 @@ use chrono::Utc;
 use super::model::{ChangePasswordRequest, LoginRequest, LogoutQuery, RefreshRequest, TokenResponse};
 use super::{AuthUser, repo, tokens};
 use crate::db::{self, write_transaction};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::http::{ApiJson, ApiQuery};
 use crate::limits::RateLimited;
 use crate::state::AppState;
@@ -27,8 +27,8 @@ const BAD_CREDENTIALS: &str = "The email or password is incorrect.";
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Wrong email or password, or a disabled account", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this address, or for this account from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password, or a disabled account"),
+        (status = 429, description = "Too many attempts from this address, or for this account from this address; see `Retry-After`"),
     )
 )]
 #[post("/auth/login")]
@@ -147,8 +147,8 @@ fn token_response(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
-        (status = 401, description = "Unknown, used, expired or revoked refresh token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, used, expired or revoked refresh token"),
+        (status = 429, description = "Too many requests from this address"),
     )
 )]
 #[post("/auth/refresh")]

@@ -9,7 +9,7 @@ use super::model::{
 use super::repo::{self, CategoryChanges, NewCategory};
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn, write_transaction};
-use crate::error::{ApiError, FieldError, Problem, unique_as};
+use crate::error::{ApiError, FieldError, unique_as};
 use crate::http::{ApiJson, ApiQuery, ListMeta, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
@@ -96,7 +96,7 @@ fn build_tree(all: &[Category], parent: Option<i64>) -> Vec<CategoryNode> {
     params(("key" = String, Path, description = "The category's slug, or its numeric id"), CategorySiteQuery),
     responses(
         (status = 200, description = "The category", body = Category),
-        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such category"),
     )
 )]
 #[get("/categories/{key}")]
@@ -138,7 +138,7 @@ pub async fn get_category(
     responses(
         (status = 201, description = "Created; `Location` names it", body = Category,
             headers(("Location" = String, description = "URL of the new category"))),
-        (status = 409, description = "The slug is taken in this site", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken in this site"),
     )
 )]
 #[post("/categories")]
@@ -226,8 +226,8 @@ fn parent_in_site(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated category", body = Category),
-        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug is taken in this site", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such category"),
+        (status = 409, description = "The slug is taken in this site"),
     )
 )]
 #[patch("/categories/{id}")]
@@ -293,8 +293,8 @@ pub async fn update_category(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "It has sub-categories, or articles and no `move_articles_to`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such category"),
+        (status = 409, description = "It has sub-categories, or articles and no `move_articles_to`"),
     )
 )]
 #[delete("/categories/{id}")]

@@ -14,7 +14,7 @@ use super::model::{
 use super::repo::{self, EventFilter};
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::db::{self, DbConn, write_transaction};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
@@ -82,8 +82,8 @@ fn parse_status(status: Option<&str>, user: &Option<AuthUser>) -> Result<Option<
         (status = 200, description = "A page of events, by start time", body = ListResponse<Event>,
             headers(("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"),
                     ("X-Total-Count" = i64, description = "Events matching, over all pages"))),
-        (status = 401, description = "`status` without a token, or an invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`status` with a role that may not see drafts", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`status` without a token, or an invalid token"),
+        (status = 403, description = "`status` with a role that may not see drafts"),
     )
 )]
 #[get("/events")]
@@ -131,7 +131,7 @@ pub async fn list_events(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The seven days and their events", body = Week),
-        (status = 401, description = "An invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "An invalid token"),
     )
 )]
 #[get("/events/week/{week}")]
@@ -238,8 +238,8 @@ fn visible(row: &EventRow, user: &Option<AuthUser>) -> bool {
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The event", body = Event),
-        (status = 401, description = "An invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event, or a draft the caller may not see", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "An invalid token"),
+        (status = 404, description = "No such event, or a draft the caller may not see"),
     )
 )]
 #[get("/events/{id}")]
@@ -265,7 +265,7 @@ pub async fn get_event(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The event's revisions", body = Vec<Revision>),
-        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event"),
     )
 )]
 #[get("/events/{id}/revisions")]
@@ -514,8 +514,8 @@ fn save_change(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated event", body = Event),
-        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A public event cannot go back to draft", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event"),
+        (status = 409, description = "A public event cannot go back to draft"),
     )
 )]
 #[patch("/events/{id}")]
@@ -633,8 +633,8 @@ pub async fn update_event(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The cancelled event", body = Event),
-        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already cancelled, or a draft (delete it instead)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event"),
+        (status = 409, description = "Already cancelled, or a draft (delete it instead)"),
     )
 )]
 #[post("/events/{id}/cancel")]
@@ -672,7 +672,7 @@ pub async fn cancel_event(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event"),
     )
 )]
 #[delete("/events/{id}")]

@@ -12,7 +12,7 @@ use super::model::{FeedbackStatus, TopicRow};
 use super::published::to_published;
 use super::repo::{self, PublishedFilter};
 use crate::db::{self, DbConn};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::http::Paging;
 use crate::limits::RateLimited;
 use crate::state::AppState;
@@ -136,7 +136,7 @@ pub async fn services(state: web::Data<AppState>) -> Result<web::Json<Vec<Servic
     params(("code" = String, Path, description = "The service code")),
     responses(
         (status = 200, description = "The definition", body = ServiceDefinition),
-        (status = 404, description = "No such service", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such service"),
     )
 )]
 #[get("/services/{code}.json")]
@@ -257,7 +257,7 @@ pub async fn requests(
     params(("id" = String, Path, description = "The service request id (tracking code)")),
     responses(
         (status = 200, description = "A one-element list, as GeoReport answers", body = Vec<ServiceRequest>),
-        (status = 404, description = "No such published request", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such published request"),
     )
 )]
 #[get("/requests/{id}.json")]
@@ -311,8 +311,8 @@ pub struct NewServiceRequest {
     request_body(content = NewServiceRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 201, description = "Created: a one-element list", body = Vec<CreatedRequest>),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many submissions from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields"),
+        (status = 429, description = "Too many submissions from this address"),
     )
 )]
 #[post("/requests.json")]

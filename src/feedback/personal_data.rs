@@ -8,7 +8,7 @@ use super::repo;
 use super::views::{detail, managed};
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, write_transaction};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Export the submitter's personal data with the submission, for a request by that person
@@ -19,7 +19,7 @@ use crate::state::AppState;
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The submission with its personal data", body = FeedbackDetail),
-        (status = 404, description = "No such submission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such submission"),
     )
 )]
 #[get("/feedback/{id}/personal-data")]
@@ -55,7 +55,7 @@ pub async fn export_personal_data(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Erased"),
-        (status = 404, description = "No such submission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such submission"),
     )
 )]
 #[delete("/feedback/{id}/personal-data")]
@@ -87,7 +87,7 @@ pub async fn erase_personal_data(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The access log, oldest first", body = Vec<AccessLogEntry>),
-        (status = 404, description = "No such submission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such submission"),
     )
 )]
 #[get("/feedback/{id}/access-log")]

@@ -9,7 +9,7 @@ use super::repo;
 use super::views::parse_kind;
 use crate::citizen::{check_text, new_secret, sha256_hex};
 use crate::db::{self, DbConn};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::http::ApiJson;
 use crate::limits::RateLimited;
 use crate::state::AppState;
@@ -81,8 +81,8 @@ fn validate(input: &SubmitFeedback) -> Result<(Option<String>, Option<String>), 
     responses(
         (status = 201, description = "Received; `Location` is the tracking URL", body = Receipt,
             headers(("Location" = String, description = "The tracking URL"))),
-        (status = 409, description = "The `Idempotency-Key` was used for a different submission, or the same submission came again without one", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many submissions from this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The `Idempotency-Key` was used for a different submission, or the same submission came again without one"),
+        (status = 429, description = "Too many submissions from this address; see `Retry-After`"),
     )
 )]
 #[post("/feedback")]
@@ -218,7 +218,7 @@ fn public_steps(conn: &mut DbConn, id: i64) -> Result<Vec<PublicStep>, ApiError>
     ),
     responses(
         (status = 200, description = "The submission, without personal data", body = TrackedFeedback),
-        (status = 404, description = "No submission with this code and secret", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No submission with this code and secret"),
     )
 )]
 #[get("/feedback/track/{code}")]

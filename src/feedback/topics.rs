@@ -8,7 +8,7 @@ use super::repo;
 use crate::auth::{AuthUser, Role};
 use crate::citizen::check_text;
 use crate::db::{self, DbConn, write_transaction};
-use crate::error::{ApiError, Problem, unique_as};
+use crate::error::{ApiError, unique_as};
 use crate::http::{ApiJson, ApiQuery};
 use crate::sites;
 use crate::sites::model::SiteRef;
@@ -84,7 +84,7 @@ const MAX_TOPIC_DESCRIPTION_CHARS: usize = 2000;
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = Topic, headers(("Location" = String, description = "The topics list"))),
-        (status = 409, description = "The code is taken in this site", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken in this site"),
     )
 )]
 #[post("/feedback/topics")]
@@ -129,7 +129,7 @@ pub async fn create_topic(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated topic", body = Topic),
-        (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such topic"),
     )
 )]
 #[patch("/feedback/topics/{id}")]

@@ -8,7 +8,7 @@ use super::repo;
 use super::views::{detail, managed, summaries};
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, write_transaction};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
@@ -73,7 +73,7 @@ pub async fn list_feedback(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The submission", body = FeedbackDetail),
-        (status = 404, description = "No such submission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such submission"),
     )
 )]
 #[get("/feedback/{id}")]
@@ -186,8 +186,8 @@ macro_rules! step_endpoint {
             security(("bearer" = [])),
             responses(
                 (status = 200, description = "The submission after the step", body = FeedbackDetail),
-                (status = 404, description = "No such submission", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = $from, body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such submission"),
+                (status = 409, description = $from),
             )
         )]
         #[post($path)]
@@ -256,7 +256,7 @@ step_endpoint!(note_feedback, "/feedback/{id}/notes", Step::Note, "Add an intern
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The submission", body = FeedbackDetail),
-        (status = 404, description = "No such submission", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such submission"),
     )
 )]
 #[post("/feedback/{id}/assign")]

@@ -9,7 +9,7 @@ use super::model::*;
 use super::repo::{self, ProcedureFilter};
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn, write_transaction};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
@@ -162,7 +162,7 @@ pub struct ExportQuery {
     params(("key" = String, Path, description = "The national code (`1.001193`), or the numeric id"), ExportQuery),
     responses(
         (status = 200, description = "The procedure", body = Procedure),
-        (status = 404, description = "No such procedure", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such procedure"),
     )
 )]
 #[get("/procedures/{key}")]
@@ -196,7 +196,7 @@ fn find_for_write(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<Procedu
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = Procedure, headers(("Location" = String, description = "URL of the procedure"))),
-        (status = 409, description = "The site already has a procedure with this code", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The site already has a procedure with this code"),
     )
 )]
 #[post("/procedures")]
@@ -256,7 +256,7 @@ fn resolve_site(conn: &mut DbConn, user: &AuthUser, code: Option<&str>) -> Resul
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated procedure", body = Procedure),
-        (status = 404, description = "No such procedure", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such procedure"),
     )
 )]
 #[patch("/procedures/{id}")]
@@ -317,7 +317,7 @@ fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such procedure", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such procedure"),
     )
 )]
 #[delete("/procedures/{id}")]
@@ -350,7 +350,7 @@ pub async fn delete_procedure(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "What the import did", body = ImportReport),
-        (status = 422, description = "With `strict=true`: malformed rows, nothing written", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "With `strict=true`: malformed rows, nothing written"),
     )
 )]
 #[post("/procedures/import")]

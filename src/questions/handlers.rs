@@ -9,7 +9,7 @@ use super::repo;
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::citizen::{new_secret, normalise, sha256_hex};
 use crate::db::{self, DbConn, write_transaction};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::fields::model::FieldRow;
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::limits::RateLimited;
@@ -49,8 +49,8 @@ fn search_text(title: &str, question: &str, answer: Option<&str>) -> String {
     request_body = AskQuestion,
     responses(
         (status = 201, description = "Received", body = QuestionReceipt, headers(("Location" = String, description = "The tracking URL"))),
-        (status = 409, description = "The `Idempotency-Key` was used for a different question, or the same question came again without one", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The `Idempotency-Key` was used for a different question, or the same question came again without one"),
+        (status = 429, description = "Too many requests from this address"),
     )
 )]
 #[post("/questions")]
@@ -167,7 +167,7 @@ pub async fn ask_question(
     params(("code" = String, Path, description = "The tracking code"), ("X-Tracking-Secret" = String, Header, description = "The secret from the receipt")),
     responses(
         (status = 200, description = "The question and, once given, the answer", body = TrackedQuestion),
-        (status = 404, description = "No question with this code and secret", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No question with this code and secret"),
     )
 )]
 #[get("/questions/track/{code}")]
@@ -251,8 +251,8 @@ fn to_questions(conn: &mut DbConn, rows: Vec<QuestionRow>, staff: bool) -> Resul
         (status = 200, description = "A page of questions", body = ListResponse<Question>,
             headers(("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"),
                     ("X-Total-Count" = i64, description = "Questions matching, over all pages"))),
-        (status = 401, description = "`status` without a token, or an invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`status` with a role that may not see unpublished questions", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`status` without a token, or an invalid token"),
+        (status = 403, description = "`status` with a role that may not see unpublished questions"),
     )
 )]
 #[get("/questions")]
@@ -338,8 +338,8 @@ pub async fn list_questions(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The question", body = Question),
-        (status = 401, description = "An invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such question, or one not published", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "An invalid token"),
+        (status = 404, description = "No such question, or one not published"),
     )
 )]
 #[get("/questions/{key}")]
@@ -388,7 +388,7 @@ fn staff_view(conn: &mut DbConn, id: i64) -> Result<Question, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The question", body = Question),
-        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such question"),
     )
 )]
 #[patch("/questions/{id}")]
@@ -443,8 +443,8 @@ pub async fn update_question(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The answered question", body = Question),
-        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Rejected questions take no answer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such question"),
+        (status = 409, description = "Rejected questions take no answer"),
     )
 )]
 #[post("/questions/{id}/answer")]
@@ -491,8 +491,8 @@ pub async fn answer_question(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The published question", body = Question),
-        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not answered yet, or already published", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such question"),
+        (status = 409, description = "Not answered yet, or already published"),
     )
 )]
 #[post("/questions/{id}/publish")]
@@ -530,8 +530,8 @@ pub async fn publish_question(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The question", body = Question),
-        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not published", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such question"),
+        (status = 409, description = "Not published"),
     )
 )]
 #[post("/questions/{id}/unpublish")]
@@ -563,8 +563,8 @@ pub async fn unpublish_question(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The rejected question", body = Question),
-        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Published or already rejected", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such question"),
+        (status = 409, description = "Published or already rejected"),
     )
 )]
 #[post("/questions/{id}/reject")]
@@ -602,7 +602,7 @@ pub async fn reject_question(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The asker", body = AskerView),
-        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such question"),
     )
 )]
 #[get("/questions/{id}/asker")]
@@ -638,7 +638,7 @@ pub async fn question_asker(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Erased"),
-        (status = 404, description = "No such question", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such question"),
     )
 )]
 #[delete("/questions/{id}/asker")]

@@ -6,7 +6,7 @@ use super::model::{CreateSite, Site, SiteListQuery, UpdateSite, validate_code, v
 use super::repo;
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, write_transaction};
-use crate::error::{ApiError, Problem, unique_as};
+use crate::error::{ApiError, unique_as};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::state::AppState;
 
@@ -36,7 +36,7 @@ pub async fn list_sites(
     params(("key" = String, Path, description = "The site's code, or its numeric id")),
     responses(
         (status = 200, description = "The site", body = Site),
-        (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such site"),
     )
 )]
 #[get("/sites/{key}")]
@@ -54,7 +54,7 @@ pub async fn get_site(state: web::Data<AppState>, key: web::Path<String>) -> Res
     responses(
         (status = 201, description = "Created; `Location` names it", body = Site,
             headers(("Location" = String, description = "URL of the new site"))),
-        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken"),
     )
 )]
 #[post("/sites")]
@@ -91,7 +91,7 @@ pub async fn create_site(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated site", body = Site),
-        (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such site"),
     )
 )]
 #[patch("/sites/{key}")]

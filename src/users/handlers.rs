@@ -9,7 +9,7 @@ use super::model::{
 use super::repo::{self, NewUser, UserChanges, UserFilter};
 use crate::auth::{AuthUser, Role, tokens};
 use crate::db::{self, DbConn, write_transaction};
-use crate::error::{ApiError, FieldError, Problem, unique_as};
+use crate::error::{ApiError, FieldError, unique_as};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
@@ -71,7 +71,7 @@ pub async fn list_users(
     responses(
         (status = 201, description = "Created; `Location` names it", body = User,
             headers(("Location" = String, description = "URL of the new user"))),
-        (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email is taken"),
     )
 )]
 #[post("/users")]
@@ -138,7 +138,7 @@ fn find_managed_user(conn: &mut DbConn, admin: &AuthUser, id: i64) -> Result<Use
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user", body = User),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user"),
     )
 )]
 #[get("/users/{id}")]
@@ -164,8 +164,8 @@ pub async fn get_user(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated user", body = User),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The change would leave no active admin for every site", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user"),
+        (status = 409, description = "The change would leave no active admin for every site"),
     )
 )]
 #[patch("/users/{id}")]
@@ -234,7 +234,7 @@ pub async fn update_user(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Password set, sessions ended"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user"),
     )
 )]
 #[post("/users/{id}/reset-password")]
