@@ -1,17 +1,16 @@
 //! Articles: news, reports and plans in categories, with a draft -> published -> archived
 //! lifecycle, scheduled publication, search, slugs with history, and soft deletion.
 
-mod handlers;
 pub mod model;
 pub mod query;
+mod reads;
 pub mod repo;
+mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use handlers::{
-    adjacent_articles, archive_article, article_changes, create_article, delete_article, get_article, list_articles,
-    publish_article, related_articles, unpublish_article, update_article,
-};
+pub use reads::{adjacent_articles, article_changes, get_article, list_articles, related_articles};
+pub use writes::{archive_article, create_article, delete_article, publish_article, unpublish_article, update_article};
 
 /// Routes whose anonymous answers the response cache may share while the content is unchanged.
 /// They read articles, article_tags, article_slugs, categories, sites and users (display names),

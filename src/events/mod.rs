@@ -1,17 +1,16 @@
 //! The work calendar (lịch công tác): the leadership's events by week, as JSON and as a
 //! subscribable iCalendar feed, with a trail of every change.
 
-mod handlers;
 pub mod ics;
 pub mod model;
+mod reads;
 pub mod repo;
+mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use handlers::{
-    cancel_event, create_event, delete_event, event_revisions, events_ics, get_event, list_events, update_event,
-    week_of_events,
-};
+pub use reads::{event_revisions, events_ics, get_event, list_events, week_of_events};
+pub use writes::{cancel_event, create_event, delete_event, update_event};
 
 /// Routes whose anonymous answers the response cache may share: they read events and sites, both
 /// with content-version triggers.

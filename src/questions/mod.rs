@@ -3,13 +3,15 @@
 //! Questions are never shared by the response cache: citizens write them all day, and the table
 //! has no content-version triggers.
 
-mod handlers;
 pub mod model;
+mod public;
 pub mod repo;
+mod staff;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use handlers::*;
+pub use public::*;
+pub use staff::*;
 
 /// Routes whose anonymous answers the response cache may share: the fields list alone (questions
 /// themselves are written by citizens all day and have no content-version triggers).

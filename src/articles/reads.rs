@@ -1,16 +1,13 @@
-//! Article endpoints: public reads (staff see every status with a token), editor writes and
-//! lifecycle actions.
+//! Article reads: lists (offset and keyset paging), the change feed, one article by id or slug (old slugs\n//! redirect), its neighbours and related ones. Staff see every status with a token.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{NaiveDateTime, Utc};
 use serde_json::Value;
 
 use super::model::{
     Adjacent, Article, ArticleChange, ArticleChanges, ArticleGetQuery, ArticleListQuery, ArticleRow, ArticleStatus,
-    ArticleSummary, ChangeKind, ChangesMeta, ChangesQuery, CreateArticle, PublishArticle, Related, RelatedQuery,
-    UpdateArticle, clean_content, clean_tags, validate_body, validate_cover_url, validate_optional, validate_slug,
-    validate_title,
+    ArticleSummary, ChangeKind, ChangesMeta, ChangesQuery, Related, RelatedQuery,
 };
 use super::query::{
     decode_changes_cursor, decode_cursor, encode_changes_cursor, encode_cursor, keyset_key, parse_fields, parse_sort,
@@ -19,22 +16,22 @@ use super::query::{
 use super::repo::{self, ArticleFilter, Keyset, Search, Slice, StatusFilter, Visibility};
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::db::now;
-use crate::db::{self, DbConn, write_transaction};
+use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
 use crate::http::parse_instant;
-use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response_with_cursor, strong_etag};
+use crate::http::{ApiQuery, ListResponse, Paging, list_response_with_cursor};
 use crate::state::AppState;
 use crate::text::slugify;
 use crate::{categories, sites};
 
 /// A time from a request, to the microsecond as stored.
-fn stored(t: chrono::DateTime<Utc>) -> NaiveDateTime {
+pub(super) fn stored(t: chrono::DateTime<Utc>) -> NaiveDateTime {
     use chrono::SubsecRound;
     t.naive_utc().trunc_subsecs(6)
 }
 
 /// The JSON of an article as answered, with `fields` applied: the bytes its ETag is computed from.
-fn article_json(article: &Article, fields: Option<&[String]>) -> Result<Value, ApiError> {
+pub(super) fn article_json(article: &Article, fields: Option<&[String]>) -> Result<Value, ApiError> {
     Ok(project(serde_json::to_value(article).map_err(ApiError::internal)?, fields))
 }
 
@@ -396,371 +393,4 @@ pub async fn related_articles(
     })
     .await?;
     Ok(HttpResponse::Ok().json(Related { data }))
-}
-
-/// The staff representation of an article, as GET answers it to editors.
-fn staff_view(conn: &mut DbConn, id: i64) -> Result<Article, ApiError> {
-    let row = repo::find_row(conn, id)?.ok_or_else(|| ApiError::not_found("article"))?;
-    repo::to_articles(conn, vec![row], true, true)?.pop().ok_or_else(|| ApiError::not_found("article"))
-}
-
-/// Create an article (editors, admins; a site-bound user only in its site).
-#[utoipa::path(
-    tag = "articles",
-    request_body = CreateArticle,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Created; `Location` names it", body = Article,
-            headers(("Location" = String, description = "URL of the new article"))),
-        (status = 409, description = "The slug is taken (now or formerly) by another article"),
-    )
-)]
-#[post("/articles")]
-pub async fn create_article(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    body: ApiJson<CreateArticle>,
-) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Editor])?;
-    let input = body.0;
-    let mut errors = vec![];
-    validate_title(&input.title, &mut errors);
-    validate_body(&input.body, &mut errors);
-    if let Some(slug) = &input.slug {
-        validate_slug(slug, &mut errors);
-    }
-    validate_optional("summary", input.summary.as_deref(), super::model::MAX_SUMMARY_CHARS, &mut errors);
-    validate_optional("author", input.author.as_deref(), 200, &mut errors);
-    validate_optional("cover_alt", input.cover_alt.as_deref(), 500, &mut errors);
-    validate_cover_url(input.cover_url.as_deref(), &mut errors);
-    let tags = clean_tags(input.tags.as_deref().unwrap_or_default(), &mut errors);
-    let status = input.status.unwrap_or(ArticleStatus::Draft);
-    if status == ArticleStatus::Archived {
-        errors.push(FieldError::new("status", "invalid_value", "a new article is draft or published"));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let article = db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            let category = categories::find_row(c, input.category_id)?
-                .ok_or_else(|| ApiError::invalid("category_id", "not_found", "no category has this id"))?;
-            user.require_site(Some(category.site_id))?;
-            let tag_names: Vec<String> = tags.iter().map(|(_, n)| n.clone()).collect();
-            let content = clean_content(&input.body, input.summary.as_deref(), &tag_names);
-            let now = now();
-            let published_at = match status {
-                ArticleStatus::Published => Some(input.published_at.map_or(now, stored)),
-                _ => input.published_at.map(stored),
-            };
-            // A generated slug that a concurrent create took first is generated again.
-            let attempts = if input.slug.is_some() { 1 } else { 5 };
-            let id = db::retry_unique(c, attempts, |c| {
-                let slug = match &input.slug {
-                    Some(slug) if repo::slug_taken(c, slug, None)? => {
-                        return Err(ApiError::NotUnique { field: "slug".into() });
-                    }
-                    Some(slug) => slug.clone(),
-                    None => {
-                        let base = slugify(&input.title, 120);
-                        let base = if base.is_empty() { "bai-viet" } else { &base };
-                        db::lock_name(c, &format!("articles.slug:{base}"))?;
-                        repo::unique_slug(c, base, None)?
-                    }
-                };
-                let new = repo::NewArticle {
-                    site_id: category.site_id,
-                    category_id: category.id,
-                    title: input.title.trim(),
-                    slug: &slug,
-                    content: &content,
-                    cover_url: input.cover_url.as_deref(),
-                    cover_alt: input.cover_alt.as_deref(),
-                    author: input.author.as_deref().unwrap_or("").trim(),
-                    status,
-                    published_at,
-                    user_id: Some(user.id),
-                    now,
-                };
-                repo::insert_article(c, &new).map_err(crate::error::unique_as("slug"))
-            })?;
-            repo::set_tags(c, id, &tags)?;
-            staff_view(c, id)
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/articles/{}", article.slug)))
-        .json(article))
-}
-
-/// Checks `If-Match` against the current staff representation: 412 when it changed meanwhile.
-fn check_if_match(conn: &mut DbConn, id: i64, if_match: Option<&str>) -> Result<(), ApiError> {
-    let Some(if_match) = if_match else { return Ok(()) };
-    let current = staff_view(conn, id)?;
-    let etag = strong_etag(&serde_json::to_vec(&article_json(&current, None)?).map_err(ApiError::internal)?);
-    if crate::http::if_match_allows(if_match, etag.to_str().unwrap_or("")) {
-        Ok(())
-    } else {
-        Err(ApiError::PreconditionFailed(
-            "The article changed since you read it (its ETag differs from If-Match); read it again and retry.".into(),
-        ))
-    }
-}
-
-fn if_match(req: &HttpRequest) -> Option<String> {
-    req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
-/// Loads an article for a write by a user who may change it.
-fn writable(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<ArticleRow, ApiError> {
-    db::lock_row(conn, "articles", id)?;
-    let row = repo::find_row(conn, id)?.ok_or_else(|| ApiError::not_found("article"))?;
-    user.require_site(Some(row.site_id))?;
-    Ok(row)
-}
-
-/// Change an article's fields (editors, admins). Send `If-Match` to avoid overwriting someone else's change.
-#[utoipa::path(
-    tag = "articles",
-    params(
-        ("id" = i64, Path, description = "The article's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 if the article changed since"),
-    ),
-    request_body = UpdateArticle,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The updated article", body = Article),
-        (status = 404, description = "No such article"),
-        (status = 409, description = "The slug is taken by another article"),
-        (status = 412, description = "The article changed since the ETag in `If-Match`"),
-    )
-)]
-#[patch("/articles/{id}")]
-pub async fn update_article(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    user: AuthUser,
-    id: web::Path<i64>,
-    body: ApiJson<UpdateArticle>,
-) -> Result<web::Json<Article>, ApiError> {
-    user.require(&[Role::Editor])?;
-    let patch = body.0;
-    let mut errors = vec![];
-    if let Some(title) = &patch.title {
-        validate_title(title, &mut errors);
-    }
-    if let Some(body) = &patch.body {
-        validate_body(body, &mut errors);
-    }
-    if let Some(slug) = &patch.slug {
-        validate_slug(slug, &mut errors);
-    }
-    validate_optional(
-        "summary",
-        patch.summary.clone().flatten().as_deref(),
-        super::model::MAX_SUMMARY_CHARS,
-        &mut errors,
-    );
-    validate_optional("author", patch.author.as_deref(), 200, &mut errors);
-    validate_optional("cover_alt", patch.cover_alt.clone().flatten().as_deref(), 500, &mut errors);
-    validate_cover_url(patch.cover_url.clone().flatten().as_deref(), &mut errors);
-    let tags = patch.tags.as_ref().map(|t| clean_tags(t, &mut errors));
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let id = id.into_inner();
-    let if_match = if_match(&req);
-    let article = db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            let row = writable(c, &user, id)?;
-            check_if_match(c, id, if_match.as_deref())?;
-            let category_id = match patch.category_id {
-                Some(category_id) if category_id != row.category_id => {
-                    let category = categories::find_row(c, category_id)?
-                        .ok_or_else(|| ApiError::invalid("category_id", "not_found", "no category has this id"))?;
-                    if category.site_id != row.site_id {
-                        return Err(ApiError::invalid(
-                            "category_id",
-                            "invalid_value",
-                            "must be a category of the article's site",
-                        ));
-                    }
-                    category.id
-                }
-                _ => row.category_id,
-            };
-            if let Some(slug) = patch.slug.as_ref().filter(|s| **s != row.slug) {
-                if repo::slug_taken(c, slug, Some(id))? {
-                    return Err(ApiError::NotUnique { field: "slug".into() });
-                }
-                repo::change_slug(c, id, &row.slug, slug)?;
-            }
-            let title = patch.title.as_deref().map(str::trim).unwrap_or(&row.title).to_owned();
-            let tag_names: Vec<String> = match &tags {
-                Some(tags) => {
-                    repo::set_tags(c, id, tags)?;
-                    tags.iter().map(|(_, n)| n.clone()).collect()
-                }
-                None => repo::tag_names(c, id)?,
-            };
-            let summary = match &patch.summary {
-                Some(Some(s)) => Some(s.clone()),
-                Some(None) => None,
-                None if row.summary_auto => None,
-                None => Some(row.summary.clone()),
-            };
-            // The stored body is already clean; cleaning it again changes nothing.
-            let content = clean_content(patch.body.as_deref().unwrap_or(&row.body), summary.as_deref(), &tag_names);
-            let published_at = match patch.published_at {
-                Some(t) => t.map(stored),
-                None => row.published_at,
-            };
-            let now = now();
-            let change = repo::ArticleChange {
-                category_id,
-                title: &title,
-                slug: patch.slug.as_deref().unwrap_or(&row.slug),
-                content: &content,
-                cover_url: patch.cover_url.clone().unwrap_or(row.cover_url.clone()),
-                cover_alt: patch.cover_alt.clone().unwrap_or(row.cover_alt.clone()),
-                author: patch.author.as_deref().map(str::trim).unwrap_or(&row.author),
-                published_at,
-                user_id: user.id,
-                now,
-            };
-            repo::update_article(c, id, &change)?;
-            staff_view(c, id)
-        })
-    })
-    .await?;
-    Ok(web::Json(article))
-}
-
-/// Moves an article to `to`, if the move is allowed from its status; 409 otherwise.
-async fn transition(
-    state: &AppState,
-    user: AuthUser,
-    id: i64,
-    to: ArticleStatus,
-    published_at: Option<NaiveDateTime>,
-) -> Result<Article, ApiError> {
-    user.require(&[Role::Editor])?;
-    db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            let row = writable(c, &user, id)?;
-            if !row.status().may_become(to) {
-                let allowed: Vec<&str> = to.reachable_from().iter().map(|s| s.as_str()).collect();
-                return Err(ApiError::Conflict(format!(
-                    "An article that is {} cannot become {}; allowed from: {}.",
-                    row.status,
-                    to.as_str(),
-                    allowed.join(", ")
-                )));
-            }
-            let now = now();
-            let published_at = match to {
-                ArticleStatus::Published => Some(published_at.or(row.published_at.filter(|t| *t > now)).unwrap_or(now)),
-                _ => row.published_at,
-            };
-            repo::set_status(c, id, to, published_at, user.id, now)?;
-            staff_view(c, id)
-        })
-    })
-    .await
-}
-
-/// Publish a draft or archived article, now or at `published_at` (a future time schedules it).
-#[utoipa::path(
-    tag = "articles",
-    params(("id" = i64, Path, description = "The article's id")),
-    request_body(content = Option<PublishArticle>, description = "Optional: when it becomes public"),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The published (or scheduled) article", body = Article),
-        (status = 404, description = "No such article"),
-        (status = 409, description = "Already published"),
-    )
-)]
-#[post("/articles/{id}/publish")]
-pub async fn publish_article(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<i64>,
-    body: web::Bytes,
-    req: HttpRequest,
-) -> Result<web::Json<Article>, ApiError> {
-    let options: PublishArticle = crate::http::optional_json(&req, &body)?;
-    let at = options.published_at.map(stored);
-    transition(&state, user, id.into_inner(), ArticleStatus::Published, at).await.map(web::Json)
-}
-
-/// Withdraw a published article back to draft.
-#[utoipa::path(
-    tag = "articles",
-    params(("id" = i64, Path, description = "The article's id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The article, now a draft", body = Article),
-        (status = 404, description = "No such article"),
-        (status = 409, description = "Not published"),
-    )
-)]
-#[post("/articles/{id}/unpublish")]
-pub async fn unpublish_article(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<i64>,
-) -> Result<web::Json<Article>, ApiError> {
-    transition(&state, user, id.into_inner(), ArticleStatus::Draft, None).await.map(web::Json)
-}
-
-/// Archive an article: withdrawn from the public, kept for the record.
-#[utoipa::path(
-    tag = "articles",
-    params(("id" = i64, Path, description = "The article's id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The archived article", body = Article),
-        (status = 404, description = "No such article"),
-        (status = 409, description = "Already archived"),
-    )
-)]
-#[post("/articles/{id}/archive")]
-pub async fn archive_article(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<i64>,
-) -> Result<web::Json<Article>, ApiError> {
-    transition(&state, user, id.into_inner(), ArticleStatus::Archived, None).await.map(web::Json)
-}
-
-/// Delete an article. It leaves a tombstone (`deleted_at`) so that syncing clients learn of it.
-#[utoipa::path(
-    tag = "articles",
-    params(("id" = i64, Path, description = "The article's id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, description = "No such article"),
-    )
-)]
-#[delete("/articles/{id}")]
-pub async fn delete_article(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Editor])?;
-    let id = id.into_inner();
-    db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            writable(c, &user, id)?;
-            let now = now();
-            repo::soft_delete(c, id, user.id, now)?;
-            Ok(())
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
 }
