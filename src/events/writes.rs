@@ -229,6 +229,39 @@ fn save_change(
     Ok(())
 }
 
+/// Applies the time fields of a patch (all-day, start and end, as times or dates, in the event's
+/// zone, which the patch may change too), each given field replacing the current one.
+fn patch_times(before: &EventRow, after: &mut EventRow, patch: &UpdateEvent, errors: &mut Vec<FieldError>) {
+    let zone = after.zone();
+    let touches_time = patch.all_day.is_some()
+        || patch.starts_at.is_some()
+        || patch.ends_at.is_some()
+        || patch.starts_on.is_some()
+        || patch.ends_on.is_some()
+        || patch.time_zone.is_some();
+    if touches_time {
+        after.all_day = patch.all_day.unwrap_or(before.all_day);
+        let local = |t: NaiveDateTime| before.local(t).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string();
+        let current_start = local(before.starts_at);
+        let current_end = (before.ends_at > before.starts_at).then(|| local(before.ends_at));
+        let starts_at = patch.starts_at.clone().or(Some(current_start));
+        let ends_at = match &patch.ends_at {
+            Some(end) => end.clone(),
+            None => current_end,
+        };
+        let first = before.local(before.starts_at).date_naive();
+        let last = before.local(before.ends_at).date_naive().pred_opt().unwrap_or(first).max(first);
+        let starts_on = patch.starts_on.or(Some(first));
+        let ends_on = patch.ends_on.or(if patch.starts_on.is_some() { None } else { Some(last) });
+        if let Some((start, end)) =
+            resolve_times(after.all_day, starts_at.as_deref(), ends_at.as_deref(), starts_on, ends_on, zone, errors)
+        {
+            after.starts_at = start;
+            after.ends_at = end;
+        }
+    }
+}
+
 /// Change an event (editors, admins). Each change raises `sequence`, so calendar apps update it.
 #[utoipa::path(
     tag = "events",
@@ -262,40 +295,7 @@ pub async fn update_event(
                     after.time_zone = tz.clone();
                 }
             }
-            let zone = after.zone();
-            let touches_time = patch.all_day.is_some()
-                || patch.starts_at.is_some()
-                || patch.ends_at.is_some()
-                || patch.starts_on.is_some()
-                || patch.ends_on.is_some()
-                || patch.time_zone.is_some();
-            if touches_time {
-                after.all_day = patch.all_day.unwrap_or(before.all_day);
-                let local = |t: NaiveDateTime| before.local(t).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string();
-                let current_start = local(before.starts_at);
-                let current_end = (before.ends_at > before.starts_at).then(|| local(before.ends_at));
-                let starts_at = patch.starts_at.clone().or(Some(current_start));
-                let ends_at = match &patch.ends_at {
-                    Some(end) => end.clone(),
-                    None => current_end,
-                };
-                let first = before.local(before.starts_at).date_naive();
-                let last = before.local(before.ends_at).date_naive().pred_opt().unwrap_or(first).max(first);
-                let starts_on = patch.starts_on.or(Some(first));
-                let ends_on = patch.ends_on.or(if patch.starts_on.is_some() { None } else { Some(last) });
-                if let Some((start, end)) = resolve_times(
-                    after.all_day,
-                    starts_at.as_deref(),
-                    ends_at.as_deref(),
-                    starts_on,
-                    ends_on,
-                    zone,
-                    &mut errors,
-                ) {
-                    after.starts_at = start;
-                    after.ends_at = end;
-                }
-            }
+            patch_times(&before, &mut after, &patch, &mut errors);
             if let Some(title) = &patch.title {
                 check_text("title", title, 500, true, &mut errors);
                 after.title = title.trim().to_owned();

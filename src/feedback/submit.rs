@@ -69,6 +69,19 @@ fn validate(input: &SubmitFeedback) -> Result<(Option<String>, Option<String>), 
     if errors.is_empty() { Ok((phone, email)) } else { Err(ApiError::Validation(errors)) }
 }
 
+/// What makes two submissions the same one: site, topic, kind, the text (whitespace aside) and the
+/// contact (by its blind index, so no personal data is hashed in the clear).
+fn fingerprint(site_id: i64, topic_id: i64, input: &SubmitFeedback, contact_index: Option<&str>) -> String {
+    let normalise = crate::citizen::normalise;
+    sha256_hex(&format!(
+        "{site_id}|{topic_id}|{}|{}|{}|{}",
+        input.kind.as_str(),
+        normalise(&input.title),
+        normalise(&input.content),
+        contact_index.unwrap_or("")
+    ))
+}
+
 /// Send feedback: a comment, proposal or complaint, from a person or an organisation.
 ///
 /// Public and rate-limited. The answer carries a tracking code and a secret to follow the
@@ -113,15 +126,7 @@ pub async fn submit(
             .filter(|t| t.active)
             .ok_or_else(|| ApiError::invalid("topic", "not_found", "no open topic has this code"))?;
         let contact_index = email.as_deref().or(phone.as_deref()).map(|c| vault.blind_index(c));
-        let normalise = crate::citizen::normalise;
-        let fingerprint = sha256_hex(&format!(
-            "{site_id}|{}|{}|{}|{}|{}",
-            topic.id,
-            input.kind.as_str(),
-            normalise(&input.title),
-            normalise(&input.content),
-            contact_index.as_deref().unwrap_or("")
-        ));
+        let fingerprint = fingerprint(site_id, topic.id, &input, contact_index.as_deref());
         let replay = |row: FeedbackRow| -> Result<Receipt, ApiError> {
             let secret = row.secret_sealed.as_deref().and_then(|s| vault.open(s).ok()).unwrap_or_default();
             Ok(receipt(&row, secret))

@@ -198,62 +198,9 @@ fn from_table(rows: Vec<Vec<String>>) -> Vec<Parsed> {
                 Some(l) if l.contains("mot phan") || l.contains("muc do 3") => Level::Partial,
                 _ => Level::None,
             };
-            let methods = get(Column::Methods)
-                .map(|m| {
-                    lines(&m)
-                        .into_iter()
-                        .filter_map(|line| {
-                            let folded = crate::text::fold(&line);
-                            let method = if folded.contains("truc tuyen") {
-                                "online"
-                            } else if folded.contains("buu chinh") {
-                                "post"
-                            } else if folded.contains("truc tiep") {
-                                "in_person"
-                            } else {
-                                return None;
-                            };
-                            Some(Method {
-                                method: method.into(),
-                                processing_time: None,
-                                fee: None,
-                                description: Some(line),
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let dossier = get(Column::Dossier)
-                .map(|d| {
-                    lines(&d)
-                        .into_iter()
-                        .map(|name| {
-                            let folded = crate::text::fold(&name);
-                            Document {
-                                originals: u32::from(folded.contains("ban chinh")),
-                                copies: u32::from(folded.contains("ban sao")),
-                                name,
-                                form_url: None,
-                            }
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let legal_basis = get(Column::LegalBasis)
-                .map(|l| {
-                    lines(&l)
-                        .into_iter()
-                        .map(|title| LegalBasis {
-                            number: title
-                                .split_whitespace()
-                                .find(|w| w.contains('/'))
-                                .map(|w| w.trim_matches(|c: char| c == ',' || c == '.').to_owned()),
-                            title,
-                            issued_on: None,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let methods = get(Column::Methods).map(|m| methods_of(&m)).unwrap_or_default();
+            let dossier = get(Column::Dossier).map(|d| dossier_of(&d)).unwrap_or_default();
+            let legal_basis = get(Column::LegalBasis).map(|l| legal_basis_of(&l)).unwrap_or_default();
             let code = get(Column::Code);
             let record = ProcedureRecord {
                 code: code.clone().unwrap_or_default(),
@@ -276,6 +223,57 @@ fn from_table(rows: Vec<Vec<String>>) -> Vec<Parsed> {
                 cases: vec![],
             };
             (row, Ok(record))
+        })
+        .collect()
+}
+
+/// The ways to apply, from a cell of one way per line (online, by post, in person).
+fn methods_of(m: &str) -> Vec<Method> {
+    lines(m)
+        .into_iter()
+        .filter_map(|line| {
+            let folded = crate::text::fold(&line);
+            let method = if folded.contains("truc tuyen") {
+                "online"
+            } else if folded.contains("buu chinh") {
+                "post"
+            } else if folded.contains("truc tiep") {
+                "in_person"
+            } else {
+                return None;
+            };
+            Some(Method { method: method.into(), processing_time: None, fee: None, description: Some(line) })
+        })
+        .collect()
+}
+
+/// The dossier's documents, one per line, with whether an original or a copy is asked for.
+fn dossier_of(d: &str) -> Vec<Document> {
+    lines(d)
+        .into_iter()
+        .map(|name| {
+            let folded = crate::text::fold(&name);
+            Document {
+                originals: u32::from(folded.contains("ban chinh")),
+                copies: u32::from(folded.contains("ban sao")),
+                name,
+                form_url: None,
+            }
+        })
+        .collect()
+}
+
+/// The legal basis, one document per line, its number taken from the word with a slash.
+fn legal_basis_of(l: &str) -> Vec<LegalBasis> {
+    lines(l)
+        .into_iter()
+        .map(|title| LegalBasis {
+            number: title
+                .split_whitespace()
+                .find(|w| w.contains('/'))
+                .map(|w| w.trim_matches(|c: char| c == ',' || c == '.').to_owned()),
+            title,
+            issued_on: None,
         })
         .collect()
 }

@@ -40,27 +40,8 @@ pub(super) fn search_text(title: &str, question: &str, answer: Option<&str>) -> 
     crate::text::fold(&format!("{title} {question} {answer}"))
 }
 
-/// Ask a question (public, rate-limited). The asker's name and contact are personal data: kept
-/// encrypted, shown to staff only, never published. The answer is 201 with a tracking code and a
-/// secret; a repeated question (or `Idempotency-Key`) answers the first receipt.
-#[utoipa::path(
-    tag = "questions",
-    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key answers the first receipt")),
-    request_body = AskQuestion,
-    responses(
-        (status = 201, description = "Received", body = QuestionReceipt, headers(("Location" = String, description = "The tracking URL"))),
-        (status = 409, description = "The `Idempotency-Key` was used for a different question, or the same question came again without one"),
-        (status = 429, description = "Too many requests from this address"),
-    )
-)]
-#[post("/questions")]
-pub async fn ask_question(
-    state: web::Data<AppState>,
-    _limit: RateLimited,
-    req: HttpRequest,
-    body: ApiJson<AskQuestion>,
-) -> Result<HttpResponse, ApiError> {
-    let input = body.0;
+/// Checks a question; returns the asker's normalised phone and email.
+fn validate(input: &AskQuestion) -> Result<(Option<String>, Option<String>), ApiError> {
     let mut errors = vec![];
     if input.website.as_deref().is_some_and(|w| !w.trim().is_empty()) {
         errors.push(FieldError::new("website", "invalid_value", "must be left empty"));
@@ -83,9 +64,31 @@ pub async fn ask_question(
     {
         errors.push(FieldError::new("procedure_code", "invalid_format", "must be a procedure code such as 1.001193"));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    if errors.is_empty() { Ok((phone, email)) } else { Err(ApiError::Validation(errors)) }
+}
+
+/// Ask a question (public, rate-limited). The asker's name and contact are personal data: kept
+/// encrypted, shown to staff only, never published. The answer is 201 with a tracking code and a
+/// secret; a repeated question (or `Idempotency-Key`) answers the first receipt.
+#[utoipa::path(
+    tag = "questions",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key answers the first receipt")),
+    request_body = AskQuestion,
+    responses(
+        (status = 201, description = "Received", body = QuestionReceipt, headers(("Location" = String, description = "The tracking URL"))),
+        (status = 409, description = "The `Idempotency-Key` was used for a different question, or the same question came again without one"),
+        (status = 429, description = "Too many requests from this address"),
+    )
+)]
+#[post("/questions")]
+pub async fn ask_question(
+    state: web::Data<AppState>,
+    _limit: RateLimited,
+    req: HttpRequest,
+    body: ApiJson<AskQuestion>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.0;
+    let (phone, email) = validate(&input)?;
     let idempotency_key = crate::citizen::idempotency_key(&req);
     let state2 = state.clone();
     let receipt = db::run_write(&state.db, move |c| {
