@@ -5,8 +5,10 @@
 //! resource module. A handler takes its inputs through extractors that answer problem+json on bad
 //! input ([`http::ApiJson`], [`http::ApiQuery`]), the caller through [`auth::AuthUser`] when it
 //! writes, and runs its queries on a pooled connection off the async workers ([`db::run`]).
-//! Each resource module has `mod.rs` (routes), `handlers.rs`, `model.rs` (types and validation)
-//! and `repo.rs` (queries). Every failure is an [`error::ApiError`].
+//! Each resource module has `mod.rs` (routes, and what other modules may call), `model.rs` (types,
+//! validation, typed lifecycles), `repo.rs` (every query) and handler files by side or
+//! sub-resource. Every failure is an [`error::ApiError`]. The layers and their rules are in
+//! `ARCHITECTURE.md`.
 
 pub mod articles;
 pub mod auth;

@@ -1,6 +1,7 @@
 //! The integration tests: the real server on a real port, against a fresh SQLite file per test,
 //! or a fresh PostgreSQL database per test when `TEST_DATABASE_URL` is a postgres URL.
 
+mod architecture;
 mod articles;
 mod auth;
 mod cache;
