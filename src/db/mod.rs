@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
-use actix_web::web;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
@@ -453,14 +452,15 @@ impl IsUniqueViolation for ApiError {
     }
 }
 
-/// Runs blocking database work on the blocking thread pool, with a pooled connection.
+/// Runs blocking database work on the runtime's blocking thread pool (the server caps it at the
+/// pool's size, see `startup`), with a pooled connection.
 pub async fn run<T, F>(db: &Database, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     let db = db.clone();
-    web::block(move || {
+    tokio::task::spawn_blocking(move || {
         let mut conn = db.get()?;
         let result = f(&mut conn);
         if matches!(result, Err(ApiError::Internal(_) | ApiError::Unavailable(_))) {
