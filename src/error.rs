@@ -43,7 +43,8 @@ pub struct FieldError {
     /// The field's name or JSON path (`submitter.email`), or a query parameter's name.
     pub field: String,
     /// A stable machine word for the failure: `required`, `too_long`, `too_short`,
-    /// `invalid_format`, `invalid_value`, `invalid_type`, `not_unique`, `not_found`, `unknown_field`.
+    /// `invalid_format`, `invalid_value`, `invalid_type`, `invalid_characters`, `not_unique`,
+    /// `not_found`, `unknown_field`, `unknown_parameter`.
     pub code: String,
     /// The failure in English, for developers; translate by `code`.
     pub message: String,
@@ -149,11 +150,21 @@ impl ApiError {
     }
 }
 
+/// The reason phrase of a status as RFC 9110 names it (the `http` crate still has the RFC 7231
+/// names of 413 and 422).
+pub fn reason_phrase(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
 /// A problem document for a status, with the standard reason phrase as its title.
 pub fn problem_for(status: StatusCode, kind: &str, detail: String, errors: Vec<FieldError>) -> Problem {
     Problem {
         problem_type: format!("urn:muni:problem:{kind}"),
-        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        title: reason_phrase(status).to_owned(),
         status: status.as_u16(),
         detail,
         errors,

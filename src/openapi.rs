@@ -32,6 +32,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "questions", description = "Questions and answers (hỏi đáp), and the fields they and procedures use"),
         (name = "system", description = "Health, readiness and this document"),
     ),
+    servers((url = "/", description = "This server: paths are relative to where the document is served")),
     components(schemas(Problem, FieldError)),
     modifiers(&Security)
 )]
@@ -147,6 +148,11 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
                     op.responses.responses.insert((*status).to_owned(), RefOr::Ref(Ref::from_response_name(*name)));
                 }
             }
+            // An operation without a token says so: `security: []` (public), not nothing.
+            if op.security.is_none() {
+                op.security = Some(vec![]);
+            }
+            bound_paging(op);
             // Every error is a problem document: an operation's own error responses give their
             // status and description, and get the body here.
             for (status, response) in op.responses.responses.iter_mut() {
@@ -161,6 +167,48 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
         }
     }
     api
+}
+
+/// `page` from 1 and `per_page` from 1 to [`crate::http::MAX_PER_PAGE`], as the server enforces them.
+fn bound_paging(op: &mut Operation) {
+    use utoipa::openapi::schema::Schema;
+    for parameter in op.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else { continue };
+        let maximum = match parameter.name.as_str() {
+            "page" => None,
+            "per_page" => Some(f64::from(crate::http::MAX_PER_PAGE)),
+            _ => continue,
+        };
+        if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() {
+            object.minimum = Some(1f64.into());
+            object.maximum = maximum.map(Into::into);
+        }
+    }
+}
+
+/// The request headers operations take (`Idempotency-Key`, `If-Match`, `X-Tracking-Secret`, ...),
+/// lowercased: what a browser on another origin must be allowed to send.
+pub fn request_headers(api: &OpenApiDoc) -> Vec<String> {
+    use utoipa::openapi::path::ParameterIn;
+    let mut names: Vec<String> = api
+        .paths
+        .paths
+        .values()
+        .flat_map(|item| {
+            [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+                .flat_map(|op| op.parameters.iter().flatten())
+                .filter_map(|p| match p {
+                    RefOr::T(p) if p.parameter_in == ParameterIn::Header => Some(p.name.to_ascii_lowercase()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The document as checked in under `openapi/`: pretty JSON with a final newline.

@@ -100,6 +100,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let api = openapi_document();
         let routes = web::Data::new(RouteTable::from_openapi(&api));
+        let request_headers = openapi::request_headers(&api);
         let cache = crate::cache::ResponseCache::new(
             &database.url,
             config.cache_bytes,
@@ -152,7 +153,7 @@ impl Application {
                 .default_service(web::to(fallback))
                 .wrap(from_fn(query_guard))
                 .wrap(from_fn(input_guard))
-                .wrap(Condition::new(cors_enabled, cors(&config.cors_origins)))
+                .wrap(Condition::new(cors_enabled, cors(&config.cors_origins, &request_headers)))
                 .wrap(from_fn(problem_middleware))
                 .wrap(from_fn(cache_middleware))
                 .wrap(Compress::default())
@@ -239,17 +240,20 @@ fn start_maintenance(db: Database, retention_days: Option<u32>) {
     }
 }
 
-fn cors(origins: &[String]) -> Cors {
+/// CORS for the configured origins: every request header the document defines may be sent (and
+/// the standard ones a client sets), and the response headers clients read are exposed.
+fn cors(origins: &[String], document_headers: &[String]) -> Cors {
+    let mut headers: Vec<String> =
+        ["authorization", "content-type", "accept", "accept-language", "if-match", "if-none-match"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+    headers.extend(document_headers.iter().cloned());
+    headers.sort();
+    headers.dedup();
     let mut cors = Cors::default()
         .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-        .allowed_headers([
-            "authorization",
-            "content-type",
-            "if-match",
-            "if-none-match",
-            "idempotency-key",
-            "x-tracking-secret",
-        ])
+        .allowed_headers(headers)
         .expose_headers(["etag", "link", "x-total-count", "location", "retry-after", "last-modified", "age"])
         .max_age(3600);
     for origin in origins {

@@ -212,3 +212,81 @@ async fn each_content_encoding_has_its_own_strong_etag_and_all_revalidate() {
     assert_eq!(revalidated.status(), 304);
     assert_eq!(revalidated.headers()["etag"].to_str().unwrap(), gzip_tag);
 }
+
+#[tokio::test]
+async fn browsers_may_send_every_header_the_document_defines_and_read_the_ones_clients_need() {
+    for origins in ["https://phuong.example.vn", "*"] {
+        let app = spawn_app_with(|env| {
+            env.insert("MUNI_CORS_ORIGINS".into(), origins.into());
+        })
+        .await;
+        let document: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+        let mut headers: Vec<String> = document["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .flat_map(|op| op["parameters"].as_array().cloned().unwrap_or_default())
+            .filter(|p| p["in"] == "header")
+            .map(|p| p["name"].as_str().unwrap().to_ascii_lowercase())
+            .collect();
+        headers.sort();
+        headers.dedup();
+        assert!(headers.contains(&"x-tracking-secret".to_owned()) && headers.contains(&"idempotency-key".to_owned()));
+        headers.extend(["authorization", "content-type", "if-match", "accept-language"].map(String::from));
+        for header in &headers {
+            let preflight = app
+                .client
+                .request(Method::OPTIONS, app.url("/api/v1/questions/track/HD-ABCDEF"))
+                .header("origin", "https://phuong.example.vn")
+                .header("access-control-request-method", "GET")
+                .header("access-control-request-headers", header)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(preflight.status(), 200, "preflight for `{header}` with origins `{origins}`");
+            let allowed = preflight.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+            assert!(allowed.contains(header.as_str()), "`{header}` not in {allowed}");
+        }
+        let list = app
+            .client
+            .get(app.url("/api/v1/sites"))
+            .header("origin", "https://phuong.example.vn")
+            .send()
+            .await
+            .unwrap();
+        let exposed = list.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
+        for header in ["link", "x-total-count", "etag", "location", "retry-after", "age"] {
+            assert!(exposed.contains(header), "`{header}` not exposed: {exposed}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_document_names_its_server_security_and_paging_bounds_as_served() {
+    let app = spawn_app().await;
+    let document: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    assert_eq!(document["servers"][0]["url"], "/");
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(op["security"].is_array(), "{method} {path} says nothing of security");
+            for parameter in op["parameters"].as_array().into_iter().flatten() {
+                let (name, schema) = (parameter["name"].as_str().unwrap(), &parameter["schema"]);
+                if name == "page" || name == "per_page" {
+                    assert_eq!(schema["minimum"], 1, "{method} {path} {name}");
+                }
+                if name == "per_page" {
+                    assert_eq!(schema["maximum"], 100, "{method} {path} {name}");
+                }
+            }
+        }
+    }
+    // As served: the bounds the document states are the ones enforced.
+    assert_problem(app.get("/api/v1/articles?per_page=101").await, 400).await;
+    assert_problem(app.get("/api/v1/articles?page=0").await, 400).await;
+    assert_eq!(app.get("/api/v1/articles?per_page=100&page=1").await.status(), 200);
+    let public = &document["paths"]["/api/v1/sites"]["get"]["security"];
+    assert_eq!(public, &json!([]), "a public read says so");
+    let problem = assert_problem(app.post_json("/api/v1/auth/login", &json!({}), None).await, 422).await;
+    assert_eq!(problem["title"], "Unprocessable Content");
+}
