@@ -375,7 +375,10 @@ fn create_user(
 }
 
 fn read_password(from_stdin: bool) -> Result<String, String> {
-    if from_stdin || !std::io::stdin().is_terminal() {
+    if !from_stdin && !std::io::stdin().is_terminal() {
+        return Err("no terminal to ask for the password: pipe it in with --password-stdin".into());
+    }
+    if from_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());

@@ -96,7 +96,12 @@ impl Application {
     pub fn build(config: Config) -> std::io::Result<Self> {
         let database = Database::new(config.database_url.clone(), config.db_pool_size);
         prepare_database(&database, &config).map_err(std::io::Error::other)?;
-        let listener = TcpListener::bind((config.host.as_str(), config.port))?;
+        let listener = TcpListener::bind((config.host.as_str(), config.port)).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {}:{} ({e}); set MUNI_HOST or MUNI_PORT", config.host, config.port),
+            )
+        })?;
         let port = listener.local_addr()?.port();
         let api = openapi_document();
         let routes = web::Data::new(RouteTable::from_openapi(&api));

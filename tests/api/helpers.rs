@@ -28,7 +28,7 @@ impl TestDb {
         match std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
             Some(admin_url) => {
                 let name = format!("muni_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = diesel::PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+                let mut conn = admin_connection(&admin_url);
                 conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
                 let url = replace_database(&admin_url, &name);
                 TestDb { url, dir, pg: Some((admin_url, name)) }
@@ -48,7 +48,7 @@ impl TestDb {
     pub fn destroy(&self) {
         match &self.pg {
             Some((admin_url, name)) => {
-                let mut conn = diesel::PgConnection::establish(admin_url).expect("connect to TEST_DATABASE_URL");
+                let mut conn = admin_connection(admin_url);
                 conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .expect("drop test database");
             }
@@ -74,6 +74,20 @@ impl Drop for TestDb {
             self.destroy();
         }
     }
+}
+
+/// A connection to the database `TEST_DATABASE_URL` names, which is created first when it does not
+/// exist yet (through the server's `postgres` database), so that any name works.
+fn admin_connection(admin_url: &str) -> diesel::PgConnection {
+    if let Ok(conn) = diesel::PgConnection::establish(admin_url) {
+        return conn;
+    }
+    let wanted = admin_url.split('?').next().and_then(|base| base.rsplit('/').next()).unwrap_or("test").to_owned();
+    let mut server = diesel::PgConnection::establish(&replace_database(admin_url, "postgres"))
+        .expect("connect to TEST_DATABASE_URL's server (its `postgres` database)");
+    // Several test threads may get here at once: a database created meanwhile is as good.
+    let _ = server.batch_execute(&format!("CREATE DATABASE \"{}\"", wanted.replace('"', "")));
+    diesel::PgConnection::establish(admin_url).expect("connect to TEST_DATABASE_URL")
 }
 
 fn replace_database(url: &str, name: &str) -> String {

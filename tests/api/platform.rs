@@ -289,6 +289,10 @@ async fn the_cli_creates_a_user_who_can_sign_in() {
         "mat-khau-tu-dong-lenh\n",
     );
     assert!(!bad_role.status.success());
+    // Without a terminal, the password is not silently read as empty.
+    let no_terminal = run(&["users", "create", "--email", "y@phuong.test", "--role", "editor"], "");
+    assert!(!no_terminal.status.success());
+    assert!(String::from_utf8_lossy(&no_terminal.stderr).contains("--password-stdin"));
 
     let server = Server::start(&db);
     let login: Value = reqwest::Client::new()
@@ -310,4 +314,17 @@ fn the_cli_prints_the_openapi_document() {
     assert!(out.status.success());
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["paths"]["/api/v1/auth/login"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn a_taken_port_is_named_with_the_setting_to_change() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let db = TestDb::new();
+    let mut env = test_env(&db);
+    env.insert("MUNI_PORT".into(), port.to_string());
+    let config = muni::config::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+    let error = muni::startup::Application::build(config).err().expect("the port is taken");
+    let message = error.to_string();
+    assert!(message.contains(&format!("127.0.0.1:{port}")) && message.contains("MUNI_PORT"), "{message}");
 }
