@@ -89,7 +89,14 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let inner = err.into_inner();
         let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
         if inner.is_data() && well_formed {
-            ApiError::Validation(vec![field_error_from_serde(&path, &inner.to_string())])
+            let first = field_error_from_serde(&path, &inner.to_string());
+            // Each repair reads the body again: only forms of a modest size get them all.
+            match serde_json::from_slice::<serde_json::Value>(body) {
+                Ok(value) if body.len() <= MAX_COLLECTED_BODY => {
+                    ApiError::Validation(all_field_errors::<T>(value, first))
+                }
+                _ => ApiError::Validation(vec![first]),
+            }
         } else {
             let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(body)
                 .err()
@@ -111,6 +118,120 @@ pub fn optional_json<T: DeserializeOwned + Default>(req: &HttpRequest, body: &[u
         return Err(ApiError::UnsupportedMediaType("The request body must be JSON.".into()));
     }
     parse_json(body)
+}
+
+/// The largest body whose field errors are all collected (see [`all_field_errors`]); a bigger one
+/// is answered with its first.
+const MAX_COLLECTED_BODY: usize = 64 * 1024;
+
+/// Every field error of a well-formed body that does not fit `T`, in one answer: after each error
+/// the body is repaired (an unknown field removed, a missing or mistyped one given a placeholder of
+/// the first shape that gets past it) and read again, so that a form learns all its faults at once
+/// instead of one per round trip. Faults inside a placeholder are the placeholder's, not the
+/// client's, and are not reported.
+fn all_field_errors<T: DeserializeOwned>(mut value: serde_json::Value, first: FieldError) -> Vec<FieldError> {
+    const PLACEHOLDERS: [fn() -> serde_json::Value; 5] = [
+        || serde_json::Value::String(String::new()),
+        || serde_json::Value::Bool(false),
+        || serde_json::json!(0),
+        || serde_json::json!({}),
+        || serde_json::json!([]),
+    ];
+    let mut errors = vec![first];
+    let mut placeholders: Vec<String> = vec![];
+    for _ in 0..64 {
+        let Some(error) = errors.last().cloned() else { break };
+        let mut repaired = false;
+        if error.code == "unknown_field" {
+            repaired = with_slot(&mut value, &error.field, |object, key| object.remove(key).is_some());
+        } else if matches!(error.code.as_str(), "required" | "invalid_type" | "invalid_value") {
+            let mut candidates: Vec<serde_json::Value> = PLACEHOLDERS.iter().map(|make| make()).collect();
+            let mut tried = 0;
+            while tried < candidates.len() && tried < 8 {
+                let mut candidate = value.clone();
+                let placeholder = candidates[tried].clone();
+                tried += 1;
+                if !with_slot(&mut candidate, &error.field, |object, key| {
+                    object.insert(key.to_owned(), placeholder);
+                    true
+                }) {
+                    break;
+                }
+                match next_error::<T>(&candidate) {
+                    Some(next) if next.field == error.field => {
+                        // An enum names its variants: the first one gets past it.
+                        if let Some(variant) = first_variant(&next.message) {
+                            candidates.insert(tried, serde_json::Value::String(variant));
+                        }
+                    }
+                    _ => {
+                        value = candidate;
+                        placeholders.push(error.field.clone());
+                        repaired = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if !repaired {
+            break;
+        }
+        match next_error::<T>(&value) {
+            None => break,
+            Some(next) if errors.iter().any(|e| e.field == next.field) => break,
+            Some(next) => errors.push(next),
+        }
+    }
+    errors.retain(|e| {
+        !placeholders.iter().any(|p| e.field.starts_with(&format!("{p}.")) || e.field.starts_with(&format!("{p}[")))
+    });
+    errors.sort_by(|a, b| a.field.cmp(&b.field));
+    errors.dedup_by(|a, b| a.field == b.field);
+    errors
+}
+
+/// The first variant serde lists in "unknown variant `x`, expected one of `a`, `b`" (or "expected `a`").
+fn first_variant(message: &str) -> Option<String> {
+    let expected = message.split("expected").nth(1)?;
+    expected.split('`').nth(1).map(str::to_owned)
+}
+
+fn next_error<T: DeserializeOwned>(value: &serde_json::Value) -> Option<FieldError> {
+    serde_path_to_error::deserialize::<_, T>(value.clone()).err().map(|err| {
+        let path = err.path().to_string();
+        field_error_from_serde(&path, &err.into_inner().to_string())
+    })
+}
+
+/// Runs `f` on the object that holds the field at `path` (`a.b[0].c`) and the field's key.
+fn with_slot(
+    value: &mut serde_json::Value,
+    path: &str,
+    f: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>, &str) -> bool,
+) -> bool {
+    let mut segments: Vec<&str> = path.split('.').collect();
+    let Some(last) = segments.pop() else { return false };
+    if last.contains('[') {
+        return false;
+    }
+    let mut at = value;
+    for segment in segments {
+        let (name, indexes) = match segment.find('[') {
+            Some(i) => (&segment[..i], &segment[i..]),
+            None => (segment, ""),
+        };
+        let Some(next) = at.get_mut(name) else { return false };
+        at = next;
+        for index in indexes.split('[').filter(|s| !s.is_empty()) {
+            let Ok(i) = index.trim_end_matches(']').parse::<usize>() else { return false };
+            let Some(next) = at.get_mut(i) else { return false };
+            at = next;
+        }
+    }
+    match at.as_object_mut() {
+        Some(object) => f(object, last),
+        None => false,
+    }
 }
 
 /// Turns serde's message into a field error: `missing field `x`` becomes `{field: "x", code: "required"}`.
@@ -179,4 +300,70 @@ where
     D: Deserializer<'de>,
 {
     Option::<T>::deserialize(de).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Form {
+        title: String,
+        count: u32,
+        kind: Kind,
+        person: Person,
+        people: Vec<Person>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Person {
+        name: String,
+        role: Kind,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Comment,
+        Proposal,
+    }
+
+    fn errors(body: &str) -> Vec<String> {
+        match parse_json::<Form>(body.as_bytes()) {
+            Err(ApiError::Validation(errors)) => {
+                errors.into_iter().map(|e| format!("{}:{}", e.field, e.code)).collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_fault_of_a_form_comes_in_one_answer() {
+        assert_eq!(
+            errors("{}"),
+            ["count:required", "kind:required", "people:required", "person:required", "title:required"]
+        );
+        assert_eq!(
+            errors(
+                r#"{"title": 1, "count": -1, "kind": "other", "person": {"name": "A"}, "people": [{"role": "x"}], "z": 0}"#
+            ),
+            [
+                "count:invalid_value",
+                "kind:invalid_value",
+                "people[0].name:required",
+                "people[0].role:invalid_value",
+                "person.role:required",
+                "title:invalid_type",
+                "z:unknown_field"
+            ]
+        );
+        let big = format!(r#"{{"title": "{}"}}"#, "x".repeat(MAX_COLLECTED_BODY));
+        assert_eq!(errors(&big).len(), 1, "a big body gets its first fault only");
+    }
 }

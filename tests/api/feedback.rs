@@ -511,3 +511,36 @@ async fn open311_serves_topics_and_published_requests_without_personal_data() {
     assert_eq!(open, json!([]));
     assert_problem(app.get("/open311/v2/requests/GY-NONE-NONE.json").await, 404).await;
 }
+
+#[tokio::test]
+async fn a_form_learns_every_field_at_fault_in_one_answer() {
+    let (app, _) = with_topic(|_| {}).await;
+    let problem = assert_problem(
+        app.post_json("/api/v1/feedback", &json!({"kind": "complaint", "topic": "moi-truong"}), None).await,
+        422,
+    )
+    .await;
+    assert_eq!(
+        field_errors(&problem),
+        [
+            "consent:required",
+            "consent_notice_version:required",
+            "content:required",
+            "submitter:required",
+            "title:required"
+        ]
+    );
+    let body = json!({"kind": "complaint", "topic": "moi-truong", "title": 5, "content": "Nội dung", "consent": "yes",
+                      "consent_notice_version": "2026-01", "submitter": {"phone": PHONE}, "extra": true});
+    let problem = assert_problem(app.post_json("/api/v1/feedback", &body, None).await, 422).await;
+    assert_eq!(
+        field_errors(&problem),
+        [
+            "consent:invalid_type",
+            "extra:unknown_field",
+            "submitter.name:required",
+            "submitter.type:required",
+            "title:invalid_type"
+        ]
+    );
+}
