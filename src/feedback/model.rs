@@ -391,9 +391,12 @@ pub struct FeedbackDetail {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StaffListQuery {
+    /// Only these sites, by code (repeatable: `site=a&site=b`).
     #[serde(default)]
     pub site: Vec<String>,
+    /// Only submissions in this status.
     pub status: Option<FeedbackStatus>,
+    /// Only this kind of submission.
     pub kind: Option<FeedbackKind>,
     /// A topic's code.
     pub topic: Option<String>,
@@ -405,7 +408,9 @@ pub struct StaffListQuery {
     pub assignee: Option<String>,
     /// Words in the title or content (case and diacritics ignored).
     pub q: Option<String>,
+    /// Page number, from 1 (offset paging).
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
 }
 
@@ -413,14 +418,18 @@ pub struct StaffListQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PublishedListQuery {
+    /// Only these sites, by code (repeatable: `site=a&site=b`).
     #[serde(default)]
     pub site: Vec<String>,
     /// A topic's code.
     pub topic: Option<String>,
+    /// Only this kind of submission.
     pub kind: Option<FeedbackKind>,
     /// Words in the title, content or reply (case and diacritics ignored).
     pub q: Option<String>,
+    /// Page number, from 1 (offset paging).
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
 }
 

@@ -95,6 +95,7 @@ pub struct CreatedRequest {
 pub struct RequestsQuery {
     /// Comma-separated tracking codes.
     pub service_request_id: Option<String>,
+    /// Only requests of this service (a feedback topic's code).
     pub service_code: Option<String>,
     /// Requested at or after.
     pub start_date: Option<DateTime<Utc>>,

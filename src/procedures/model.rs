@@ -206,6 +206,7 @@ pub struct Procedure {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProcedureListQuery {
+    /// Only these sites, by code (repeatable: `site=a&site=b`).
     #[serde(default)]
     pub site: Vec<String>,
     /// A field's code.
@@ -220,7 +221,9 @@ pub struct ProcedureListQuery {
     pub max_days: Option<i32>,
     /// Words in the name, field or dossier (case and diacritics ignored).
     pub q: Option<String>,
+    /// Page number, from 1 (offset paging).
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
 }
 

@@ -214,6 +214,7 @@ pub struct AskerView {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct QuestionListQuery {
+    /// Only these sites, by code (repeatable: `site=a&site=b`).
     #[serde(default)]
     pub site: Vec<String>,
     /// A field's code.
@@ -231,7 +232,9 @@ pub struct QuestionListQuery {
     /// `-published_at` (default), `published_at`, `-view_count`, or `featured` (featured first,
     /// then the most viewed: "frequently asked").
     pub sort: Option<String>,
+    /// Page number, from 1 (offset paging).
     pub page: Option<u32>,
+    /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
 }
 
