@@ -272,6 +272,8 @@ async fn the_document_names_its_server_security_and_paging_bounds_as_served() {
             assert!(op["security"].is_array(), "{method} {path} says nothing of security");
             for parameter in op["parameters"].as_array().into_iter().flatten() {
                 let (name, schema) = (parameter["name"].as_str().unwrap(), &parameter["schema"]);
+                let described = parameter["description"].as_str().is_some_and(|d| !d.trim().is_empty());
+                assert!(described, "{method} {path}: parameter `{name}` has no description");
                 if name == "page" || name == "per_page" {
                     assert_eq!(schema["minimum"], 1, "{method} {path} {name}");
                 }
