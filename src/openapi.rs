@@ -153,6 +153,7 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
                 op.security = Some(vec![]);
             }
             bound_paging(op);
+            enumerate_values(path, op);
             // Every error is a problem document: an operation's own error responses give their
             // status and description, and get the body here.
             for (status, response) in op.responses.responses.iter_mut() {
@@ -209,6 +210,33 @@ pub fn request_headers(api: &OpenApiDoc) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// Query parameters the server reads as text but takes only from a fixed set: the document lists
+/// the values (the handlers check them, and a test calls each).
+const ENUMERATED_PARAMETERS: &[(&str, &str, &[&str])] = &[
+    ("/api/v1/articles", "status", &["draft", "published", "scheduled", "archived"]),
+    ("/api/v1/events", "status", &["draft", "scheduled", "changed", "cancelled"]),
+    ("/api/v1/events", "sort", &["starts_at", "-starts_at"]),
+    ("/api/v1/procedures", "validity", &["in_force", "expired", "replaced", "all"]),
+    ("/api/v1/procedures/facets", "validity", &["in_force", "expired", "replaced", "all"]),
+    ("/api/v1/questions", "status", &["pending", "answered", "published", "rejected"]),
+    ("/api/v1/questions", "sort", &["-published_at", "published_at", "-view_count", "featured"]),
+    ("/open311/v2/requests.json", "status", &["open", "closed"]),
+];
+
+fn enumerate_values(path: &str, op: &mut Operation) {
+    use utoipa::openapi::schema::Schema;
+    for parameter in op.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else { continue };
+        let Some((_, _, values)) = ENUMERATED_PARAMETERS.iter().find(|(p, n, _)| *p == path && *n == parameter.name)
+        else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() {
+            object.enum_values = Some(values.iter().map(|v| serde_json::json!(v)).collect());
+        }
+    }
 }
 
 /// The document as checked in under `openapi/`: pretty JSON with a final newline.

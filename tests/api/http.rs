@@ -287,6 +287,17 @@ async fn the_document_names_its_server_security_and_paging_bounds_as_served() {
     assert_problem(app.get("/api/v1/articles?per_page=101").await, 400).await;
     assert_problem(app.get("/api/v1/articles?page=0").await, 400).await;
     assert_eq!(app.get("/api/v1/articles?per_page=100&page=1").await.status(), 200);
+    // Enumerated parameters list their values, and the server takes each of them.
+    for (path, name) in [("/api/v1/procedures", "validity"), ("/api/v1/events", "sort"), ("/api/v1/questions", "sort")]
+    {
+        let parameters = document["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let parameter = parameters.iter().find(|p| p["name"] == name).unwrap();
+        let values = parameter["schema"]["enum"].as_array().unwrap_or_else(|| panic!("{path} {name}: no enum"));
+        for value in values {
+            let url = format!("{path}?{name}={}", value.as_str().unwrap());
+            assert_eq!(app.get(&url).await.status(), 200, "{url}");
+        }
+    }
     let public = &document["paths"]["/api/v1/sites"]["get"]["security"];
     assert_eq!(public, &json!([]), "a public read says so");
     let problem = assert_problem(app.post_json("/api/v1/auth/login", &json!({}), None).await, 422).await;
