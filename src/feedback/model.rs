@@ -276,7 +276,7 @@ pub struct SubmitFeedback {
 pub struct Receipt {
     #[schema(example = "GY-7K3M-Q9TX")]
     pub tracking_code: String,
-    /// Shown once (and again for a repeated identical submission): send it as `X-Tracking-Secret`
+    /// Shown once (and again for a retry with the same `Idempotency-Key`): send it as `X-Tracking-Secret`
     /// to `GET /api/v1/feedback/track/{tracking_code}`.
     pub secret: String,
     pub status: FeedbackStatus,

@@ -85,8 +85,9 @@ fn fingerprint(site_id: i64, topic_id: i64, input: &SubmitFeedback, contact_inde
 /// Send feedback: a comment, proposal or complaint, from a person or an organisation.
 ///
 /// Public and rate-limited. The answer carries a tracking code and a secret to follow the
-/// submission. Repeating the same submission (or the same `Idempotency-Key`) answers the first
-/// receipt again instead of storing a copy. The submission is stored durably before the 201.
+/// submission. A retry with the same `Idempotency-Key` answers the first receipt again instead of
+/// storing a copy; the same submission again within minutes without it is a 409 that gives out
+/// nothing of the first. The submission is stored durably before the 201.
 #[utoipa::path(
     tag = "feedback",
     params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string: a retry with the same key answers the first receipt")),

@@ -69,7 +69,8 @@ fn validate(input: &AskQuestion) -> Result<(Option<String>, Option<String>), Api
 
 /// Ask a question (public, rate-limited). The asker's name and contact are personal data: kept
 /// encrypted, shown to staff only, never published. The answer is 201 with a tracking code and a
-/// secret; a repeated question (or `Idempotency-Key`) answers the first receipt.
+/// secret. A retry with the same `Idempotency-Key` answers the first receipt; the same question
+/// again within minutes without it is a 409 that gives out nothing of the first.
 #[utoipa::path(
     tag = "questions",
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key answers the first receipt")),
