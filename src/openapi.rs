@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document: collected from the handlers by utoipa-actix-web, then completed
 //! here with the security scheme and the error responses every operation can give.
 
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
@@ -71,7 +71,6 @@ const COMMON_RESPONSES: &[(&str, &str, &str)] = &[
 
 /// Each method of a path with the names of the query parameters it takes.
 pub fn query_parameters_of(item: &PathItem) -> Vec<(String, Vec<String>)> {
-    use utoipa::openapi::path::ParameterIn;
     let ops = [
         ("GET", &item.get),
         ("PUT", &item.put),
@@ -82,18 +81,18 @@ pub fn query_parameters_of(item: &PathItem) -> Vec<(String, Vec<String>)> {
         ("OPTIONS", &item.options),
     ];
     ops.into_iter()
-        .filter_map(|(method, op)| op.as_ref().map(|op| (method, op)))
-        .map(|(method, op)| {
-            let names = op
-                .parameters
-                .iter()
-                .flatten()
-                .filter_map(|p| match p {
-                    RefOr::T(p) if p.parameter_in == ParameterIn::Query => Some(p.name.clone()),
-                    _ => None,
-                })
-                .collect();
-            (method.to_owned(), names)
+        .filter_map(|(method, op)| op.as_ref().map(|op| (method.to_owned(), parameter_names(op, ParameterIn::Query))))
+        .collect()
+}
+
+/// The names of an operation's parameters that go in `place` (query, header, ...).
+fn parameter_names(op: &Operation, place: ParameterIn) -> Vec<String> {
+    op.parameters
+        .iter()
+        .flatten()
+        .filter_map(|p| match p {
+            RefOr::T(p) if p.parameter_in == place => Some(p.name.clone()),
+            _ => None,
         })
         .collect()
 }
@@ -152,8 +151,7 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
             if op.security.is_none() {
                 op.security = Some(vec![]);
             }
-            bound_paging(op);
-            enumerate_values(path, op);
+            refine_parameters(path, op);
             // Every error is a problem document: an operation's own error responses give their
             // status and description, and get the body here.
             for (status, response) in op.responses.responses.iter_mut() {
@@ -170,48 +168,6 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
     api
 }
 
-/// `page` from 1 and `per_page` from 1 to [`crate::http::MAX_PER_PAGE`], as the server enforces them.
-fn bound_paging(op: &mut Operation) {
-    use utoipa::openapi::schema::Schema;
-    for parameter in op.parameters.iter_mut().flatten() {
-        let RefOr::T(parameter) = parameter else { continue };
-        let maximum = match parameter.name.as_str() {
-            "page" => None,
-            "per_page" => Some(f64::from(crate::http::MAX_PER_PAGE)),
-            _ => continue,
-        };
-        if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() {
-            object.minimum = Some(1f64.into());
-            object.maximum = maximum.map(Into::into);
-        }
-    }
-}
-
-/// The request headers operations take (`Idempotency-Key`, `If-Match`, `X-Tracking-Secret`, ...),
-/// lowercased: what a browser on another origin must be allowed to send.
-pub fn request_headers(api: &OpenApiDoc) -> Vec<String> {
-    use utoipa::openapi::path::ParameterIn;
-    let mut names: Vec<String> = api
-        .paths
-        .paths
-        .values()
-        .flat_map(|item| {
-            [&item.get, &item.put, &item.post, &item.delete, &item.patch]
-                .into_iter()
-                .flatten()
-                .flat_map(|op| op.parameters.iter().flatten())
-                .filter_map(|p| match p {
-                    RefOr::T(p) if p.parameter_in == ParameterIn::Header => Some(p.name.to_ascii_lowercase()),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-}
-
 /// Query parameters the server reads as text but takes only from a fixed set: the document lists
 /// the values (the handlers check them, and a test calls each).
 const ENUMERATED_PARAMETERS: &[(&str, &str, &[&str])] = &[
@@ -225,18 +181,42 @@ const ENUMERATED_PARAMETERS: &[(&str, &str, &[&str])] = &[
     ("/open311/v2/requests.json", "status", &["open", "closed"]),
 ];
 
-fn enumerate_values(path: &str, op: &mut Operation) {
+/// Query parameter schemas as the server enforces them: `page` from 1 and `per_page` from 1 to
+/// [`crate::http::MAX_PER_PAGE`], and the values of [`ENUMERATED_PARAMETERS`].
+fn refine_parameters(path: &str, op: &mut Operation) {
     use utoipa::openapi::schema::Schema;
     for parameter in op.parameters.iter_mut().flatten() {
         let RefOr::T(parameter) = parameter else { continue };
-        let Some((_, _, values)) = ENUMERATED_PARAMETERS.iter().find(|(p, n, _)| *p == path && *n == parameter.name)
-        else {
-            continue;
-        };
-        if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() {
-            object.enum_values = Some(values.iter().map(|v| serde_json::json!(v)).collect());
+        let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() else { continue };
+        match parameter.name.as_str() {
+            "page" => object.minimum = Some(1f64.into()),
+            "per_page" => {
+                object.minimum = Some(1f64.into());
+                object.maximum = Some(f64::from(crate::http::MAX_PER_PAGE).into());
+            }
+            name => {
+                if let Some((_, _, values)) = ENUMERATED_PARAMETERS.iter().find(|(p, n, _)| *p == path && *n == name) {
+                    object.enum_values = Some(values.iter().map(|v| serde_json::json!(v)).collect());
+                }
+            }
         }
     }
+}
+
+/// The request headers operations take (`Idempotency-Key`, `If-Match`, `X-Tracking-Secret`, ...),
+/// lowercased: what a browser on another origin must be allowed to send.
+pub fn request_headers(api: &OpenApiDoc) -> Vec<String> {
+    let mut names: Vec<String> = api
+        .paths
+        .paths
+        .values()
+        .flat_map(|item| [&item.get, &item.put, &item.post, &item.delete, &item.patch].into_iter().flatten())
+        .flat_map(|op| parameter_names(op, ParameterIn::Header))
+        .map(|name| name.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The document as checked in under `openapi/`: pretty JSON with a final newline.

@@ -87,8 +87,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
-        if inner.is_data() && well_formed {
+        let syntax_error = serde_json::from_slice::<serde::de::IgnoredAny>(body).err();
+        if inner.is_data() && syntax_error.is_none() {
             let first = field_error_from_serde(&path, &inner.to_string());
             // Each repair reads the body again: only forms of a modest size get them all.
             match serde_json::from_slice::<serde_json::Value>(body) {
@@ -98,9 +98,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 _ => ApiError::Validation(vec![first]),
             }
         } else {
-            let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(body)
-                .err()
-                .map_or(inner.to_string(), |e| e.to_string());
+            let syntax = syntax_error.map_or(inner.to_string(), |e| e.to_string());
             ApiError::BadRequest(format!("The request body is not valid JSON: {syntax}."))
         }
     })?;

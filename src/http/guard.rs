@@ -92,19 +92,22 @@ fn has_encoded_control_but(raw: &[u8], allow_whitespace: bool) -> bool {
 
 /// The name of the first query parameter whose name or value holds a control character.
 pub fn control_in_query(query: &str) -> Option<String> {
-    query.split('&').find(|pair| has_encoded_control(pair.as_bytes())).map(|pair| {
+    first_pair_with_control(query, false, "query")
+}
+
+/// The name of the first `name=value` pair of `encoded` whose name or value holds a forbidden
+/// control character; `unnamed` when the name itself holds one.
+fn first_pair_with_control(encoded: &str, allow_whitespace: bool, unnamed: &str) -> Option<String> {
+    encoded.split('&').find(|pair| has_encoded_control_but(pair.as_bytes(), allow_whitespace)).map(|pair| {
         let name = pair.split('=').next().unwrap_or("");
-        if has_encoded_control(name.as_bytes()) { "query".to_owned() } else { name.to_owned() }
+        if has_encoded_control(name.as_bytes()) { unnamed.to_owned() } else { name.to_owned() }
     })
 }
 
 /// The name of the first field of a form-encoded body whose name or value holds a control character
 /// other than a tab or a line break (a form's text area sends those).
 pub fn control_in_form(form: &str) -> Option<String> {
-    form.split('&').find(|pair| has_encoded_control_but(pair.as_bytes(), true)).map(|pair| {
-        let name = pair.split('=').next().unwrap_or("");
-        if has_encoded_control(name.as_bytes()) { "form".to_owned() } else { name.to_owned() }
-    })
+    first_pair_with_control(form, true, "form")
 }
 
 /// A request body that fails with a time-out once its deadline has passed.
