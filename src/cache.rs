@@ -19,6 +19,7 @@
 //! started before it arrived.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -210,6 +211,20 @@ pub struct ResponseCache {
     shared_routes: Vec<&'static str>,
     store: Mutex<Store>,
     budget: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// A reading of the cache for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Requests answered from the cache (including 304s), since start.
+    pub hits: u64,
+    /// Responses of shared routes that were computed (and then kept), since start.
+    pub misses: u64,
+    pub entries: usize,
+    pub bytes: usize,
+    pub budget: usize,
 }
 
 impl ResponseCache {
@@ -234,7 +249,25 @@ impl ResponseCache {
             filling: HashMap::new(),
         };
         let clock = ContentClock::start(url.clone(), next_due)?;
-        Ok(Some(Self { clock, shared_routes, store: Mutex::new(store), budget }))
+        Ok(Some(Self {
+            clock,
+            shared_routes,
+            store: Mutex::new(store),
+            budget,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }))
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        let store = self.lock();
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: store.entries.len(),
+            bytes: store.bytes,
+            budget: self.budget,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -256,6 +289,7 @@ impl ResponseCache {
             store.bytes = 0;
         }
         if let Some(entry) = store.entries.get(key).filter(|e| Instant::now() < e.expires) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
             return Lookup::Hit(entry.clone());
         }
         if !may_wait {
@@ -348,6 +382,7 @@ pub async fn response_cache(
         stored: now,
         expires: now + until_due.map_or(MAX_AGE, |d| d.min(MAX_AGE)),
     };
+    cache.misses.fetch_add(1, Ordering::Relaxed);
     cache.insert(key, entry);
     drop(claim);
     Ok(ServiceResponse::new(req, head.set_body(BoxBody::new(body))))

@@ -58,6 +58,12 @@ pub struct Config {
     pub data_key: [u8; 32],
     /// Days after a feedback submission is closed before its submitter's personal data is erased.
     pub feedback_retention_days: Option<u32>,
+    /// Whether requests are counted for `/metrics` (`MUNI_METRICS=off` turns counting off).
+    pub metrics_enabled: bool,
+    /// The bearer token that reads `/metrics` on the API's own address; `None`: not served there.
+    pub metrics_token: Option<String>,
+    /// A separate address (`127.0.0.1:9100`) that serves `/metrics` alone, without a token.
+    pub metrics_addr: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +156,20 @@ impl Config {
             site_code: get("MUNI_SITE_CODE").unwrap_or_else(|| "default".into()),
             site_name: get("MUNI_SITE_NAME").unwrap_or_else(|| "Ủy ban nhân dân phường".into()),
             site_time_zone: get("MUNI_SITE_TIME_ZONE").unwrap_or_else(|| "Asia/Ho_Chi_Minh".into()),
+            metrics_enabled: match get("MUNI_METRICS").as_deref() {
+                None | Some("on") | Some("true") | Some("1") => true,
+                Some("off") | Some("false") | Some("0") => false,
+                Some(other) => return Err(ConfigError(format!("MUNI_METRICS must be `on` or `off`, not `{other}`"))),
+            },
+            metrics_token: match get("MUNI_METRICS_TOKEN") {
+                Some(token) if token.len() < 16 || token.chars().any(|c| !c.is_ascii_graphic()) => {
+                    return Err(ConfigError(
+                        "MUNI_METRICS_TOKEN must be at least 16 printable characters without spaces".into(),
+                    ));
+                }
+                token => token,
+            },
+            metrics_addr: get("MUNI_METRICS_ADDR"),
             admin_email: get("MUNI_ADMIN_EMAIL"),
             admin_password: get("MUNI_ADMIN_PASSWORD"),
             data_dir,

@@ -26,6 +26,7 @@ pub mod health;
 pub mod http;
 pub mod limits;
 pub mod logging;
+pub mod metrics;
 pub mod openapi;
 pub mod personal_data;
 pub mod procedures;

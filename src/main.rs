@@ -55,6 +55,19 @@ enum Command {
     /// one in MUNI_NEW_DATA_KEY (32 bytes, base64). Stop the API nodes first, then start them with
     /// MUNI_DATA_KEY set to the new key: a node with the old key refuses to start.
     RotateDataKey,
+    /// Copy the SQLite database to FILE while servers keep serving and writing: a consistent
+    /// snapshot of every write committed before the copy began, checked before it is named.
+    /// (For PostgreSQL use pg_dump; see the README.)
+    Backup {
+        /// Where to write the copy; must not exist.
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with the backup FILE. Refuses while a server uses the database;
+    /// the replaced database is kept beside it as `<name>.before-restore-<time>`.
+    Restore {
+        /// A file written by `muni backup`.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,7 +134,14 @@ enum UsersCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let from_dotenv = dotenvy::dotenv().ok();
-    muni::logging::init();
+    let log_format = match muni::logging::Format::from_env() {
+        Ok(format) => format,
+        Err(e) => {
+            eprintln!("muni: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    muni::logging::init(log_format);
     if let Some(path) = from_dotenv {
         log::debug!("read {}", path.display());
     }
@@ -159,6 +179,8 @@ fn main() -> ExitCode {
         }
         Command::PurgeFeedback => purge_feedback(&config),
         Command::RotateDataKey => rotate_data_key(&config),
+        Command::Backup { file } => backup(&config, &file),
+        Command::Restore { file } => restore(&config, &file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -190,15 +212,53 @@ fn rotate_data_key(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
+fn backup(config: &Config, file: &std::path::Path) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let report = db::backup::backup(&config.database_url, file)?;
+    println!(
+        "Backed up {} to {} ({:.1} MB in {:.1} s); its integrity check passed.",
+        config.database_url.redacted(),
+        file.display(),
+        report.bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn restore(config: &Config, file: &std::path::Path) -> Result<(), String> {
+    let vault = muni::crypto::Vault::new(&config.data_key);
+    let report = db::backup::restore(&config.database_url, file, |conn| {
+        db::run_migrations(conn)?;
+        muni::personal_data::verify_data_key(conn, &vault)
+            .map_err(|e| format!("{e} (the backup was made under another MUNI_DATA_KEY)"))
+    })?;
+    println!("Restored {} from {}.", config.database_url.redacted(), file.display());
+    if let Some(previous) = report.previous {
+        println!("The database it replaced is kept as {}.", previous.display());
+    }
+    Ok(())
+}
+
 fn serve(config: Config) -> Result<(), String> {
     let engine = config.database_url.engine();
     let url = config.database_url.redacted();
     let host = config.host.clone();
+    let version = env!("CARGO_PKG_VERSION");
     actix_web::rt::System::new().block_on(async move {
         let app = startup::Application::build(config).map_err(|e| e.to_string())?;
-        log::info!("muni listening on http://{host}:{} ({engine}: {url}); docs at /docs", app.port());
+        let address = format!("{host}:{}", app.port());
+        log::info!(
+            address = address.as_str(), engine = engine, version = version;
+            "muni {version} listening on http://{address} ({engine}: {url}); docs at /docs"
+        );
+        if let Some(metrics) = app.metrics_address() {
+            log::info!(address:% = metrics; "metrics at http://{metrics}/metrics");
+        }
         let result = app.run_until_stopped().await.map_err(|e| e.to_string());
-        log::info!("muni stopped");
+        match &result {
+            Ok(()) => log::info!(version = version; "muni stopped"),
+            Err(e) => log::error!(version = version; "muni stopped: {e}"),
+        }
         result
     })
 }

@@ -16,7 +16,9 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
             Reads of published content are public. Writes need a bearer access token from `POST /api/v1/auth/login`. \
             Every error is an RFC 9457 problem document (`application/problem+json`); validation errors list each \
             invalid field with a stable `code`. Lists are paged with `page` and `per_page` and carry `Link` and \
-            `X-Total-Count` headers. Every GET answers a strong `ETag` and honours `If-None-Match`.",
+            `X-Total-Count` headers. Every GET answers a strong `ETag` and honours `If-None-Match`. Every response \
+            carries an `X-Request-Id` (taken from a trusted proxy, or generated) that the server's log line for \
+            the request also names.",
         license(name = "MIT")
     ),
     tags(
@@ -46,6 +48,15 @@ impl Modify for Security {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "metricsToken",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The token in `MUNI_METRICS_TOKEN`, for `/metrics` only"))
+                    .build(),
+            ),
         );
     }
 }
@@ -118,7 +129,7 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
         components.responses.insert((*name).to_owned(), RefOr::T(response));
     }
     for (path, item) in api.paths.paths.iter_mut() {
-        let uses_db = !matches!(path.as_str(), "/healthz" | "/api/v1/openapi.json");
+        let uses_db = !matches!(path.as_str(), "/healthz" | "/metrics" | "/api/v1/openapi.json");
         let has_path_params = path.contains('{');
         for op in operations_mut(item) {
             // `security((), ("bearer" = []))` marks an optional token: 401 for a bad one, no 403.
@@ -126,14 +137,17 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
             let optional =
                 requirements.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})));
             let secured = !requirements.is_empty() && !optional;
+            // Roles and sites come with the bearer token only (the metrics token has neither).
+            let has_roles =
+                requirements.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v.get("bearer").is_some()));
             let has_body = op.request_body.is_some();
             let mut wanted = vec!["400", "500"];
             if uses_db {
                 wanted.push("503");
             }
-            if secured {
+            if secured && has_roles {
                 wanted.extend(["401", "403"]);
-            } else if optional {
+            } else if secured || optional {
                 wanted.push("401");
             }
             if has_path_params {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, Condition, Logger, from_fn};
+use actix_web::middleware::{Compress, Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
@@ -16,11 +16,13 @@ use crate::auth::tokens::{self, TokenKeys};
 use crate::config::Config;
 use crate::db::{self, Database};
 use crate::http::guard::{BodyDeadline, input_guard, security_headers};
+use crate::http::observe::{Observe, observe};
 use crate::http::{
     BodyLimit, PublicUrl, RouteTable, cache_middleware, etag_encoding_middleware, fallback, problem_middleware,
     query_guard,
 };
 use crate::limits::RateLimits;
+use crate::metrics::Metrics;
 use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 use crate::{articles, auth, categories, events, feedback, fields, health, procedures, questions, sites, users};
@@ -47,6 +49,7 @@ fn api_routes(
 > {
     app.service(health::healthz)
         .service(health::readyz)
+        .service(health::metrics)
         .service(
             scope("/api/v1")
                 .service(health::openapi_json)
@@ -87,6 +90,10 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The server of `MUNI_METRICS_ADDR`, when set, and its address.
+    metrics: Option<(Server, std::net::SocketAddr)>,
+    /// Held while serving a SQLite database, so that no restore replaces it meanwhile.
+    _lock: Option<db::backup::ServerLock>,
     pub state: web::Data<AppState>,
 }
 
@@ -94,6 +101,7 @@ impl Application {
     /// Migrates the database, creates the first site and admin when missing, and binds the port
     /// (port 0 picks a free one, as the tests do).
     pub fn build(config: Config) -> std::io::Result<Self> {
+        let lock = db::backup::ServerLock::acquire(&config.database_url).map_err(std::io::Error::other)?;
         let database = Database::new(config.database_url.clone(), config.db_pool_size);
         prepare_database(&database, &config).map_err(std::io::Error::other)?;
         let listener = TcpListener::bind((config.host.as_str(), config.port)).map_err(|e| {
@@ -120,9 +128,13 @@ impl Application {
             vault: crate::crypto::Vault::new(&config.data_key),
             openapi_json: openapi::to_pretty_json(&api),
             cache,
+            metrics: config
+                .metrics_enabled
+                .then(|| Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"), config.database_url.engine()))),
             config: Arc::new(config),
         });
-        start_maintenance(state.db.clone(), state.config.feedback_retention_days);
+        start_maintenance(state.db.clone(), state.config.feedback_retention_days, state.metrics.clone());
+        let metrics = metrics_server(&state)?;
         let workers = state.config.workers;
         let workers =
             if workers > 0 { workers } else { std::thread::available_parallelism().map_or(1, std::num::NonZero::get) };
@@ -130,7 +142,8 @@ impl Application {
         let app_state = state.clone();
         let deadline = web::Data::new(BodyDeadline(state.config.request_timeout));
         let public_url = PublicUrl(state.config.public_url.clone().unwrap_or_default());
-        let trust_proxy = state.config.trust_proxy;
+        let observing =
+            web::Data::new(Observe { metrics: state.metrics.clone(), trust_proxy: state.config.trust_proxy });
         let mut server = HttpServer::new(move || {
             let config = &app_state.config;
             let cors_enabled = !config.cors_origins.is_empty();
@@ -143,6 +156,7 @@ impl Application {
                 .app_data(routes.clone())
                 .app_data(deadline.clone())
                 .app_data(public_url.clone())
+                .app_data(observing.clone())
                 .app_data(BodyLimit(config.max_body_bytes))
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     crate::error::ApiError::BadRequest(format!("The URL path is invalid: {err}.")).into()
@@ -165,8 +179,7 @@ impl Application {
                 .wrap(from_fn(etag_encoding_middleware))
                 .wrap(from_fn(crate::cache::response_cache))
                 .wrap(from_fn(security_headers))
-                // The client's address as the peer gives it, unless a trusted proxy tells it.
-                .wrap(Logger::new(if trust_proxy { "%{r}a \"%r\" %s %b %Dms" } else { "%a \"%r\" %s %b %Dms" }))
+                .wrap(from_fn(observe))
         })
         .listen(listener)?
         // The head of a request within 10 s (or the body deadline, if shorter), the body within the
@@ -179,17 +192,63 @@ impl Application {
         // for one (and each keeps its own allocator arena: 512 of them by default held 200 MB).
         let blocking = (state.config.db_pool_size as usize).div_ceil(workers).max(2);
         server = server.workers(workers).worker_max_blocking_threads(blocking);
-        Ok(Self { port, server: server.run(), state })
+        Ok(Self { port, server: server.run(), metrics, _lock: lock, state })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The address `/metrics` is served on without a token, when `MUNI_METRICS_ADDR` is set.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().map(|(_, address)| *address)
+    }
+
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight (up to 30 seconds).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let _lock = self._lock;
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
+        let result = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
+        result
     }
+}
+
+/// The server of `MUNI_METRICS_ADDR`: `/metrics` alone, without a token, on one worker (for a
+/// scraper on a private network or this machine, not for the public).
+fn metrics_server(state: &web::Data<AppState>) -> std::io::Result<Option<(Server, std::net::SocketAddr)>> {
+    let Some(address) = state.config.metrics_addr.clone() else { return Ok(None) };
+    if state.metrics.is_none() {
+        return Err(std::io::Error::other("MUNI_METRICS_ADDR is set but MUNI_METRICS=off"));
+    }
+    let listener = TcpListener::bind(address.as_str())
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on MUNI_METRICS_ADDR {address} ({e})")))?;
+    let bound = listener.local_addr()?;
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(health::MetricsListener)
+            .service(health::metrics)
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(crate::error::ApiError::NotFound(
+                    "Only /metrics is served on this address.".into(),
+                ))
+            }))
+            .wrap(from_fn(security_headers))
+    })
+    .listen(listener)?
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .run();
+    Ok(Some((server, bound)))
 }
 
 /// Open connections the server keeps at most, over all workers: the configured number, or what
@@ -224,7 +283,7 @@ fn raise_descriptor_limit() -> Option<usize> {
 /// A background thread for periodic upkeep (every ten minutes): expired sign-in throttles and the
 /// feedback retention period.
 /// Idempotent, so several API nodes running it at once do no harm.
-fn start_maintenance(db: Database, retention_days: Option<u32>) {
+fn start_maintenance(db: Database, retention_days: Option<u32>, metrics: Option<Arc<Metrics>>) {
     let spawned = std::thread::Builder::new().name("muni-maintenance".into()).spawn(move || {
         loop {
             std::thread::sleep(std::time::Duration::from_secs(600));
@@ -233,6 +292,12 @@ fn start_maintenance(db: Database, retention_days: Option<u32>) {
                 db::write_transaction(&mut conn, |c| crate::feedback::repo::maintain(c, retention_days))
                     .map_err(|e| e.to_string())
             });
+            if let Some(metrics) = &metrics {
+                metrics.background_run("maintenance", result.is_ok());
+                if let Ok(n) = result {
+                    metrics.personal_data_erased(n as u64);
+                }
+            }
             match result {
                 Ok(0) => {}
                 Ok(n) => log::info!("retention: erased the personal data of {n} closed feedback submissions"),
@@ -259,7 +324,16 @@ fn cors(origins: &[String], document_headers: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allowed_headers(headers)
-        .expose_headers(["etag", "link", "x-total-count", "location", "retry-after", "last-modified", "age"])
+        .expose_headers([
+            "etag",
+            "link",
+            "x-total-count",
+            "location",
+            "retry-after",
+            "last-modified",
+            "age",
+            "x-request-id",
+        ])
         .max_age(3600);
     for origin in origins {
         cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };

@@ -1,5 +1,5 @@
 //! The state every handler can reach. It sits above the infrastructure (database, configuration,
-//! tokens, rate limits, encryption, the response cache) and below every resource: it imports no
+//! tokens, rate limits, encryption, the response cache, the metrics) and below every resource: it imports no
 //! resource and nothing below it imports it, so the assembly (`startup`) is the only place that
 //! names everything.
 
@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::crypto::Vault;
 use crate::db::Database;
 use crate::limits::RateLimits;
+use crate::metrics::Metrics;
 
 pub struct AppState {
     pub db: Database,
@@ -27,4 +28,6 @@ pub struct AppState {
     /// Shared responses kept while the content is unchanged; `None` when turned off. Also
     /// registered on its own, for the cache middleware.
     pub cache: Option<web::Data<ResponseCache>>,
+    /// What `/metrics` reports; `None` when `MUNI_METRICS=off`.
+    pub metrics: Option<Arc<Metrics>>,
 }

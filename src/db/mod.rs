@@ -2,7 +2,11 @@
 //! pool, per-connection setup, embedded migrations, and the helpers that run queries off the async
 //! workers.
 
+pub mod backup;
+mod pool_stats;
 pub mod schema;
+
+pub use pool_stats::{PoolReading, PoolStats};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
@@ -202,19 +206,23 @@ pub struct Database {
     pub url: DatabaseUrl,
     /// The group-commit writer of [`run_write`], started on first use.
     writer: Arc<OnceLock<mpsc::Sender<Box<dyn BatchJob>>>>,
+    /// Checkouts and waits, for the metrics.
+    pub stats: Arc<PoolStats>,
 }
 
 impl Database {
     /// Builds the pool without connecting: the first checkout connects, and reports the real error.
     pub fn new(url: DatabaseUrl, max_size: u32) -> Self {
+        let stats = Arc::new(PoolStats::default());
         let pool = r2d2::Pool::builder()
+            .event_handler(Box::new(pool_stats::Counting(stats.clone())))
             .max_size(max_size)
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(5))
             // No round trip before every checkout: a connection is checked after a failure instead.
             .test_on_check_out(false)
             .build_unchecked(Manager::new(url.clone()));
-        Self { pool, url, writer: Arc::default() }
+        Self { pool, url, writer: Arc::default(), stats }
     }
 
     pub fn get(&self) -> Result<PooledConn, ApiError> {

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -36,16 +36,18 @@ pub fn is_forbidden_control(c: char, allow_whitespace: bool) -> bool {
 pub async fn input_guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    // Refusals are responses, not errors, so that the layers around add their headers to them.
     if has_encoded_control(req.path().as_bytes()) {
-        return Err(ApiError::BadRequest("The URL path holds a control character.".into()).into());
+        let error = ApiError::BadRequest("The URL path holds a control character.".into());
+        return Ok(req.error_response(error).map_into_right_body());
     }
     if let Some(name) = control_in_query(req.query_string()) {
-        return Err(ApiError::BadRequestFields {
+        let error = ApiError::BadRequestFields {
             detail: format!("The query parameter `{name}` holds a control character."),
             errors: vec![FieldError::new(name, "invalid_characters", "must not contain control characters")],
-        }
-        .into());
+        };
+        return Ok(req.error_response(error).map_into_right_body());
     }
     if let Some(deadline) = req.app_data::<web::Data<BodyDeadline>>().map(|d| d.0)
         && has_body(&req)
@@ -54,7 +56,7 @@ pub async fn input_guard(
         let timed = TimedPayload { inner: payload, deadline: Box::pin(sleep_until(Instant::now() + deadline)) };
         req.set_payload(Payload::Stream { payload: Box::pin(timed) });
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 fn has_body(req: &ServiceRequest) -> bool {

@@ -1,12 +1,13 @@
 //! HTTP plumbing shared by every resource, one concern per file: extractors that answer
 //! problem+json ([`extract`]), paging and list responses ([`paging`]), problem+json for every error
 //! ([`problem`]), caching headers ([`etag`]), the route table with 404/405 and unknown query
-//! parameters ([`routes`]), the input guard and security headers ([`guard`]), and shared parameter
-//! parsing ([`params`]). Nothing here knows a resource or the application state.
+//! parameters ([`routes`]), the input guard and security headers ([`guard`]), request ids, the
+//! access log and request metrics ([`observe`]), and shared parameter parsing ([`params`]). Nothing here knows a resource or the application state.
 
 pub mod etag;
 pub mod extract;
 pub mod guard;
+pub mod observe;
 pub mod paging;
 pub mod params;
 pub mod problem;

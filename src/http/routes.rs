@@ -1,7 +1,7 @@
 //! The documented routes as a table: 404/405 for the rest, and the refusal of query parameters a
 //! route does not take.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -77,11 +77,12 @@ impl RouteTable {
 pub async fn query_guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if let Some(error) = unknown_query_parameter(&req) {
-        return Err(error.into());
+        // A response, not an error, so that the layers around add their headers to it.
+        return Ok(req.error_response(error).map_into_right_body());
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 fn unknown_query_parameter(req: &ServiceRequest) -> Option<ApiError> {

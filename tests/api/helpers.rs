@@ -105,6 +105,8 @@ fn replace_database(url: &str, name: &str) -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// The separate metrics address, when `MUNI_METRICS_ADDR` is set.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub db: TestDb,
 }
@@ -142,9 +144,10 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
     let app = Application::build(config).expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
-    TestApp { address, client, db }
+    TestApp { address, metrics_address, client, db }
 }
 
 impl TestApp {

@@ -11,6 +11,7 @@ mod feedback;
 mod hardening;
 mod helpers;
 mod http;
+mod operations;
 mod platform;
 mod procedures;
 mod questions;
