@@ -56,11 +56,17 @@ header = f"{'backend':9} {'workload':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8
 print(header)
 print("-" * len(header))
 for backend, workloads in rows.items():
-    ceiling = workloads.get("healthz", {}).get("rps") or 1.0
+    ceiling = (workloads.get("healthz") or workloads.get("healthz_metrics_on") or {}).get("rps") or 1.0
     for name, r in workloads.items():
         r["ratio_to_healthz"] = round(r["rps"] / ceiling, 3)
         fmt = lambda v: "-" if v is None else f"{v:.2f}"
         print(f"{backend:9} {name:28} {r['rps']:9.0f} {fmt(r['p50_ms']):>8} {fmt(r['p99_ms']):>8} {r['errors']:7d} {r['ratio_to_healthz']:10.2f}")
+    for read in ("healthz", "article_random"):
+        off, on = workloads.get(f"{read}_metrics_off"), workloads.get(f"{read}_metrics_on")
+        if off and on and off["rps"]:
+            cost = (off["rps"] - on["rps"]) / off["rps"] * 100
+            print(f"{backend:9} counting for /metrics on {read}: {off['rps']:.0f} req/s off, {on['rps']:.0f} on ({cost:+.1f} % cost)")
+            report.setdefault("metrics_cost_percent", {}).setdefault(backend, {})[read] = round(cost, 1)
     m = meta.get(backend, {})
     rss_mb = int(m.get("rss_kb", 0)) / 1024
     rss_uncached_mb = int(m.get("rss_uncached_kb", 0)) / 1024

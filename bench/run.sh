@@ -6,6 +6,7 @@
 #
 #   bench/run.sh                      # 100,000 articles, 10 s a workload, 64 connections
 #   ARTICLES=20000 DURATION=5 BACKENDS=sqlite bench/run.sh
+#   PHASES=metrics bench/run.sh       # only some phases: cached, uncached, metrics
 #
 # Results are also written as JSON (OUT, default bench/results/latest.json) to compare runs.
 set -euo pipefail
@@ -18,6 +19,7 @@ BACKENDS="${BACKENDS:-sqlite postgres}"
 PORT="${PORT:-18900}"
 PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}"
 OUT="${OUT:-bench/results/latest.json}"
+PHASES="${PHASES:-cached uncached metrics}"
 WORK="$(mktemp -d)"
 trap 'kill "${SERVER:-0}" 2>/dev/null || true' EXIT
 echo "raw outputs in $WORK" >&2
@@ -75,6 +77,45 @@ for backend in $BACKENDS; do
     if [ "$backend" = postgres ]; then psql "$DATABASE_URL" -qc CHECKPOINT; fi
 
     started=$(date +%s%N)
+    "$BIN" serve > "$WORK/server-$backend.log" 2>&1 &
+    SERVER=$!
+    until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.02; done
+    ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+    base="http://127.0.0.1:$PORT"
+    # Readers arrive at many articles: 5,000 slugs, drawn at random by the article workloads below.
+    for page in $(seq 1 50); do
+        curl -s "$base/api/v1/articles?per_page=100&page=$page&fields=slug" \
+            | python3 -c 'import json,sys; [print(a["slug"]) for a in json.load(sys.stdin)["data"]]'
+    done > "$WORK/slugs.txt"
+    cat > "$WORK/random_article.lua" <<LUA
+local slugs = {}
+for line in io.lines("$WORK/slugs.txt") do slugs[#slugs + 1] = line end
+function setup(thread) thread:set("seed", math.random(1, 1000000)) end
+function init(args) math.randomseed(os.time() + (seed or 0)) end
+request = function() return wrk.format("GET", "/api/v1/articles/" .. slugs[math.random(#slugs)]) end
+LUA
+    kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+
+    # What counting requests for /metrics costs: /healthz and article reads (random slugs, the
+    # response cache off, so each is the whole read) with the counting off, then on.
+    if [[ " $PHASES " == *" metrics "* ]]; then
+        for mode in off on; do
+            MUNI_METRICS=$mode MUNI_CACHE_MB=0 "$BIN" serve > "$WORK/server-$backend-metrics-$mode.log" 2>&1 &
+            SERVER=$!
+            until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.02; done
+            wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$base/healthz" > "$WORK/$backend-healthz-metrics-$mode.txt" 2>&1 || true
+            printf '%s\t%s\t%s\n' "$backend" "healthz_metrics_$mode" "$WORK/$backend-healthz-metrics-$mode.txt" >> "$WORK/results.tsv"
+            wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/random_article.lua" "$base" > "$WORK/$backend-article-metrics-$mode.txt" 2>&1 || true
+            printf '%s\t%s\t%s\n' "$backend" "article_random_metrics_$mode" "$WORK/$backend-article-metrics-$mode.txt" >> "$WORK/results.tsv"
+            echo "   metrics $mode done" >&2
+            kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+        done
+    fi
+    if [[ " $PHASES " != *" cached "* && " $PHASES " != *" uncached "* ]]; then
+        if [ "$backend" = postgres ]; then psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"; fi
+        continue
+    fi
+
     "$BIN" serve > "$WORK/server-$backend.log" 2>&1 &
     SERVER=$!
     until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.02; done

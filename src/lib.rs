@@ -14,6 +14,7 @@ pub mod articles;
 pub mod auth;
 pub mod cache;
 pub mod categories;
+pub mod changes;
 pub mod citizen;
 pub mod config;
 pub mod crypto;

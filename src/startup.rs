@@ -25,7 +25,9 @@ use crate::limits::RateLimits;
 use crate::metrics::Metrics;
 use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
-use crate::{articles, auth, categories, events, feedback, fields, health, procedures, questions, sites, users};
+use crate::{
+    articles, auth, categories, changes, events, feedback, fields, health, procedures, questions, sites, users,
+};
 
 /// Registers every documented route; the OpenAPI document is collected from these calls.
 fn api_routes(
@@ -62,7 +64,8 @@ fn api_routes(
                 .configure(feedback::routes)
                 .configure(fields::routes)
                 .configure(questions::routes)
-                .configure(procedures::routes),
+                .configure(procedures::routes)
+                .configure(changes::routes),
         )
         .service(scope("/open311/v2").configure(feedback::open311_routes))
 }
@@ -134,6 +137,7 @@ impl Application {
             config: Arc::new(config),
         });
         start_maintenance(state.db.clone(), state.config.feedback_retention_days, state.metrics.clone());
+        start_release_clock(state.db.clone(), state.metrics.clone());
         let metrics = metrics_server(&state)?;
         let workers = state.config.workers;
         let workers =
@@ -307,6 +311,37 @@ fn start_maintenance(db: Database, retention_days: Option<u32>, metrics: Option<
     });
     if let Err(e) = spawned {
         log::error!("cannot start the maintenance thread: {e}");
+    }
+}
+
+/// A background thread that, every second, puts the scheduled articles that have come due into
+/// the change log (see [`articles::repo::release_due`]): the change feed and whatever else reads the
+/// log learn of them within about a second. A query a second when nothing is due.
+fn start_release_clock(db: Database, metrics: Option<Arc<Metrics>>) {
+    let spawned = std::thread::Builder::new().name("muni-release".into()).spawn(move || {
+        let mut failing = false;
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            let result = db
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut conn| articles::repo::release_due(&mut conn, db::now()).map_err(|e| e.to_string()));
+            if let Some(metrics) = &metrics {
+                metrics.background_run("release_scheduled", result.is_ok());
+            }
+            let failed = result.is_err();
+            match result {
+                Ok(0) => {}
+                Ok(n) => log::info!("released {n} scheduled articles into the change log"),
+                // Once per outage, not every second.
+                Err(e) if !failing => log::error!("releasing scheduled articles failed: {e}"),
+                Err(_) => {}
+            }
+            failing = failed;
+        }
+    });
+    if let Err(e) = spawned {
+        log::error!("cannot start the release thread: {e}");
     }
 }
 

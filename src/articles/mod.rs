@@ -9,7 +9,7 @@ mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use reads::{adjacent_articles, article_changes, get_article, list_articles, related_articles};
+pub use reads::{adjacent_articles, article_changes, get_article, list_articles, public_by_ids, related_articles};
 pub use writes::{archive_article, create_article, delete_article, publish_article, unpublish_article, update_article};
 
 /// Routes whose anonymous answers the response cache may share while the content is unchanged.

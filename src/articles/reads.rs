@@ -394,3 +394,11 @@ pub async fn related_articles(
     .await?;
     Ok(HttpResponse::Ok().json(Related { data }))
 }
+
+/// Of these articles, those the public sees now, as the public sees them (the change feed's
+/// payloads).
+pub fn public_by_ids(conn: &mut DbConn, ids: &[i64]) -> Result<std::collections::HashMap<i64, Value>, ApiError> {
+    let rows = repo::public_rows(conn, ids, now())?;
+    let articles = repo::to_articles(conn, rows, true, false)?;
+    articles.into_iter().map(|a| Ok((a.id, serde_json::to_value(&a).map_err(ApiError::internal)?))).collect()
+}

@@ -338,3 +338,17 @@ pub async fn delete_category(
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// These categories as the public sees them (the change feed's payloads).
+pub fn public_by_ids(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, serde_json::Value>, ApiError> {
+    repo::rows_by_ids(conn, ids)?
+        .into_iter()
+        .map(|(row, site)| {
+            let category = Category::from_row(row, site.into());
+            Ok((category.id, serde_json::to_value(&category).map_err(ApiError::internal)?))
+        })
+        .collect()
+}

@@ -160,3 +160,12 @@ pub fn move_articles(conn: &mut DbConn, from: i64, to: i64) -> QueryResult<usize
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(categories::table.find(id)).execute(conn)
 }
+
+/// These categories with their sites (every category is public).
+pub fn rows_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(CategoryRow, SiteRow)>> {
+    categories::table
+        .inner_join(sites::table)
+        .filter(categories::id.eq_any(ids.to_vec()))
+        .select((CategoryRow::as_select(), SiteRow::as_select()))
+        .load(conn)
+}

@@ -279,6 +279,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    changes (id) {
+        id -> BigInt,
+        tick -> BigInt,
+        resource -> Text,
+        resource_id -> BigInt,
+        site_id -> Nullable<BigInt>,
+        action -> Text,
+        public -> Bool,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     content_version (id) {
         id -> Integer,
         version -> BigInt,
@@ -345,4 +358,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     questions,
     procedures,
     content_version,
+    changes,
 );

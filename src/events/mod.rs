@@ -9,7 +9,7 @@ mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use reads::{event_revisions, events_ics, get_event, list_events, week_of_events};
+pub use reads::{event_revisions, events_ics, get_event, list_events, public_by_ids, week_of_events};
 pub use writes::{cancel_event, create_event, delete_event, update_event};
 
 /// Routes whose anonymous answers the response cache may share: they read events and sites, both

@@ -292,3 +292,15 @@ pub async fn event_revisions(
     .await?;
     Ok(web::Json(revisions))
 }
+
+/// Of these events, those the public sees, as it sees them (the change feed's payloads).
+pub fn public_by_ids(
+    conn: &mut crate::db::DbConn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Value>, ApiError> {
+    let rows = repo::public_rows(conn, ids)?;
+    repo::to_events(conn, rows)?
+        .into_iter()
+        .map(|e| Ok((e.id, serde_json::to_value(&e).map_err(ApiError::internal)?)))
+        .collect()
+}

@@ -265,3 +265,13 @@ pub fn save(conn: &mut DbConn, after: &EventRow, user_id: i64) -> QueryResult<()
         .execute(conn)?;
     Ok(())
 }
+
+/// Of these events, those the public sees (not drafts, not deleted).
+pub fn public_rows(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<EventRow>> {
+    events::table
+        .filter(events::id.eq_any(ids.to_vec()))
+        .filter(events::status.ne(EventStatus::Draft.as_str()))
+        .filter(events::deleted_at.is_null())
+        .select(EventRow::as_select())
+        .load(conn)
+}

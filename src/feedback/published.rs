@@ -67,3 +67,16 @@ pub fn to_published(conn: &mut DbConn, rows: Vec<FeedbackRow>) -> Result<Vec<Pub
         })
         .collect())
 }
+
+/// Of these submissions, the published ones as the public sees them (the change feed's payloads).
+pub fn published_by_ids(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, serde_json::Value>, ApiError> {
+    let rows = repo::published_rows(conn, ids)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    ids.into_iter()
+        .zip(to_published(conn, rows)?)
+        .map(|(id, f)| Ok((id, serde_json::to_value(&f).map_err(ApiError::internal)?)))
+        .collect()
+}

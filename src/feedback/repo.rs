@@ -467,3 +467,21 @@ pub fn update_topic(conn: &mut DbConn, id: i64, change: &TopicChange<'_>) -> Que
         .execute(conn)?;
     Ok(())
 }
+
+/// Of these submissions, the published ones.
+pub fn published_rows(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<FeedbackRow>> {
+    feedback::table
+        .filter(feedback::id.eq_any(ids.to_vec()))
+        .filter(feedback::published_at.is_not_null())
+        .select(FeedbackRow::as_select())
+        .load(conn)
+}
+
+/// Of these topics, the active ones.
+pub fn active_topics(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<TopicRow>> {
+    feedback_topics::table
+        .filter(feedback_topics::id.eq_any(ids.to_vec()))
+        .filter(feedback_topics::active.eq(true))
+        .select(TopicRow::as_select())
+        .load(conn)
+}

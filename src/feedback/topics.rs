@@ -167,3 +167,15 @@ pub async fn update_topic(
     .await?;
     Ok(web::Json(topic))
 }
+
+/// Of these topics, the active ones as the public sees them (the change feed's payloads).
+pub fn topics_by_ids(
+    conn: &mut crate::db::DbConn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, serde_json::Value>, ApiError> {
+    let rows = repo::active_topics(conn, ids)?;
+    to_topics(conn, rows)?
+        .into_iter()
+        .map(|t| Ok((t.id, serde_json::to_value(&t).map_err(ApiError::internal)?)))
+        .collect()
+}

@@ -404,3 +404,17 @@ pub async fn import_procedures(
     }
     Ok(web::Json(report))
 }
+
+/// Of these procedures, those the public sees, as it sees them (the change feed's payloads).
+pub fn public_by_ids(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, serde_json::Value>, ApiError> {
+    let rows = repo::public_rows(conn, ids)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let procedures = repo::to_procedures(conn, rows)?;
+    ids.into_iter()
+        .zip(procedures)
+        .map(|(id, p)| Ok((id, serde_json::to_value(&p).map_err(ApiError::internal)?)))
+        .collect()
+}

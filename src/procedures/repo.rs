@@ -327,3 +327,12 @@ pub fn soft_delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
         .execute(conn)?;
     Ok(())
 }
+
+/// Of these procedures, those not deleted.
+pub fn public_rows(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<ProcedureRow>> {
+    procedures::table
+        .filter(procedures::id.eq_any(ids.to_vec()))
+        .filter(procedures::deleted_at.is_null())
+        .select(ProcedureRow::as_select())
+        .load(conn)
+}

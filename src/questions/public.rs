@@ -367,3 +367,15 @@ pub async fn get_question(
     .await?;
     Ok(web::Json(question))
 }
+
+/// Of these questions, the published ones as the public sees them (the change feed's payloads).
+pub fn public_by_ids(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, serde_json::Value>, ApiError> {
+    let rows = repo::public_rows(conn, ids)?;
+    to_questions(conn, rows, false)?
+        .into_iter()
+        .map(|q| Ok((q.id, serde_json::to_value(&q).map_err(ApiError::internal)?)))
+        .collect()
+}

@@ -295,3 +295,12 @@ pub fn erase_asker(conn: &mut DbConn, id: i64) -> QueryResult<()> {
         .execute(conn)?;
     Ok(())
 }
+
+/// Of these questions, the published ones.
+pub fn public_rows(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<QuestionRow>> {
+    questions::table
+        .filter(questions::id.eq_any(ids.to_vec()))
+        .filter(questions::status.eq(QuestionStatus::Published.as_str()))
+        .select(QuestionRow::as_select())
+        .load(conn)
+}

@@ -124,3 +124,17 @@ pub async fn update_site(
     .await?;
     Ok(web::Json(row.into()))
 }
+
+/// These sites as the public sees them (the change feed's payloads).
+pub fn public_by_ids(
+    conn: &mut crate::db::DbConn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, serde_json::Value>, ApiError> {
+    repo::rows_by_ids(conn, ids)?
+        .into_iter()
+        .map(|row| {
+            let site = Site::from(row);
+            Ok((site.id, serde_json::to_value(&site).map_err(ApiError::internal)?))
+        })
+        .collect()
+}

@@ -134,3 +134,8 @@ pub fn refs_by_id(
         .map(|(id, code, name)| (id, crate::sites::model::SiteRef { id, code, name }))
         .collect())
 }
+
+/// These sites.
+pub fn rows_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<SiteRow>> {
+    sites::table.filter(sites::id.eq_any(ids.to_vec())).select(SiteRow::as_select()).load(conn)
+}

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 const INFRASTRUCTURE: &[&str] =
     &["config", "error", "db", "http", "text", "crypto", "limits", "cache", "logging", "metrics", "openapi"];
 const FOUNDATION: &[&str] = &["auth", "users", "sites", "fields", "citizen"];
-const RESOURCES: &[&str] = &["articles", "categories", "events", "procedures", "feedback", "questions", "health"];
+const RESOURCES: &[&str] =
+    &["articles", "categories", "events", "procedures", "feedback", "questions", "health", "changes"];
 const ASSEMBLY: &[&str] = &["startup", "main", "lib", "seed", "personal_data"];
 /// What a module may reach inside another: its public model types; of auth also its pure token code.
 const PUBLIC_SUBMODULES: &[&str] = &["model", "tokens"];

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn create_event(app: &TestApp, token: &str, body: Value) -> Value {
+pub async fn create_event(app: &TestApp, token: &str, body: Value) -> Value {
     let res = app.post_json("/api/v1/events", &body, Some(token)).await;
     assert_eq!(res.status(), 201, "create event {body}");
     res.json().await.unwrap()

@@ -6,6 +6,7 @@ mod articles;
 mod auth;
 mod cache;
 mod categories;
+mod changes;
 mod events;
 mod feedback;
 mod hardening;

@@ -14,7 +14,7 @@ fn record(code: &str, name: &str, field: &str) -> Value {
            "level": "partial", "dossier": [{"name": "Tờ khai theo mẫu", "originals": 1, "copies": 0}]})
 }
 
-fn birth() -> Value {
+pub fn birth() -> Value {
     json!({
         "code": "1.001193",
         "name": "Thủ tục đăng ký khai sinh",

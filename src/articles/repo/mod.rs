@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use super::model::{Article, ArticleRow, ArticleStatus, CleanContent, Cover};
 use crate::categories::model::CategoryRef;
 use crate::db::DbConn;
-use crate::db::schema::{article_slugs, article_tags, articles, categories, sites, users};
+use crate::db::schema::{article_slugs, article_tags, articles, categories, settings, sites, users};
 use crate::sites::model::SiteRef;
 use crate::users::model::UserRef;
 
@@ -402,4 +402,77 @@ pub fn soft_delete(conn: &mut DbConn, id: i64, user_id: i64, now: NaiveDateTime)
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Of these articles, those the public sees now (published, due, not deleted).
+pub fn public_rows(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> QueryResult<Vec<ArticleRow>> {
+    articles::table
+        .filter(articles::id.eq_any(ids.to_vec()))
+        .filter(articles::status.eq(ArticleStatus::Published.as_str()))
+        .filter(articles::published_at.le(now))
+        .filter(articles::deleted_at.is_null())
+        .select(ArticleRow::as_select())
+        .load(conn)
+}
+
+/// The setting that holds how far scheduled articles have been released into the change log.
+const RELEASED_UNTIL: &str = "articles_released_until";
+const RELEASED_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
+
+fn released_until(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    let value: Option<String> = settings::table.find(RELEASED_UNTIL).select(settings::value).first(conn).optional()?;
+    Ok(value.and_then(|v| NaiveDateTime::parse_from_str(&v, RELEASED_FORMAT).ok()))
+}
+
+fn due_since(conn: &mut DbConn, since: NaiveDateTime, now: NaiveDateTime) -> QueryResult<Vec<i64>> {
+    articles::table
+        .filter(articles::status.eq(ArticleStatus::Published.as_str()))
+        .filter(articles::deleted_at.is_null())
+        .filter(articles::published_at.gt(since))
+        .filter(articles::published_at.le(now))
+        .select(articles::id)
+        .load(conn)
+}
+
+/// Puts the scheduled articles that have become public since the last call into the change log,
+/// so that the change feed, and whatever else reads the
+/// log, learns of them when they come due rather than when they were written. Several nodes may
+/// call it at once: the setting's row lock lets one release each article once. Returns how many.
+pub fn release_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    let Some(since) = released_until(conn)? else { return Ok(0) };
+    // Most calls find nothing, and write nothing.
+    if due_since(conn, since, now)?.is_empty() {
+        return Ok(0);
+    }
+    crate::db::write_transaction(conn, |conn| {
+        crate::db::lock_row_by_key(conn, "settings", "name", RELEASED_UNTIL)?;
+        let Some(since) = released_until(conn)? else { return Ok(0) };
+        let due = due_since(conn, since, now)?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        log_release(conn, &due)?;
+        diesel::update(settings::table.find(RELEASED_UNTIL))
+            .set(settings::value.eq(now.format(RELEASED_FORMAT).to_string()))
+            .execute(conn)?;
+        Ok(due.len())
+    })
+}
+
+/// Records in the change log that these articles became public (the write that scheduled them
+/// was logged as not public yet), in the current transaction and with its tick.
+fn log_release(conn: &mut DbConn, ids: &[i64]) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    match conn {
+        DbConn::Postgres(c) => c.batch_execute(&format!(
+            "SELECT muni_record_change('article', id, site_id, 'UPDATE', TRUE) FROM articles WHERE id IN ({ids})"
+        )),
+        DbConn::Sqlite(c) => c.batch_execute(&format!(
+            "UPDATE change_clock SET tick = tick + 1 WHERE id = 1; \
+             INSERT INTO changes (tick, resource, resource_id, site_id, action, public) \
+             SELECT (SELECT tick FROM change_clock WHERE id = 1), 'article', id, site_id, 'update', 1 \
+             FROM articles WHERE id IN ({ids})"
+        )),
+    }
 }
