@@ -116,6 +116,7 @@ LUA
         continue
     fi
 
+    started=$(date +%s%N)
     "$BIN" serve > "$WORK/server-$backend.log" 2>&1 &
     SERVER=$!
     until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.02; done

@@ -334,7 +334,11 @@ pub async fn response_cache(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let cache = req.app_data::<web::Data<ResponseCache>>().map(|cache| cache.clone().into_inner());
     let cacheable = *req.method() == Method::GET && !req.headers().contains_key(header::AUTHORIZATION);
-    let Some(cache) = cache.filter(|_| cacheable) else {
+    // Only the shared routes' answers are kept: the others need no read of the content clock.
+    let shared = |cache: &Arc<ResponseCache>| {
+        req.match_pattern().is_some_and(|pattern| cache.shared_routes.contains(&pattern.as_str()))
+    };
+    let Some(cache) = cache.filter(|cache| cacheable && shared(cache)) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let Some(stamp) = cache.clock.stamp().await else {

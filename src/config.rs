@@ -64,6 +64,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// A separate address (`127.0.0.1:9100`) that serves `/metrics` alone, without a token.
     pub metrics_addr: Option<String>,
+    /// URLs in one sitemap file before the sitemap becomes an index (at most 50,000).
+    pub sitemap_urls_per_file: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -170,6 +172,10 @@ impl Config {
                 token => token,
             },
             metrics_addr: get("MUNI_METRICS_ADDR"),
+            sitemap_urls_per_file: match parse::<usize>(&get, "MUNI_SITEMAP_URLS_PER_FILE", 50_000)? {
+                n @ 1..=50_000 => n,
+                _ => return Err(ConfigError("MUNI_SITEMAP_URLS_PER_FILE must be from 1 to 50000".into())),
+            },
             admin_email: get("MUNI_ADMIN_EMAIL"),
             admin_password: get("MUNI_ADMIN_PASSWORD"),
             data_dir,

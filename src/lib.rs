@@ -33,6 +33,7 @@ pub mod personal_data;
 pub mod procedures;
 pub mod questions;
 pub mod seed;
+pub mod sitemaps;
 pub mod sites;
 pub mod startup;
 pub mod state;

@@ -26,7 +26,8 @@ use crate::metrics::Metrics;
 use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 use crate::{
-    articles, auth, categories, changes, events, feedback, fields, health, procedures, questions, sites, users,
+    articles, auth, categories, changes, events, feedback, fields, health, procedures, questions, sitemaps, sites,
+    users,
 };
 
 /// Registers every documented route; the OpenAPI document is collected from these calls.
@@ -65,7 +66,8 @@ fn api_routes(
                 .configure(fields::routes)
                 .configure(questions::routes)
                 .configure(procedures::routes)
-                .configure(changes::routes),
+                .configure(changes::routes)
+                .configure(sitemaps::routes),
         )
         .service(scope("/open311/v2").configure(feedback::open311_routes))
 }

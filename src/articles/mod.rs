@@ -1,6 +1,7 @@
 //! Articles: news, reports and plans in categories, with a draft -> published -> archived
 //! lifecycle, scheduled publication, search, slugs with history, and soft deletion.
 
+mod feeds;
 pub mod model;
 pub mod query;
 mod reads;
@@ -9,8 +10,12 @@ mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub use feeds::{articles_atom, articles_rss, xml_escape};
 pub use reads::{adjacent_articles, article_changes, get_article, list_articles, public_by_ids, related_articles};
 pub use writes::{archive_article, create_article, delete_article, publish_article, unpublish_article, update_article};
+
+/// A site's pages for its sitemap.
+pub use repo::{count_pages, pages};
 
 /// Routes whose anonymous answers the response cache may share while the content is unchanged.
 /// They read articles, article_tags, article_slugs, categories, sites and users (display names),
@@ -21,10 +26,14 @@ pub const SHARED_ROUTES: &[&str] = &[
     "/api/v1/articles/{key}",
     "/api/v1/articles/{key}/adjacent",
     "/api/v1/articles/{key}/related",
+    "/api/v1/articles.rss",
+    "/api/v1/articles.atom",
 ];
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_articles)
+        .service(articles_rss)
+        .service(articles_atom)
         .service(article_changes)
         .service(create_article)
         .service(get_article)

@@ -217,18 +217,28 @@ pub async fn article_changes(
 
 /// The ids of the category named by `key` (slug or id) in the selected sites, and of every category below.
 fn category_with_descendants(conn: &mut DbConn, key: &str, site_ids: Option<&[i64]>) -> Result<Vec<i64>, ApiError> {
+    category_subtree(conn, key, site_ids).map(|(ids, _)| ids)
+}
+
+/// The ids of the category named by `key` (slug or id) and of every category below it, and its name.
+pub(super) fn category_subtree(
+    conn: &mut DbConn,
+    key: &str,
+    site_ids: Option<&[i64]>,
+) -> Result<(Vec<i64>, String), ApiError> {
     let all = categories::list_all(conn, site_ids)?;
-    let roots: Vec<i64> = match key.parse::<i64>() {
-        Ok(id) => all.iter().filter(|c| c.id == id).map(|c| c.id).collect(),
-        Err(_) => all.iter().filter(|c| c.slug == key).map(|c| c.id).collect(),
+    let roots: Vec<(i64, String)> = match key.parse::<i64>() {
+        Ok(id) => all.iter().filter(|c| c.id == id).map(|c| (c.id, c.name.clone())).collect(),
+        Err(_) => all.iter().filter(|c| c.slug == key).map(|c| (c.id, c.name.clone())).collect(),
     };
-    if roots.is_empty() {
+    let Some((_, name)) = roots.first().cloned() else {
         return Err(ApiError::BadRequestFields {
             detail: format!("There is no category `{key}`."),
             errors: vec![FieldError::new("category", "not_found", "no such category")],
         });
-    }
-    Ok(categories::with_descendants(&all, &roots))
+    };
+    let ids: Vec<i64> = roots.into_iter().map(|(id, _)| id).collect();
+    Ok((categories::with_descendants(&all, &ids), name))
 }
 
 /// What a key names: an article, or a former slug of one.

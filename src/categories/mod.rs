@@ -12,6 +12,9 @@ pub use handlers::{create_category, delete_category, get_category, list_categori
 /// What other resources may ask of categories: one by id, all of a site, a subtree.
 pub use repo::{find_row, list_all, with_descendants};
 
+/// A site's pages for its sitemap.
+pub use repo::{count_pages, pages};
+
 /// Routes whose anonymous answers the response cache may share: they read categories, sites and
 /// articles (counts), all with content-version triggers.
 pub const SHARED_ROUTES: &[&str] = &["/api/v1/categories", "/api/v1/categories/{key}"];

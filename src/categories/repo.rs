@@ -169,3 +169,25 @@ pub fn rows_by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(CategoryR
         .select((CategoryRow::as_select(), SiteRow::as_select()))
         .load(conn)
 }
+
+/// How many categories a site has (each is a page of its portal).
+pub fn count_pages(conn: &mut DbConn, site_id: i64) -> QueryResult<i64> {
+    categories::table.filter(categories::site_id.eq(site_id)).count().get_result(conn)
+}
+
+/// A slice of a site's categories as pages, by id.
+pub fn pages(
+    conn: &mut DbConn,
+    site_id: i64,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<crate::sites::model::PageEntry>> {
+    let rows: Vec<(i64, String, chrono::NaiveDateTime)> = categories::table
+        .filter(categories::site_id.eq(site_id))
+        .order(categories::id.asc())
+        .select((categories::id, categories::slug, categories::updated_at))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, key, lastmod)| crate::sites::model::PageEntry { id, key, lastmod }).collect())
+}

@@ -9,6 +9,8 @@ diesel::table! {
         time_zone -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        public_url -> Nullable<Text>,
+        page_urls -> Nullable<Text>,
     }
 }
 

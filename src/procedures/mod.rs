@@ -11,6 +11,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use handlers::*;
 
+/// A site's pages for its sitemap.
+pub use repo::{count_pages, pages};
+
 /// Routes whose anonymous answers the response cache may share: they read procedures, fields and
 /// sites, all with content-version triggers.
 pub const SHARED_ROUTES: &[&str] = &["/api/v1/procedures", "/api/v1/procedures/facets", "/api/v1/procedures/{key}"];

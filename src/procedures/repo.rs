@@ -336,3 +336,30 @@ pub fn public_rows(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<ProcedureR
         .select(ProcedureRow::as_select())
         .load(conn)
 }
+
+/// How many procedures of a site are in force or kept (each is a page of its portal).
+pub fn count_pages(conn: &mut DbConn, site_id: i64) -> QueryResult<i64> {
+    procedures::table
+        .filter(procedures::site_id.eq(site_id))
+        .filter(procedures::deleted_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// A slice of a site's procedures as pages (by code), by id.
+pub fn pages(
+    conn: &mut DbConn,
+    site_id: i64,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<crate::sites::model::PageEntry>> {
+    let rows: Vec<(i64, String, chrono::NaiveDateTime)> = procedures::table
+        .filter(procedures::site_id.eq(site_id))
+        .filter(procedures::deleted_at.is_null())
+        .order(procedures::id.asc())
+        .select((procedures::id, procedures::code, procedures::updated_at))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, key, lastmod)| crate::sites::model::PageEntry { id, key, lastmod }).collect())
+}

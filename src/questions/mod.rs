@@ -13,6 +13,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use public::*;
 pub use staff::*;
 
+/// A site's pages for its sitemap.
+pub use repo::{count_pages, pages};
+
 /// Routes whose anonymous answers the response cache may share: the fields list alone (questions
 /// themselves are written by citizens all day and have no content-version triggers).
 pub const SHARED_ROUTES: &[&str] = &["/api/v1/fields"];

@@ -304,3 +304,38 @@ pub fn public_rows(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<QuestionRo
         .select(QuestionRow::as_select())
         .load(conn)
 }
+
+fn published_of_site(site_id: i64) -> questions::BoxedQuery<'static, Db> {
+    questions::table
+        .filter(questions::site_id.eq(site_id))
+        .filter(questions::status.eq(QuestionStatus::Published.as_str()))
+        .into_boxed()
+}
+
+/// How many questions of a site are published (each is a page of its portal).
+pub fn count_pages(conn: &mut DbConn, site_id: i64) -> QueryResult<i64> {
+    published_of_site(site_id).count().get_result(conn)
+}
+
+/// A slice of a site's published questions as pages (by slug), by id.
+pub fn pages(
+    conn: &mut DbConn,
+    site_id: i64,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<crate::sites::model::PageEntry>> {
+    let rows: Vec<(i64, Option<String>, NaiveDateTime)> = published_of_site(site_id)
+        .order(questions::id.asc())
+        .select((questions::id, questions::slug, questions::updated_at))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, slug, lastmod)| crate::sites::model::PageEntry {
+            id,
+            key: slug.unwrap_or_else(|| id.to_string()),
+            lastmod,
+        })
+        .collect())
+}

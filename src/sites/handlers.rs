@@ -2,11 +2,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
-use super::model::{CreateSite, Site, SiteListQuery, UpdateSite, validate_code, validate_name, validate_time_zone};
+use super::model::{
+    CreateSite, PageUrlsPatch, Site, SiteListQuery, UpdateSite, valid_public_url, validate_code, validate_name,
+    validate_time_zone,
+};
 use super::repo;
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, write_transaction};
-use crate::error::{ApiError, unique_as};
+use crate::error::{ApiError, FieldError, unique_as};
 use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
 use crate::state::AppState;
 
@@ -102,7 +105,7 @@ pub async fn update_site(
     body: ApiJson<UpdateSite>,
 ) -> Result<web::Json<Site>, ApiError> {
     user.require(&[Role::Admin])?;
-    let UpdateSite { name, time_zone } = body.0;
+    let UpdateSite { name, time_zone, public_url, page_urls } = body.0;
     let mut errors = vec![];
     if let Some(name) = &name {
         validate_name(name, &mut errors);
@@ -110,15 +113,45 @@ pub async fn update_site(
     if let Some(tz) = &time_zone {
         validate_time_zone(tz, &mut errors);
     }
+    let public_url = match public_url {
+        Some(Some(url)) => match valid_public_url(url.trim()) {
+            Some(url) => Some(Some(url)),
+            None => {
+                errors.push(FieldError::new(
+                    "public_url",
+                    "invalid_format",
+                    "must be an http(s) address such as https://phuong.example.vn, without query or fragment",
+                ));
+                None
+            }
+        },
+        other => other,
+    };
+    if let Some(page_urls) = &page_urls {
+        page_urls.validate(&mut errors);
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     let key = key.into_inner();
     let row = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
-            let site = repo::find_site(c, &key)?.ok_or_else(|| ApiError::not_found("site"))?;
+            let site = repo::find_site_for_write(c, &key)?.ok_or_else(|| ApiError::not_found("site"))?;
             user.require_site(Some(site.id))?;
-            Ok(repo::update_site(c, site.id, name.as_deref().map(str::trim), time_zone.as_deref())?)
+            // The templates set so far, with this change; stored only when something is set.
+            let page_urls = page_urls.map(|change| {
+                let set: PageUrlsPatch =
+                    site.page_urls.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+                let merged = set.merged(change);
+                (merged != PageUrlsPatch::default()).then(|| serde_json::to_string(&merged).unwrap_or_default())
+            });
+            let change = repo::SiteChange {
+                name: name.as_deref().map(str::trim),
+                time_zone: time_zone.as_deref(),
+                public_url: public_url.as_ref().map(|u| u.as_deref()),
+                page_urls: page_urls.as_ref().map(|p| p.as_deref()),
+            };
+            Ok(repo::update_site(c, site.id, &change)?)
         })
     })
     .await?;

@@ -17,6 +17,223 @@ pub struct SiteRow {
     pub time_zone: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub public_url: Option<String>,
+    /// JSON of [`PageUrlsPatch`]: the templates set; the rest are the defaults.
+    pub page_urls: Option<String>,
+}
+
+impl SiteRow {
+    /// The page templates in force: those set, and the defaults for the rest.
+    pub fn page_urls(&self) -> PageUrls {
+        let set: PageUrlsPatch =
+            self.page_urls.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+        PageUrls::default().with(set)
+    }
+
+    /// The public address of one of the site's pages, from its template: `None` when the template
+    /// is a path and the site has no public address yet.
+    pub fn page_url(&self, kind: PageKind, slug: &str, id: i64, code: &str) -> Option<String> {
+        let urls = self.page_urls();
+        let template = match kind {
+            PageKind::Article => &urls.article,
+            PageKind::Category => &urls.category,
+            PageKind::Procedure => &urls.procedure,
+            PageKind::Question => &urls.question,
+            PageKind::Event => &urls.event,
+        };
+        let filled = template
+            .replace("{slug}", &encode_segment(slug))
+            .replace("{id}", &id.to_string())
+            .replace("{code}", &encode_segment(code));
+        if filled.starts_with("http://") || filled.starts_with("https://") {
+            Some(filled)
+        } else {
+            self.public_url.as_ref().map(|base| format!("{base}{filled}"))
+        }
+    }
+}
+
+/// Percent-encodes what a path segment may not hold as it is.
+fn encode_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// A page of the portal, for a sitemap: what names it (slug or code) and when it last changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageEntry {
+    pub id: i64,
+    pub key: String,
+    pub lastmod: NaiveDateTime,
+}
+
+/// The kinds of page a portal shows, each with a URL template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    Article,
+    Category,
+    Procedure,
+    Question,
+    Event,
+}
+
+/// Where each kind of page lives on the portal: a path under `public_url` (`/tin-tuc/{slug}`) or a
+/// full URL, with `{slug}`, `{id}` or `{code}` (a procedure's) filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PageUrls {
+    #[schema(example = "/tin-tuc/{slug}")]
+    pub article: String,
+    #[schema(example = "/chuyen-muc/{slug}")]
+    pub category: String,
+    #[schema(example = "/thu-tuc-hanh-chinh/{code}")]
+    pub procedure: String,
+    #[schema(example = "/hoi-dap/{slug}")]
+    pub question: String,
+    #[schema(example = "/lich-cong-tac/{id}")]
+    pub event: String,
+}
+
+impl Default for PageUrls {
+    fn default() -> Self {
+        Self {
+            article: "/tin-tuc/{slug}".into(),
+            category: "/chuyen-muc/{slug}".into(),
+            procedure: "/thu-tuc-hanh-chinh/{code}".into(),
+            question: "/hoi-dap/{slug}".into(),
+            event: "/lich-cong-tac/{id}".into(),
+        }
+    }
+}
+
+impl PageUrls {
+    fn with(mut self, set: PageUrlsPatch) -> Self {
+        let pairs = [
+            (&mut self.article, set.article),
+            (&mut self.category, set.category),
+            (&mut self.procedure, set.procedure),
+            (&mut self.question, set.question),
+            (&mut self.event, set.event),
+        ];
+        for (slot, value) in pairs {
+            if let Some(value) = value {
+                *slot = value;
+            }
+        }
+        self
+    }
+}
+
+/// The page templates a site has set (stored as JSON); the others are the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageUrlsPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedure: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+}
+
+impl PageUrlsPatch {
+    /// The templates set after `change`: a template given replaces, null removes (the default
+    /// again), absent keeps.
+    pub fn merged(mut self, change: PageUrlsChange) -> Self {
+        let pairs = [
+            (&mut self.article, change.article),
+            (&mut self.category, change.category),
+            (&mut self.procedure, change.procedure),
+            (&mut self.question, change.question),
+            (&mut self.event, change.event),
+        ];
+        for (slot, value) in pairs {
+            if let Some(value) = value {
+                *slot = value;
+            }
+        }
+        self
+    }
+}
+
+/// A template to check: its kind, the change, and the placeholders it may hold to name its page.
+type TemplateCheck<'a> = (&'a str, &'a Option<Option<String>>, &'a [&'a str]);
+
+/// Page templates to change: a template sets it, null puts the default back, absent keeps it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageUrlsChange {
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<String>, example = "/tin-tuc/{slug}")]
+    pub article: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub procedure: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub question: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub event: Option<Option<String>>,
+}
+
+impl PageUrlsChange {
+    /// Checks each template given: a path or an http(s) URL, with the placeholder its page needs.
+    pub fn validate(&self, errors: &mut Vec<FieldError>) {
+        let checks: [TemplateCheck<'_>; 5] = [
+            ("article", &self.article, &["{slug}", "{id}"]),
+            ("category", &self.category, &["{slug}", "{id}"]),
+            ("procedure", &self.procedure, &["{code}", "{id}"]),
+            ("question", &self.question, &["{slug}", "{id}"]),
+            ("event", &self.event, &["{id}"]),
+        ];
+        for (kind, template, needs) in checks {
+            let Some(Some(template)) = template else { continue };
+            let field = format!("page_urls.{kind}");
+            let without = ["{slug}", "{id}", "{code}"].iter().fold(template.clone(), |t, p| t.replace(p, ""));
+            let shape_ok = if template.starts_with("http://") || template.starts_with("https://") {
+                valid_public_url(&without).is_some()
+            } else {
+                let clean = |c: char| c.is_ascii_alphanumeric() || "-._~/:%".contains(c);
+                template.starts_with('/') && !template.starts_with("//") && without.chars().all(clean)
+            };
+            if template.chars().count() > 300 {
+                errors.push(FieldError::new(field, "too_long", "must be at most 300 characters"));
+            } else if !shape_ok {
+                errors.push(FieldError::new(
+                    field,
+                    "invalid_format",
+                    "must be a path (/tin-tuc/{slug}) or an http(s) URL, with only {slug}, {id} or {code} as placeholders",
+                ));
+            } else if !needs.iter().any(|p| template.contains(p)) {
+                errors.push(FieldError::new(field, "invalid_format", format!("must hold {}", needs.join(" or "))));
+            }
+        }
+    }
+}
+
+/// An http(s) address with a host and no query, fragment or credentials; returned without a
+/// trailing slash.
+pub fn valid_public_url(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    let clean = |c: char| c.is_ascii_alphanumeric() || "-._~/:[]%".contains(c);
+    if host.is_empty() || host.contains('@') || !rest.chars().all(clean) || url.len() > 500 {
+        return None;
+    }
+    Some(url.trim_end_matches('/').to_owned())
 }
 
 /// A ward, commune or other unit whose content this deployment serves.
@@ -31,6 +248,11 @@ pub struct Site {
     /// IANA time zone of the site's calendar.
     #[schema(example = "Asia/Ho_Chi_Minh")]
     pub time_zone: String,
+    /// The site's portal (the frontend), that feeds, sitemaps and webhooks link to; null until set.
+    #[schema(example = "https://phuong-ben-thanh.example.vn")]
+    pub public_url: Option<String>,
+    /// Where each kind of page lives on the portal (the defaults until set).
+    pub page_urls: PageUrls,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -46,10 +268,12 @@ pub struct SiteRef {
 impl From<SiteRow> for Site {
     fn from(row: SiteRow) -> Self {
         Site {
+            page_urls: row.page_urls(),
             id: row.id,
             code: row.code,
             name: row.name,
             time_zone: row.time_zone,
+            public_url: row.public_url,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         }
@@ -80,6 +304,12 @@ pub struct CreateSite {
 pub struct UpdateSite {
     pub name: Option<String>,
     pub time_zone: Option<String>,
+    /// The portal's address (http or https, no query); null removes it.
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub public_url: Option<Option<String>>,
+    /// Page templates to change; the others stay.
+    pub page_urls: Option<PageUrlsChange>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -49,12 +49,29 @@ pub fn insert_site(conn: &mut DbConn, code: &str, name: &str, time_zone: &str) -
         .get_result(conn)
 }
 
-pub fn update_site(conn: &mut DbConn, id: i64, name: Option<&str>, time_zone: Option<&str>) -> QueryResult<SiteRow> {
+/// A change to a site: `None` leaves a field as it is; `Some(None)` clears a nullable one.
+pub struct SiteChange<'a> {
+    pub name: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
+    pub public_url: Option<Option<&'a str>>,
+    pub page_urls: Option<Option<&'a str>>,
+}
+
+/// The site by code or id, locked for the rest of the transaction (PostgreSQL).
+pub fn find_site_for_write(conn: &mut DbConn, key: &str) -> QueryResult<Option<SiteRow>> {
+    let Some(site) = find_site(conn, key)? else { return Ok(None) };
+    crate::db::lock_row(conn, "sites", site.id)?;
+    sites::table.find(site.id).select(SiteRow::as_select()).first(conn).optional()
+}
+
+pub fn update_site(conn: &mut DbConn, id: i64, change: &SiteChange<'_>) -> QueryResult<SiteRow> {
     let now = crate::db::now();
     diesel::update(sites::table.find(id))
         .set((
-            name.map(|n| sites::name.eq(n.to_owned())),
-            time_zone.map(|tz| sites::time_zone.eq(tz.to_owned())),
+            change.name.map(|n| sites::name.eq(n.to_owned())),
+            change.time_zone.map(|tz| sites::time_zone.eq(tz.to_owned())),
+            change.public_url.map(|u| sites::public_url.eq(u.map(str::to_owned))),
+            change.page_urls.map(|p| sites::page_urls.eq(p.map(str::to_owned))),
             sites::updated_at.eq(now),
         ))
         .returning(sites::all_columns)

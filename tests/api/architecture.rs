@@ -7,7 +7,7 @@ const INFRASTRUCTURE: &[&str] =
     &["config", "error", "db", "http", "text", "crypto", "limits", "cache", "logging", "metrics", "openapi"];
 const FOUNDATION: &[&str] = &["auth", "users", "sites", "fields", "citizen"];
 const RESOURCES: &[&str] =
-    &["articles", "categories", "events", "procedures", "feedback", "questions", "health", "changes"];
+    &["articles", "categories", "events", "procedures", "feedback", "questions", "health", "changes", "sitemaps"];
 const ASSEMBLY: &[&str] = &["startup", "main", "lib", "seed", "personal_data"];
 /// What a module may reach inside another: its public model types; of auth also its pure token code.
 const PUBLIC_SUBMODULES: &[&str] = &["model", "tokens"];

@@ -9,6 +9,7 @@ mod categories;
 mod changes;
 mod events;
 mod feedback;
+mod feeds;
 mod hardening;
 mod helpers;
 mod http;

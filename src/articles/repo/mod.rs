@@ -476,3 +476,41 @@ fn log_release(conn: &mut DbConn, ids: &[i64]) -> QueryResult<()> {
         )),
     }
 }
+
+fn public_of_site(site_id: i64, now: NaiveDateTime) -> articles::BoxedQuery<'static, crate::db::Db> {
+    articles::table
+        .filter(articles::site_id.eq(site_id))
+        .filter(articles::status.eq(ArticleStatus::Published.as_str()))
+        .filter(articles::published_at.le(now))
+        .filter(articles::deleted_at.is_null())
+        .into_boxed()
+}
+
+/// How many articles of a site the public sees (each is a page of its portal).
+pub fn count_pages(conn: &mut DbConn, site_id: i64, now: NaiveDateTime) -> QueryResult<i64> {
+    public_of_site(site_id, now).count().get_result(conn)
+}
+
+/// A slice of a site's public articles as pages, by id; changed when edited or published.
+pub fn pages(
+    conn: &mut DbConn,
+    site_id: i64,
+    now: NaiveDateTime,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<crate::sites::model::PageEntry>> {
+    let rows: Vec<(i64, String, NaiveDateTime, Option<NaiveDateTime>)> = public_of_site(site_id, now)
+        .order(articles::id.asc())
+        .select((articles::id, articles::slug, articles::updated_at, articles::published_at))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, key, updated, published)| crate::sites::model::PageEntry {
+            id,
+            key,
+            lastmod: published.map_or(updated, |p| p.max(updated)),
+        })
+        .collect())
+}
