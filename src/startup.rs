@@ -316,14 +316,14 @@ fn start_maintenance(db: Database, retention_days: Option<u32>, metrics: Option<
     }
 }
 
-/// A background thread that, every second, puts the scheduled articles that have come due into
+/// A background thread that, twice a second, puts the scheduled articles that have come due into
 /// the change log (see [`articles::repo::release_due`]): the change feed and whatever else reads the
-/// log learn of them within about a second. A query a second when nothing is due.
+/// log learn of them within a second. Two small queries a second when nothing is due.
 fn start_release_clock(db: Database, metrics: Option<Arc<Metrics>>) {
     let spawned = std::thread::Builder::new().name("muni-release".into()).spawn(move || {
         let mut failing = false;
         loop {
-            std::thread::sleep(std::time::Duration::from_secs(1));
+            std::thread::sleep(std::time::Duration::from_millis(500));
             let result = db
                 .get()
                 .map_err(|e| e.to_string())

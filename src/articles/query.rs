@@ -143,21 +143,30 @@ pub fn decode_cursor(cursor: &str, key: Option<SortKey>) -> Result<Keyset, ApiEr
     Ok(Keyset { key, value, id: id.parse().map_err(|_| invalid())? })
 }
 
-/// The position in the changes feed: a time and an id.
-pub fn encode_changes_cursor(at: NaiveDateTime, id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("ch:{}:{id}", at.and_utc().timestamp_micros()))
+/// Where the articles' changes feed resumes: a place in the change log, or (a cursor from before
+/// the change log, or `since`) a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangesStart {
+    Log { tick: i64, id: i64 },
+    Time(NaiveDateTime),
 }
 
-pub fn decode_changes_cursor(cursor: &str) -> Result<(NaiveDateTime, i64), ApiError> {
+pub fn encode_changes_cursor(tick: i64, id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("lg:{tick}:{id}"))
+}
+
+pub fn decode_changes_cursor(cursor: &str) -> Result<ChangesStart, ApiError> {
     let invalid = || bad("cursor", "invalid_value", "is not a cursor of the changes feed");
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let raw = String::from_utf8(raw).map_err(|_| invalid())?;
     let mut parts = raw.splitn(3, ':');
-    if parts.next() != Some("ch") {
-        return Err(invalid());
+    let kind = parts.next();
+    let first: i64 = parts.next().and_then(|p| p.parse().ok()).filter(|n| *n >= 0).ok_or_else(invalid)?;
+    let id: i64 = parts.next().and_then(|p| p.parse().ok()).filter(|n| *n >= 0).ok_or_else(invalid)?;
+    match kind {
+        Some("lg") => Ok(ChangesStart::Log { tick: first, id }),
+        // A cursor handed out before the feed read the change log: its time.
+        Some("ch") => Ok(ChangesStart::Time(DateTime::from_timestamp_micros(first).ok_or_else(invalid)?.naive_utc())),
+        _ => Err(invalid()),
     }
-    let micros: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
-    let id: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?.naive_utc();
-    Ok((at, id))
 }

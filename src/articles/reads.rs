@@ -10,19 +10,21 @@ use super::model::{
     ArticleSummary, ChangeKind, ChangesMeta, ChangesQuery, Related, RelatedQuery,
 };
 use super::query::{
-    decode_changes_cursor, decode_cursor, encode_changes_cursor, encode_cursor, keyset_key, parse_fields, parse_sort,
-    project,
+    ChangesStart, decode_changes_cursor, decode_cursor, encode_changes_cursor, encode_cursor, keyset_key, parse_fields,
+    parse_sort, project,
 };
 use super::repo::{self, ArticleFilter, Keyset, Search, Slice, StatusFilter, Visibility};
 use crate::auth::{AuthUser, MaybeUser, Role};
+use crate::changes::ResourceType;
 use crate::db::now;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
 use crate::http::parse_instant;
 use crate::http::{ApiQuery, ListResponse, Paging, list_response_with_cursor};
+use crate::sites::model::SiteRef;
 use crate::state::AppState;
 use crate::text::slugify;
-use crate::{categories, sites};
+use crate::{categories, changes, sites};
 
 /// A time from a request, to the microsecond as stored.
 pub(super) fn stored(t: chrono::DateTime<Utc>) -> NaiveDateTime {
@@ -183,36 +185,61 @@ pub async fn article_changes(
     let start = match (&query.cursor, query.since) {
         (Some(_), Some(_)) => return Err(ApiError::BadRequest("Use either `since` or `cursor`, not both.".into())),
         (Some(cursor), None) => decode_changes_cursor(cursor)?,
-        (None, Some(since)) => (stored(since), i64::MAX),
-        (None, None) => (chrono::DateTime::UNIX_EPOCH.naive_utc(), 0),
+        (None, Some(since)) => ChangesStart::Time(stored(since)),
+        (None, None) => ChangesStart::Log { tick: 0, id: 0 },
     };
-    let (data, has_more) = db::run(&state.db, move |conn| {
+    let (data, next) = db::run(&state.db, move |conn| {
         let site_ids = sites::site_filter(conn, &query.site)?;
-        let mut rows = repo::changes(conn, site_ids.as_deref(), start, now(), paging.limit() + 1)?;
+        let start = match start {
+            ChangesStart::Log { tick, id } => changes::Position { tick, id },
+            ChangesStart::Time(at) => changes::position_at(conn, at)?,
+        };
+        let types = [ResourceType::Article];
+        let mut rows = changes::public_after(conn, start, site_ids.as_deref(), &types, paging.limit() + 1)?;
         let has_more = rows.len() as i64 > paging.limit();
         rows.truncate(paging.limit() as usize);
-        let sites = sites::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
-        let positions: Vec<(i64, i64, chrono::DateTime<Utc>)> =
-            rows.iter().map(|r| (r.id, r.site_id, r.changed_at.and_utc())).collect();
-        let public = rows.into_iter().filter(|r| r.deleted_at.is_none() && may_see(r, &None)).collect();
-        let mut articles: std::collections::HashMap<i64, Article> =
-            repo::to_articles(conn, public, true, false)?.into_iter().map(|a| (a.id, a)).collect();
-        let mut data = Vec::with_capacity(positions.len());
-        for (id, site_id, changed_at) in positions {
-            let article = articles.remove(&id);
+        let next = rows.last().map_or(start, |r| r.position());
+        let ids: Vec<i64> = rows.iter().filter(|r| r.action != "delete").map(|r| r.resource_id).collect();
+        let mut articles = public_articles(conn, &ids)?;
+        let sites = sites::refs_by_id(conn, rows.iter().filter_map(|r| r.site_id).collect())?;
+        let mut data = Vec::with_capacity(rows.len());
+        for row in rows {
+            // The article as it is now: an earlier entry of it in this page carries the same.
+            let article = articles.get(&row.resource_id).cloned();
             let change = if article.is_some() { ChangeKind::Upsert } else { ChangeKind::Delete };
-            let site = sites.get(&site_id).cloned().ok_or_else(|| ApiError::internal("article without a site"))?;
-            data.push(ArticleChange { id, site, change, changed_at, article });
+            let site_id = row.site_id.unwrap_or_default();
+            let site = sites.get(&site_id).cloned().unwrap_or(SiteRef {
+                id: site_id,
+                code: String::new(),
+                name: String::new(),
+            });
+            data.push(ArticleChange {
+                id: row.resource_id,
+                site,
+                change,
+                changed_at: row.changed_at.and_utc(),
+                article,
+            });
         }
-        Ok((data, has_more))
+        articles.clear();
+        Ok((data, (next, has_more)))
     })
     .await?;
-    let next_cursor = match data.last() {
-        Some(last) => encode_changes_cursor(stored(last.changed_at), last.id),
-        None => encode_changes_cursor(start.0, start.1),
-    };
-    Ok(HttpResponse::Ok()
-        .json(ArticleChanges { data, meta: ChangesMeta { per_page: paging.per_page, next_cursor, has_more } }))
+    let (next, has_more) = next;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-cache")).json(ArticleChanges {
+        data,
+        meta: ChangesMeta {
+            per_page: paging.per_page,
+            next_cursor: encode_changes_cursor(next.tick, next.id),
+            has_more,
+        },
+    }))
+}
+
+/// Of these articles, those the public sees now, as the public sees them.
+fn public_articles(conn: &mut DbConn, ids: &[i64]) -> Result<std::collections::HashMap<i64, Article>, ApiError> {
+    let rows = repo::public_rows(conn, ids, now())?;
+    Ok(repo::to_articles(conn, rows, true, false)?.into_iter().map(|a| (a.id, a)).collect())
 }
 
 /// The ids of the category named by `key` (slug or id) in the selected sites, and of every category below.
@@ -408,7 +435,8 @@ pub async fn related_articles(
 /// Of these articles, those the public sees now, as the public sees them (the change feed's
 /// payloads).
 pub fn public_by_ids(conn: &mut DbConn, ids: &[i64]) -> Result<std::collections::HashMap<i64, Value>, ApiError> {
-    let rows = repo::public_rows(conn, ids, now())?;
-    let articles = repo::to_articles(conn, rows, true, false)?;
-    articles.into_iter().map(|a| Ok((a.id, serde_json::to_value(&a).map_err(ApiError::internal)?))).collect()
+    public_articles(conn, ids)?
+        .into_iter()
+        .map(|(id, a)| Ok((id, serde_json::to_value(&a).map_err(ApiError::internal)?)))
+        .collect()
 }

@@ -26,3 +26,17 @@ pub fn public_after(
     }
     query.order((changes::tick.asc(), changes::id.asc())).select(ChangeRow::as_select()).limit(limit).load(conn)
 }
+
+/// The place in the log just after the last public entry committed at or before `at` (by its
+/// commit time, which follows commit order to the clock's precision): where a reader that asks
+/// for the changes since a time starts.
+pub fn position_at(conn: &mut DbConn, at: chrono::NaiveDateTime) -> QueryResult<Position> {
+    let last: Option<(i64, i64)> = changes::table
+        .filter(changes::public.eq(true))
+        .filter(changes::changed_at.le(at))
+        .order((changes::tick.desc(), changes::id.desc()))
+        .select((changes::tick, changes::id))
+        .first(conn)
+        .optional()?;
+    Ok(last.map_or(Position::default(), |(tick, id)| Position { tick, id }))
+}

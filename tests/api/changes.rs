@@ -219,3 +219,40 @@ async fn a_reader_polling_during_concurrent_writes_misses_nothing() {
     fresh.pull(&app, 100, "&type=article").await;
     assert_eq!(fresh.entries, acknowledged.len());
 }
+
+/// Three API nodes on one database each run the release clock: every scheduled article enters the
+/// feed once, when due, whichever node notices it first.
+#[tokio::test]
+async fn several_nodes_release_each_scheduled_article_once() {
+    let app = spawn_app().await;
+    for _ in 0..2 {
+        let env = test_env(&app.db);
+        let config = muni::config::Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
+        let node = muni::startup::Application::build(config).expect("another node");
+        tokio::spawn(node.run_until_stopped());
+    }
+    let editor = app.token_for("editor").await;
+    let news = crate::categories::create_category(&app, &editor, json!({"name": "Lịch"})).await;
+    let due = Utc::now() + chrono::Duration::milliseconds(1500);
+    let mut ids = vec![];
+    for n in 0..5 {
+        let body = json!({"title": format!("Hẹn giờ {n}"), "category_id": news["id"], "body": "<p>x</p>",
+                          "status": "published", "published_at": due.to_rfc3339()});
+        let res = app.post_json("/api/v1/articles", &body, Some(&editor)).await;
+        assert_eq!(res.status(), 201);
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let mut mirror = Mirror::default();
+    for _ in 0..80 {
+        mirror.pull(&app, 100, "&type=article").await;
+        if ids.iter().all(|id| mirror.has("article", *id).is_some()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ids.iter().all(|id| mirror.has("article", *id).is_some()), "all released");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut fresh = Mirror::default();
+    fresh.pull(&app, 100, "&type=article").await;
+    assert_eq!(fresh.entries, ids.len(), "each released once, by one of the nodes");
+}

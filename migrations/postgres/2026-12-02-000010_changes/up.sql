@@ -34,6 +34,8 @@ CREATE TABLE changes (
 );
 CREATE INDEX changes_in_order ON changes (tick, id);
 CREATE INDEX changes_public_in_order ON changes (tick, id) WHERE public;
+-- The history of one resource (its latest entry: whether a scheduled article was released).
+CREATE INDEX changes_by_resource ON changes (resource, resource_id, tick, id);
 
 -- The tick of the current transaction: taken (and the clock locked) at its first change.
 CREATE FUNCTION muni_change_tick() RETURNS BIGINT LANGUAGE plpgsql AS $$

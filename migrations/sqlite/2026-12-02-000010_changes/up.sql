@@ -32,6 +32,8 @@ CREATE TABLE changes (
 );
 CREATE INDEX changes_in_order ON changes (tick, id);
 CREATE INDEX changes_public_in_order ON changes (tick, id) WHERE public;
+-- The history of one resource (its latest entry: whether a scheduled article was released).
+CREATE INDEX changes_by_resource ON changes (resource, resource_id, tick, id);
 
 
 CREATE TRIGGER sites_log_insert AFTER INSERT ON sites BEGIN

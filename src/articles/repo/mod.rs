@@ -303,30 +303,6 @@ pub fn insert_article(conn: &mut DbConn, new: &NewArticle<'_>) -> QueryResult<i6
         .get_result(conn)
 }
 
-/// Articles whose public view changed after `(changed_at, id)`, oldest first; only changes that
-/// have happened by `now` (a scheduled publication counts when it comes).
-pub fn changes(
-    conn: &mut DbConn,
-    site_ids: Option<&[i64]>,
-    after: (NaiveDateTime, i64),
-    now: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<ArticleRow>> {
-    let (at, id) = after;
-    let mut query = articles::table
-        .filter(articles::changed_at.le(now))
-        .filter(articles::changed_at.gt(at).or(articles::changed_at.eq(at).and(articles::id.gt(id))))
-        .into_boxed();
-    if let Some(ids) = site_ids {
-        query = query.filter(articles::site_id.eq_any(ids.to_vec()));
-    }
-    query
-        .order((articles::changed_at.asc(), articles::id.asc()))
-        .select(ArticleRow::as_select())
-        .limit(limit)
-        .load(conn)
-}
-
 /// An edit of an article, as stored (the content already cleaned).
 pub struct ArticleChange<'a> {
     pub category_id: i64,
@@ -424,30 +400,54 @@ fn released_until(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
     Ok(value.and_then(|v| NaiveDateTime::parse_from_str(&v, RELEASED_FORMAT).ok()))
 }
 
-fn due_since(conn: &mut DbConn, since: NaiveDateTime, now: NaiveDateTime) -> QueryResult<Vec<i64>> {
-    articles::table
+/// How far back a release looks again, in case a write committed late (its transaction began
+/// before the last release and its article came due meanwhile).
+const RELEASE_OVERLAP_MINUTES: i64 = 10;
+
+/// Scheduled articles (published after their last write) due in `(since, now]` whose last change
+/// log entry is not public yet: due, and not released.
+fn unreleased(conn: &mut DbConn, since: NaiveDateTime, now: NaiveDateTime) -> QueryResult<Vec<i64>> {
+    use crate::db::schema::changes;
+    let due: Vec<i64> = articles::table
         .filter(articles::status.eq(ArticleStatus::Published.as_str()))
         .filter(articles::deleted_at.is_null())
-        .filter(articles::published_at.gt(since))
+        .filter(articles::published_at.gt(since - chrono::Duration::minutes(RELEASE_OVERLAP_MINUTES)))
         .filter(articles::published_at.le(now))
+        // Scheduled when last written; the others were logged as public by that write.
+        .filter(articles::published_at.gt(articles::updated_at.nullable()))
         .select(articles::id)
-        .load(conn)
+        .load(conn)?;
+    let mut pending = Vec::with_capacity(due.len());
+    for id in due {
+        let last_public: Option<bool> = changes::table
+            .filter(changes::resource.eq("article"))
+            .filter(changes::resource_id.eq(id))
+            .order((changes::tick.desc(), changes::id.desc()))
+            .select(changes::public)
+            .first(conn)
+            .optional()?;
+        if last_public != Some(true) {
+            pending.push(id);
+        }
+    }
+    Ok(pending)
 }
 
 /// Puts the scheduled articles that have become public since the last call into the change log,
-/// so that the change feed, and whatever else reads the
-/// log, learns of them when they come due rather than when they were written. Several nodes may
-/// call it at once: the setting's row lock lets one release each article once. Returns how many.
+/// so that the change feed, and whatever else reads the log, learns of them when they come due
+/// rather than when they were written. Several nodes may call it at once: the setting's row lock
+/// makes them take turns, and an article whose last entry is public is not released again.
+/// Returns how many.
 pub fn release_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
     let Some(since) = released_until(conn)? else { return Ok(0) };
     // Most calls find nothing, and write nothing.
-    if due_since(conn, since, now)?.is_empty() {
+    if unreleased(conn, since, now)?.is_empty() {
         return Ok(0);
     }
     crate::db::write_transaction(conn, |conn| {
         crate::db::lock_row_by_key(conn, "settings", "name", RELEASED_UNTIL)?;
         let Some(since) = released_until(conn)? else { return Ok(0) };
-        let due = due_since(conn, since, now)?;
+        let due = unreleased(conn, since, now)?;
         if due.is_empty() {
             return Ok(0);
         }
