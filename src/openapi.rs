@@ -194,6 +194,7 @@ const ENUMERATED_PARAMETERS: &[(&str, &str, &[&str])] = &[
     ("/api/v1/questions", "status", &["pending", "answered", "published", "rejected"]),
     ("/api/v1/questions", "sort", &["-published_at", "published_at", "-view_count", "featured"]),
     ("/open311/v2/requests.json", "status", &["open", "closed"]),
+    ("/open311/v2/requests.xml", "status", &["open", "closed"]),
 ];
 
 /// Query parameter schemas as the server enforces them: `page` from 1 and `per_page` from 1 to

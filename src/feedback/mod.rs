@@ -4,6 +4,7 @@
 
 pub mod model;
 pub mod open311;
+mod open311_xml;
 mod personal_data;
 mod published;
 pub mod repo;
@@ -47,5 +48,10 @@ pub fn open311_routes(cfg: &mut ServiceConfig) {
         .service(open311::service_definition)
         .service(open311::requests)
         .service(open311::create_request)
-        .service(open311::request);
+        .service(open311::request)
+        .service(open311_xml::services_as_xml)
+        .service(open311_xml::service_definition_as_xml)
+        .service(open311_xml::requests_as_xml)
+        .service(open311_xml::create_request_as_xml)
+        .service(open311_xml::request_as_xml);
 }

@@ -1,4 +1,4 @@
-//! Open311 GeoReport v2 over the same data: topics are services, published submissions are
+//! Open311 GeoReport v2 over the same data (JSON here, XML in `open311_xml`): topics are services, published submissions are
 //! service requests. No GET ever carries personal data; a POST creates feedback as the public
 //! endpoint does (rate-limited, with consent as a required attribute).
 
@@ -127,8 +127,12 @@ fn service(row: &TopicRow) -> Service {
 #[utoipa::path(tag = "open311", responses((status = 200, description = "The services", body = Vec<Service>)))]
 #[get("/services.json")]
 pub async fn services(state: web::Data<AppState>) -> Result<web::Json<Vec<Service>>, ApiError> {
+    Ok(web::Json(load_services(&state).await?))
+}
+
+pub(super) async fn load_services(state: &AppState) -> Result<Vec<Service>, ApiError> {
     let rows = db::run(&state.db, |conn| Ok(repo::topics(conn, None, true)?)).await?;
-    Ok(web::Json(rows.iter().map(service).collect()))
+    Ok(rows.iter().map(service).collect())
 }
 
 /// A service definition: the attributes a request must carry (the consent).
@@ -145,10 +149,13 @@ pub async fn service_definition(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<web::Json<ServiceDefinition>, ApiError> {
-    let code = code.into_inner();
+    Ok(web::Json(load_definition(&state, code.into_inner()).await?))
+}
+
+pub(super) async fn load_definition(state: &AppState, code: String) -> Result<ServiceDefinition, ApiError> {
     let found: Option<String> = db::run(&state.db, move |conn| Ok(repo::active_topic_code(conn, &code)?)).await?;
     let service_code = found.ok_or_else(|| ApiError::not_found("service"))?;
-    Ok(web::Json(ServiceDefinition {
+    Ok(ServiceDefinition {
         service_code,
         attributes: vec![
             ServiceAttribute {
@@ -172,7 +179,7 @@ pub async fn service_definition(
                 values: vec![],
             },
         ],
-    }))
+    })
 }
 
 fn to_requests(conn: &mut DbConn, rows: Vec<super::model::FeedbackRow>) -> Result<Vec<ServiceRequest>, ApiError> {
@@ -216,7 +223,10 @@ pub async fn requests(
     state: web::Data<AppState>,
     query: crate::http::ApiQuery<RequestsQuery>,
 ) -> Result<web::Json<Vec<ServiceRequest>>, ApiError> {
-    let query = query.0;
+    Ok(web::Json(load_requests(&state, query.0).await?))
+}
+
+pub(super) async fn load_requests(state: &AppState, query: RequestsQuery) -> Result<Vec<ServiceRequest>, ApiError> {
     let status = match query.status.as_deref() {
         None => None,
         Some("open") => Some(true),
@@ -230,7 +240,7 @@ pub async fn requests(
     };
     let codes: Option<Vec<String>> =
         query.service_request_id.as_deref().map(|ids| ids.split(',').map(|c| c.trim().to_uppercase()).collect());
-    let list = db::run(&state.db, move |conn| {
+    db::run(&state.db, move |conn| {
         let paging = Paging::new(Some(1), Some(100))?;
         let filter =
             PublishedFilter { topic: query.service_code.as_deref(), codes: codes.as_deref(), ..Default::default() };
@@ -248,8 +258,7 @@ pub async fn requests(
             .collect();
         to_requests(conn, rows)
     })
-    .await?;
-    Ok(web::Json(list))
+    .await
 }
 
 /// One service request by its id (tracking code), if published.
@@ -266,8 +275,12 @@ pub async fn request(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<web::Json<Vec<ServiceRequest>>, ApiError> {
-    let code = id.into_inner().trim().to_uppercase();
-    let list = db::run(&state.db, move |conn| {
+    Ok(web::Json(load_request(&state, id.into_inner()).await?))
+}
+
+pub(super) async fn load_request(state: &AppState, id: String) -> Result<Vec<ServiceRequest>, ApiError> {
+    let code = id.trim().to_uppercase();
+    db::run(&state.db, move |conn| {
         let paging = Paging::new(Some(1), Some(1))?;
         let codes = [code];
         let filter = PublishedFilter { codes: Some(&codes), ..Default::default() };
@@ -277,8 +290,7 @@ pub async fn request(
         }
         to_requests(conn, rows)
     })
-    .await?;
-    Ok(web::Json(list))
+    .await
 }
 
 /// A new service request, form-encoded as GeoReport v2 sends it (JSON is accepted too).
@@ -323,9 +335,18 @@ pub async fn create_request(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Created().json(vec![create(state, limit, &req, &body).await?]))
+}
+
+pub(super) async fn create(
+    state: web::Data<AppState>,
+    limit: RateLimited,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<CreatedRequest, ApiError> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let input: NewServiceRequest = if content_type.starts_with("application/x-www-form-urlencoded") {
-        let form = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("The form is not UTF-8.".into()))?;
+        let form = std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("The form is not UTF-8.".into()))?;
         if let Some(field) = crate::http::guard::control_in_form(form) {
             return Err(ApiError::invalid(&field, "invalid_characters", "must not contain control characters"));
         }
@@ -334,7 +355,7 @@ pub async fn create_request(
             other => other,
         })?
     } else if content_type.starts_with("application/json") {
-        crate::http::parse_json(&body)?
+        crate::http::parse_json(body)?
     } else {
         return Err(ApiError::UnsupportedMediaType("Send the request form-encoded (or as JSON).".into()));
     };
@@ -367,7 +388,7 @@ pub async fn create_request(
         website: None,
     };
     // Errors name the fields as the client sent them: the site is Open311's jurisdiction.
-    let response = super::submit::submit(state, limit, &req, submission).await.map_err(|e| match e {
+    let response = super::submit::submit(state, limit, req, submission).await.map_err(|e| match e {
         ApiError::Validation(errors) => ApiError::Validation(
             errors
                 .into_iter()
@@ -381,9 +402,9 @@ pub async fn create_request(
         ),
         other => other,
     })?;
-    Ok(HttpResponse::Created().json(vec![CreatedRequest {
+    Ok(CreatedRequest {
         service_request_id: response.tracking_code,
         service_notice: "Góp ý đã được tiếp nhận.".into(),
         token: response.secret,
-    }]))
+    })
 }

@@ -512,6 +512,62 @@ async fn open311_serves_topics_and_published_requests_without_personal_data() {
     assert_problem(app.get("/open311/v2/requests/GY-NONE-NONE.json").await, 404).await;
 }
 
+/// The element texts of `tag` in an XML document whose root is `root`.
+fn xml_texts(xml: &str, root: &str, tag: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("not XML ({e}): {xml}"));
+    assert_eq!(doc.root_element().tag_name().name(), root);
+    doc.descendants().filter(|n| n.has_tag_name(tag)).map(|n| n.text().unwrap_or_default().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn open311_speaks_xml_as_well() {
+    let (app, moderator) = with_topic(|_| {}).await;
+    let res = app.get("/open311/v2/services.xml").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/xml; charset=utf-8");
+    let services = res.text().await.unwrap();
+    assert_eq!(xml_texts(&services, "services", "service_code"), ["moi-truong"]);
+    assert_eq!(xml_texts(&services, "services", "metadata"), ["true"]);
+    let definition = app.get("/open311/v2/services/moi-truong.xml").await.text().await.unwrap();
+    assert_eq!(xml_texts(&definition, "service_definition", "code"), ["consent", "consent_notice_version"]);
+    assert_problem(app.get("/open311/v2/services/khong-co.xml").await, 404).await;
+
+    let form = [
+        ("service_code", "moi-truong"),
+        ("description", "Đèn đường <hỏng> & tối ở ngõ 7."),
+        ("first_name", "Văn Bình"),
+        ("phone", PHONE),
+        ("email", EMAIL),
+        ("attribute[consent]", "true"),
+        ("attribute[consent_notice_version]", "2026-01"),
+    ];
+    let res = app.client.post(app.url("/open311/v2/requests.xml")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let created = res.text().await.unwrap();
+    let code = xml_texts(&created, "service_requests", "service_request_id").remove(0);
+    assert_eq!(xml_texts(&created, "service_requests", "token")[0].len(), 32, "{created}");
+    let res = app.client.post(app.url("/open311/v2/requests.xml")).form(&form[..2]).send().await.unwrap();
+    assert_problem(res, 422).await;
+
+    let empty = app.get("/open311/v2/requests.xml").await.text().await.unwrap();
+    assert!(xml_texts(&empty, "service_requests", "request").is_empty());
+    let id = app.get_as("/api/v1/feedback", &moderator).await.json::<Value>().await.unwrap()["data"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let answer = json!({"reply": "Đã thay bóng đèn ngày 1/12."});
+    app.post_json(&format!("/api/v1/feedback/{id}/answer"), &answer, Some(&moderator)).await;
+    let res = app.post_json(&format!("/api/v1/feedback/{id}/publish"), &json!({}), Some(&moderator)).await;
+    assert_eq!(res.status(), 200);
+    let listed = app.get("/open311/v2/requests.xml?status=closed").await.text().await.unwrap();
+    assert_no_personal_data(&listed);
+    assert_eq!(xml_texts(&listed, "service_requests", "service_request_id"), std::slice::from_ref(&code));
+    assert!(xml_texts(&listed, "service_requests", "description")[0].contains("Đèn đường <hỏng> & tối"));
+    let one = app.get(&format!("/open311/v2/requests/{code}.xml")).await.text().await.unwrap();
+    assert_eq!(xml_texts(&one, "service_requests", "status"), ["closed"]);
+    assert_eq!(xml_texts(&one, "service_requests", "status_notes"), ["Đã thay bóng đèn ngày 1/12."]);
+    assert_problem(app.get("/open311/v2/requests/GY-NONE-NONE.xml").await, 404).await;
+}
+
 #[tokio::test]
 async fn a_form_learns_every_field_at_fault_in_one_answer() {
     let (app, _) = with_topic(|_| {}).await;
