@@ -9,6 +9,7 @@ After a release (or when a breaking change is intended and info.version raised),
     cp openapi/openapi.json openapi/released.json
 """
 import json
+import re
 import sys
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -54,6 +55,19 @@ def compare_schema(where, old, new, problems):
         compare_schema(f"{where}[]", old["items"], new["items"], problems)
 
 
+def normalized(path):
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+def param_key(path, param):
+    """A parameter's identity: its name and place, or for a path parameter its position."""
+    if param["in"] == "path":
+        names = re.findall(r"\{([^}]*)\}", path)
+        if param["name"] in names:
+            return (f"path segment {names.index(param['name']) + 1}", "path")
+    return (param["name"], param["in"])
+
+
 def main():
     released_path = sys.argv[1] if len(sys.argv) > 1 else "openapi/released.json"
     current_path = sys.argv[2] if len(sys.argv) > 2 else "openapi/openapi.json"
@@ -63,8 +77,11 @@ def main():
         print(f"OpenAPI compatibility: version raised {old_version} -> {new_version}; breaking changes allowed")
         return 0
     problems = []
+    # A path parameter's name is not on the wire: `/articles/{id}` and `/articles/{key}` are one
+    # path to a client, and their parameters are compared by position.
+    current_paths = {normalized(path): (path, item) for path, item in current["paths"].items()}
     for path, item in released["paths"].items():
-        new_item = current["paths"].get(path)
+        new_path, new_item = current_paths.get(normalized(path), (None, None))
         if new_item is None:
             problems.append(f"{path}: path removed")
             continue
@@ -76,8 +93,8 @@ def main():
             if new_op is None:
                 problems.append(f"{where}: operation removed")
                 continue
-            old_params = {(p["name"], p["in"]): p for p in op.get("parameters", [])}
-            new_params = {(p["name"], p["in"]): p for p in new_op.get("parameters", [])}
+            old_params = {param_key(path, p): p for p in op.get("parameters", [])}
+            new_params = {param_key(new_path, p): p for p in new_op.get("parameters", [])}
             for key, param in old_params.items():
                 if key not in new_params:
                     problems.append(f"{where}: parameter {key[0]} ({key[1]}) removed")

@@ -145,7 +145,7 @@ fn writable(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<ArticleRow, A
 #[utoipa::path(
     tag = "articles",
     params(
-        ("id" = i64, Path, description = "The article's id"),
+        ("key" = i64, Path, description = "The article's id"),
         ("If-Match" = Option<String>, Header, description = "The ETag the change is based on; 412 if the article changed since"),
     ),
     request_body = UpdateArticle,
@@ -157,7 +157,7 @@ fn writable(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<ArticleRow, A
         (status = 412, description = "The article changed since the ETag in `If-Match`"),
     )
 )]
-#[patch("/articles/{id}")]
+#[patch("/articles/{key}")]
 pub async fn update_article(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -359,14 +359,14 @@ pub async fn archive_article(
 /// Delete an article. It leaves a tombstone (`deleted_at`) so that syncing clients learn of it.
 #[utoipa::path(
     tag = "articles",
-    params(("id" = i64, Path, description = "The article's id")),
+    params(("key" = i64, Path, description = "The article's id")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such article"),
     )
 )]
-#[delete("/articles/{id}")]
+#[delete("/articles/{key}")]
 pub async fn delete_article(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -221,7 +221,7 @@ fn parent_in_site(
 /// Change, rename, move or reorder a category (editors, admins).
 #[utoipa::path(
     tag = "categories",
-    params(("id" = i64, Path, description = "The category's id")),
+    params(("key" = i64, Path, description = "The category's id")),
     request_body = UpdateCategory,
     security(("bearer" = [])),
     responses(
@@ -230,7 +230,7 @@ fn parent_in_site(
         (status = 409, description = "The slug is taken in this site"),
     )
 )]
-#[patch("/categories/{id}")]
+#[patch("/categories/{key}")]
 pub async fn update_category(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -289,7 +289,7 @@ pub async fn update_category(
 /// category to move them to (tombstones of deleted articles move too).
 #[utoipa::path(
     tag = "categories",
-    params(("id" = i64, Path, description = "The category's id"), DeleteCategoryQuery),
+    params(("key" = i64, Path, description = "The category's id"), DeleteCategoryQuery),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -297,7 +297,7 @@ pub async fn update_category(
         (status = 409, description = "It has sub-categories, or articles and no `move_articles_to`"),
     )
 )]
-#[delete("/categories/{id}")]
+#[delete("/categories/{key}")]
 pub async fn delete_category(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -251,7 +251,7 @@ fn resolve_site(conn: &mut DbConn, user: &AuthUser, code: Option<&str>) -> Resul
 /// removes an optional field. The code cannot change.
 #[utoipa::path(
     tag = "procedures",
-    params(("id" = i64, Path, description = "The procedure's id")),
+    params(("key" = i64, Path, description = "The procedure's id")),
     request_body(content = Object, description = "Fields of the record to change", content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
@@ -259,7 +259,7 @@ fn resolve_site(conn: &mut DbConn, user: &AuthUser, code: Option<&str>) -> Resul
         (status = 404, description = "No such procedure"),
     )
 )]
-#[patch("/procedures/{id}")]
+#[patch("/procedures/{key}")]
 pub async fn update_procedure(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -313,14 +313,14 @@ fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
 /// Delete a procedure (soft: a re-import of its code brings it back).
 #[utoipa::path(
     tag = "procedures",
-    params(("id" = i64, Path, description = "The procedure's id")),
+    params(("key" = i64, Path, description = "The procedure's id")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such procedure"),
     )
 )]
-#[delete("/procedures/{id}")]
+#[delete("/procedures/{key}")]
 pub async fn delete_procedure(
     state: web::Data<AppState>,
     user: AuthUser,

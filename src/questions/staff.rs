@@ -30,7 +30,7 @@ fn staff_view(conn: &mut DbConn, id: i64) -> Result<Question, ApiError> {
 /// (moderators, admins). The wording as asked stays in the record.
 #[utoipa::path(
     tag = "questions",
-    params(("id" = i64, Path, description = "The question's id")),
+    params(("key" = i64, Path, description = "The question's id")),
     request_body = UpdateQuestion,
     security(("bearer" = [])),
     responses(
@@ -38,7 +38,7 @@ fn staff_view(conn: &mut DbConn, id: i64) -> Result<Question, ApiError> {
         (status = 404, description = "No such question"),
     )
 )]
-#[patch("/questions/{id}")]
+#[patch("/questions/{key}")]
 pub async fn update_question(
     state: web::Data<AppState>,
     user: AuthUser,
