@@ -22,17 +22,46 @@ def version(text):
 def types(schema):
     if not isinstance(schema, dict):
         return None
-    if "$ref" in schema:
-        return ("ref", schema["$ref"])
     t = schema.get("type")
     if isinstance(t, list):
         return tuple(sorted(x for x in t if x != "null"))
     return (t,) if t else None
 
 
-def compare_schema(where, old, new, problems):
+def resolve(schema, doc):
+    """A schema with its `$ref` followed (within the document), and the reference it came by."""
+    ref = None
+    for _ in range(16):
+        if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/")):
+            break
+        ref = schema["$ref"]
+        target = doc
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        schema = target
+    return schema, ref
+
+
+def compare_schema(where, old, new, problems, docs, seen=None):
+    seen = set() if seen is None else seen
+    old, old_ref = resolve(old, docs[0])
+    new, new_ref = resolve(new, docs[1])
     if not isinstance(old, dict) or not isinstance(new, dict):
         return
+    if old_ref or new_ref:
+        if (old_ref, new_ref) in seen:
+            return
+        seen = seen | {(old_ref, new_ref)}
+    # A union that still has a member admitting what the old schema described breaks no client.
+    for key in ("anyOf", "oneOf"):
+        if key in new and key not in old:
+            for member in new[key]:
+                trial = []
+                compare_schema(where, old, member, trial, docs, seen)
+                if not trial:
+                    return
+            problems.append(f"{where}: no member of the new {key} admits what the old schema described")
+            return
     if types(old) and types(new) and types(old) != types(new):
         problems.append(f"{where}: type {types(old)} became {types(new)}")
     if "enum" in old and "enum" in new:
@@ -44,15 +73,15 @@ def compare_schema(where, old, new, problems):
         if name not in new_props:
             problems.append(f"{where}.{name}: property removed")
         else:
-            compare_schema(f"{where}.{name}", sub, new_props[name], problems)
+            compare_schema(f"{where}.{name}", sub, new_props[name], problems, docs, seen)
     for name in set(new.get("required", [])) - set(old.get("required", [])):
         if name in old_props:
             problems.append(f"{where}.{name}: became required")
     for key in ("allOf", "oneOf", "anyOf"):
         for i, (o, n) in enumerate(zip(old.get(key, []), new.get(key, []))):
-            compare_schema(f"{where}.{key}[{i}]", o, n, problems)
+            compare_schema(f"{where}.{key}[{i}]", o, n, problems, docs, seen)
     if "items" in old and "items" in new:
-        compare_schema(f"{where}[]", old["items"], new["items"], problems)
+        compare_schema(f"{where}[]", old["items"], new["items"], problems, docs, seen)
 
 
 def normalized(path):
@@ -77,6 +106,7 @@ def main():
         print(f"OpenAPI compatibility: version raised {old_version} -> {new_version}; breaking changes allowed")
         return 0
     problems = []
+    docs = (released, current)
     # A path parameter's name is not on the wire: `/articles/{id}` and `/articles/{key}` are one
     # path to a client, and their parameters are compared by position.
     current_paths = {normalized(path): (path, item) for path, item in current["paths"].items()}
@@ -99,7 +129,7 @@ def main():
                 if key not in new_params:
                     problems.append(f"{where}: parameter {key[0]} ({key[1]}) removed")
                 else:
-                    compare_schema(f"{where} parameter {key[0]}", param.get("schema"), new_params[key].get("schema"), problems)
+                    compare_schema(f"{where} parameter {key[0]}", param.get("schema"), new_params[key].get("schema"), problems, docs)
             for key, param in new_params.items():
                 if key not in old_params and param.get("required"):
                     problems.append(f"{where}: new required parameter {key[0]} ({key[1]})")
@@ -112,7 +142,7 @@ def main():
         if name not in new_schemas:
             problems.append(f"schema {name}: removed")
         else:
-            compare_schema(f"schema {name}", schema, new_schemas[name], problems)
+            compare_schema(f"schema {name}", schema, new_schemas[name], problems, docs)
     if problems:
         print("OpenAPI compatibility: changes that break clients of the released document "
               f"(version {old_version}); raise info.version (Cargo.toml) or undo them:", file=sys.stderr)

@@ -180,7 +180,65 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
             }
         }
     }
-    api
+    refine_schemas(api)
+}
+
+/// What the collected schemas cannot say by themselves, said in the document's JSON:
+///
+/// - A type flattened into another (`Procedure` holds a `ProcedureRecord`) is closed to unknown
+///   fields as a request body, but not inside the type that holds it: such `allOf` members are
+///   inlined without `additionalProperties: false`.
+/// - `fields=` trims articles to the fields asked for: their responses are a whole `Article` or an
+///   `ArticleFields`, the same properties with only `id` required.
+fn refine_schemas(api: OpenApiDoc) -> OpenApiDoc {
+    let Ok(mut doc) = serde_json::to_value(&api) else { return api };
+    let schemas = doc["components"]["schemas"].clone();
+    open_flattened(&mut doc, &schemas);
+    if let (Some(all), Some(article)) = (doc["components"]["schemas"].as_object_mut(), schemas.get("Article")) {
+        let mut partial = article.clone();
+        partial["required"] = serde_json::json!(["id"]);
+        partial["description"] = serde_json::json!("An article with only the fields `fields` asked for (`id` always).");
+        all.insert("ArticleFields".into(), partial);
+    }
+    let either = serde_json::json!({"anyOf": [
+        {"$ref": "#/components/schemas/Article"}, {"$ref": "#/components/schemas/ArticleFields"}
+    ]});
+    if doc["components"]["schemas"]["ListResponse_Article"]["properties"]["data"]["items"].is_object() {
+        doc["components"]["schemas"]["ListResponse_Article"]["properties"]["data"]["items"] = either.clone();
+    }
+    let single = &mut doc["paths"]["/api/v1/articles/{key}"]["get"]["responses"]["200"]["content"]["application/json"];
+    if single.is_object() {
+        single["schema"] = either;
+    }
+    serde_json::from_value(doc).unwrap_or(api)
+}
+
+/// Replaces, anywhere in `value`, an `allOf` member that refers to a closed schema with an open
+/// copy of it.
+fn open_flattened(value: &mut serde_json::Value, schemas: &serde_json::Value) {
+    match value {
+        serde_json::Value::Object(object) => {
+            if let Some(members) = object.get_mut("allOf").and_then(|m| m.as_array_mut()) {
+                for member in members.iter_mut() {
+                    let target = member
+                        .get("$ref")
+                        .and_then(|r| r.as_str())
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                        .map(|name| &schemas[name]);
+                    if let Some(closed) = target.filter(|s| s["additionalProperties"] == false) {
+                        let mut open = closed.clone();
+                        if let Some(o) = open.as_object_mut() {
+                            o.remove("additionalProperties");
+                        }
+                        *member = open;
+                    }
+                }
+            }
+            object.values_mut().for_each(|v| open_flattened(v, schemas));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| open_flattened(v, schemas)),
+        _ => {}
+    }
 }
 
 /// Query parameters the server reads as text but takes only from a fixed set: the document lists

@@ -163,16 +163,20 @@ impl TestApp {
         }
     }
 
+    /// The helpers below check every response against the OpenAPI document (see `contract`).
     pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path, None).send().await.expect("GET")
+        let res = self.request(Method::GET, path, None).send().await.expect("GET");
+        crate::contract::checked(&Method::GET, path, res).await
     }
 
     pub async fn get_as(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token)).send().await.expect("GET")
+        let res = self.request(Method::GET, path, Some(token)).send().await.expect("GET");
+        crate::contract::checked(&Method::GET, path, res).await
     }
 
     pub async fn send_json(&self, method: Method, path: &str, body: &Value, token: Option<&str>) -> Response {
-        self.request(method, path, token).json(body).send().await.expect("request")
+        let res = self.request(method.clone(), path, token).json(body).send().await.expect("request");
+        crate::contract::checked(&method, path, res).await
     }
 
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {

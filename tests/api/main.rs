@@ -7,6 +7,7 @@ mod auth;
 mod cache;
 mod categories;
 mod changes;
+mod contract;
 mod events;
 mod feedback;
 mod feeds;

@@ -1471,6 +1471,50 @@ export interface components {
             data: components["schemas"]["ArticleChange"][];
             meta: components["schemas"]["ChangesMeta"];
         };
+        /** @description An article with only the fields `fields` asked for (`id` always). */
+        ArticleFields: {
+            /**
+             * @description The byline as the portal prints it (free text, not a user account).
+             * @example Thu Hà - Phường Hòa Bình
+             */
+            author?: string;
+            /** @description Sanitised HTML, safe to render as it is. Lists leave it out unless `fields` asks for it. */
+            body?: string | null;
+            category?: components["schemas"]["CategoryRef"];
+            cover?: components["schemas"]["Cover"] | null;
+            /** Format: date-time */
+            created_at?: string;
+            created_by?: components["schemas"]["UserRef"] | null;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: date-time
+             * @description When the article is (or becomes) public; null for drafts never published.
+             */
+            published_at?: string | null;
+            /**
+             * Format: int32
+             * @description Minutes to read, at 200 words a minute.
+             */
+            reading_time_minutes?: number;
+            site?: components["schemas"]["SiteRef"];
+            /**
+             * @description Unique; the article's address. Former slugs answer 301 to the current one.
+             * @example hoi-nghi-tong-ket-dan-van-kheo-nam-2026
+             */
+            slug?: string;
+            status?: components["schemas"]["ArticleStatus"];
+            /** @description Plain text; derived from the body when not written. */
+            summary?: string;
+            tags?: string[];
+            /** @example Hội nghị tổng kết “Dân vận khéo” năm 2026 */
+            title?: string;
+            /** Format: date-time */
+            updated_at?: string;
+            updated_by?: components["schemas"]["UserRef"] | null;
+            /** Format: int32 */
+            word_count?: number;
+        };
         /** @description A short reference to an article, such as the report of an event. */
         ArticleRef: {
             /** Format: int64 */
@@ -2007,49 +2051,7 @@ export interface components {
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_Article: {
-            data: {
-                /**
-                 * @description The byline as the portal prints it (free text, not a user account).
-                 * @example Thu Hà - Phường Hòa Bình
-                 */
-                author: string;
-                /** @description Sanitised HTML, safe to render as it is. Lists leave it out unless `fields` asks for it. */
-                body?: string | null;
-                category: components["schemas"]["CategoryRef"];
-                cover?: components["schemas"]["Cover"] | null;
-                /** Format: date-time */
-                created_at: string;
-                created_by?: components["schemas"]["UserRef"] | null;
-                /** Format: int64 */
-                id: number;
-                /**
-                 * Format: date-time
-                 * @description When the article is (or becomes) public; null for drafts never published.
-                 */
-                published_at?: string | null;
-                /**
-                 * Format: int32
-                 * @description Minutes to read, at 200 words a minute.
-                 */
-                reading_time_minutes: number;
-                site: components["schemas"]["SiteRef"];
-                /**
-                 * @description Unique; the article's address. Former slugs answer 301 to the current one.
-                 * @example hoi-nghi-tong-ket-dan-van-kheo-nam-2026
-                 */
-                slug: string;
-                status: components["schemas"]["ArticleStatus"];
-                /** @description Plain text; derived from the body when not written. */
-                summary: string;
-                tags: string[];
-                /** @example Hội nghị tổng kết “Dân vận khéo” năm 2026 */
-                title: string;
-                /** Format: date-time */
-                updated_at: string;
-                updated_by?: components["schemas"]["UserRef"] | null;
-                /** Format: int32 */
-                word_count: number;
-            }[];
+            data: (components["schemas"]["Article"] | components["schemas"]["ArticleFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
@@ -2149,7 +2151,41 @@ export interface components {
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_Procedure: {
-            data: (components["schemas"]["ProcedureRecord"] & {
+            data: ({
+                /** @description Implementing agency (cơ quan thực hiện). */
+                agency?: string | null;
+                /** @description Who may apply (đối tượng thực hiện). */
+                applicants?: string | null;
+                cases?: components["schemas"]["Case"][];
+                /**
+                 * @description The national code: `1.001108`, or with a provincial suffix `1.012753.H19`.
+                 * @example 1.001193
+                 */
+                code: string;
+                dossier?: components["schemas"]["Document"][];
+                /** @description Fees and charges (phí, lệ phí), as written. */
+                fees?: string | null;
+                /** @description The field (lĩnh vực) by name or code (`Hộ tịch` or `ho-tich`); an unknown one is added. */
+                field?: string | null;
+                /** @description The field's code in the national database, if known. */
+                field_code?: string | null;
+                legal_basis?: components["schemas"]["LegalBasis"][];
+                level?: components["schemas"]["Level"];
+                methods?: components["schemas"]["Method"][];
+                /** @example Thủ tục đăng ký khai sinh */
+                name: string;
+                /** @description Processing time as written (thời hạn giải quyết). */
+                processing_time?: string | null;
+                /** @description For a replaced procedure: the code that replaces it. */
+                replaced_by?: string | null;
+                /** @description Requirements and conditions (yêu cầu, điều kiện). */
+                requirements?: string | null;
+                /** @description The result (kết quả thực hiện). */
+                result?: string | null;
+                /** @description The steps, in order (trình tự thực hiện). */
+                steps?: string[];
+                validity?: components["schemas"]["Validity"];
+            } & {
                 /** Format: date-time */
                 created_at: string;
                 field_ref?: components["schemas"]["Field"] | null;
@@ -2378,7 +2414,41 @@ export interface components {
             type: string;
         };
         /** @description A procedure as the API answers it: the record, and where it comes from. */
-        Procedure: components["schemas"]["ProcedureRecord"] & {
+        Procedure: {
+            /** @description Implementing agency (cơ quan thực hiện). */
+            agency?: string | null;
+            /** @description Who may apply (đối tượng thực hiện). */
+            applicants?: string | null;
+            cases?: components["schemas"]["Case"][];
+            /**
+             * @description The national code: `1.001108`, or with a provincial suffix `1.012753.H19`.
+             * @example 1.001193
+             */
+            code: string;
+            dossier?: components["schemas"]["Document"][];
+            /** @description Fees and charges (phí, lệ phí), as written. */
+            fees?: string | null;
+            /** @description The field (lĩnh vực) by name or code (`Hộ tịch` or `ho-tich`); an unknown one is added. */
+            field?: string | null;
+            /** @description The field's code in the national database, if known. */
+            field_code?: string | null;
+            legal_basis?: components["schemas"]["LegalBasis"][];
+            level?: components["schemas"]["Level"];
+            methods?: components["schemas"]["Method"][];
+            /** @example Thủ tục đăng ký khai sinh */
+            name: string;
+            /** @description Processing time as written (thời hạn giải quyết). */
+            processing_time?: string | null;
+            /** @description For a replaced procedure: the code that replaces it. */
+            replaced_by?: string | null;
+            /** @description Requirements and conditions (yêu cầu, điều kiện). */
+            requirements?: string | null;
+            /** @description The result (kết quả thực hiện). */
+            result?: string | null;
+            /** @description The steps, in order (trình tự thực hiện). */
+            steps?: string[];
+            validity?: components["schemas"]["Validity"];
+        } & {
             /** Format: date-time */
             created_at: string;
             field_ref?: components["schemas"]["Field"] | null;
@@ -3477,7 +3547,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Article"];
+                    "application/json": components["schemas"]["Article"] | components["schemas"]["ArticleFields"];
                 };
             };
             /** @description A former slug: `Location` names the current one */
@@ -5474,7 +5544,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": Record<string, never>;
                 };
             };
             400: components["responses"]["BadRequest"];
