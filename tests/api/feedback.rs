@@ -19,7 +19,7 @@ fn assert_no_personal_data(body: &str) {
     }
 }
 
-async fn with_topic(tweak: impl FnOnce(&mut std::collections::HashMap<String, String>)) -> (TestApp, String) {
+pub async fn with_topic(tweak: impl FnOnce(&mut std::collections::HashMap<String, String>)) -> (TestApp, String) {
     let app = spawn_app_with(tweak).await;
     let moderator = app.token_for("moderator").await;
     let res = app
@@ -33,7 +33,7 @@ async fn with_topic(tweak: impl FnOnce(&mut std::collections::HashMap<String, St
     (app, moderator)
 }
 
-fn submission(title: &str) -> Value {
+pub fn submission(title: &str) -> Value {
     json!({
         "kind": "complaint",
         "topic": "moi-truong",

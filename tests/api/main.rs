@@ -4,6 +4,7 @@
 mod architecture;
 mod articles;
 mod auth;
+mod browser;
 mod cache;
 mod categories;
 mod changes;
