@@ -6,12 +6,14 @@ pub mod model;
 pub mod query;
 mod reads;
 pub mod repo;
+mod tags;
 mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use feeds::{articles_atom, articles_rss, xml_escape};
 pub use reads::{adjacent_articles, article_changes, get_article, list_articles, public_by_ids, related_articles};
+pub use tags::{get_tag, list_tags};
 pub use writes::{archive_article, create_article, delete_article, publish_article, unpublish_article, update_article};
 
 /// A site's pages for its sitemap.
@@ -28,6 +30,8 @@ pub const SHARED_ROUTES: &[&str] = &[
     "/api/v1/articles/{key}/related",
     "/api/v1/articles.rss",
     "/api/v1/articles.atom",
+    "/api/v1/tags",
+    "/api/v1/tags/{slug}",
 ];
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -43,5 +47,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(delete_article)
         .service(publish_article)
         .service(unpublish_article)
-        .service(archive_article);
+        .service(archive_article)
+        .service(list_tags)
+        .service(get_tag);
 }

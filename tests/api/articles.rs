@@ -756,3 +756,30 @@ async fn the_bench_seed_generates_searchable_articles() {
     let events: Value = app.get("/api/v1/events?per_page=1&from=2000-01-01").await.json().await.unwrap();
     assert_eq!(total(events), 6);
 }
+
+#[tokio::test]
+async fn tags_are_counted_over_public_articles_and_complete_as_one_types() {
+    let room = newsroom().await;
+    let app = &room.app;
+    room.create(json!({"title": "Dân vận một", "status": "published", "tags": ["Dân vận", "Chuyển đổi số"]})).await;
+    room.create(json!({"title": "Dân vận hai", "status": "published", "tags": ["dân vận"]})).await;
+    room.create(json!({"title": "Nháp", "tags": ["Dân vận", "Bí mật"]})).await;
+    let res = app.get("/api/v1/tags").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-total-count"], "2", "a draft's tags are not counted");
+    let tags: Value = res.json().await.unwrap();
+    assert_eq!(tags["data"][0]["slug"], "dan-van");
+    assert_eq!(tags["data"][0]["articles"], 2);
+    assert_eq!(tags["data"][1]["slug"], "chuyen-doi-so");
+    assert_eq!(tags["data"][1]["name"], "Chuyển đổi số");
+    let typed: Value = app.get("/api/v1/tags?q=D%C3%A2n%20v").await.json().await.unwrap();
+    assert_eq!(typed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(typed["data"][0]["slug"], "dan-van");
+    let one: Value = app.get("/api/v1/tags/d%C3%A2n%20v%E1%BA%ADn").await.json().await.unwrap();
+    assert_eq!((one["slug"].as_str(), one["articles"].as_i64()), (Some("dan-van"), Some(2)));
+    assert_problem(app.get("/api/v1/tags/bi-mat").await, 404).await;
+    let paged = app.get("/api/v1/tags?per_page=1&page=2").await;
+    assert!(paged.headers()["link"].to_str().unwrap().contains("rel=\"prev\""));
+    let listed: Value = app.get("/api/v1/articles?tag=chuyen-doi-so").await.json().await.unwrap();
+    assert_eq!(listed["meta"]["total"], 1);
+}

@@ -1121,6 +1121,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tags in use on public articles, the most used first. */
+        get: operations["list_tags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tags/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One tag, by its slug (or as written: `dân vận` is `dan-van`), if a public article carries it. */
+        get: operations["get_tag"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -2294,6 +2328,27 @@ export interface components {
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
+        ListResponse_Tag: {
+            data: {
+                /**
+                 * Format: int64
+                 * @description Public articles with this tag.
+                 */
+                articles: number;
+                /**
+                 * @description As editors wrote it.
+                 * @example dân vận
+                 */
+                name: string;
+                /**
+                 * @description What filters by it: `GET /api/v1/articles?tag=dan-van`.
+                 * @example dan-van
+                 */
+                slug: string;
+            }[];
+            meta: components["schemas"]["ListMeta"];
+        };
+        /** @description A list response: the items and the paging facts. */
         ListResponse_User: {
             data: {
                 /** @description A disabled account cannot sign in, and its tokens stop working. */
@@ -2802,6 +2857,24 @@ export interface components {
             name?: string | null;
             phone?: string | null;
             type: components["schemas"]["SubmitterType"];
+        };
+        /** @description A tag and how many public articles carry it. */
+        Tag: {
+            /**
+             * Format: int64
+             * @description Public articles with this tag.
+             */
+            articles: number;
+            /**
+             * @description As editors wrote it.
+             * @example dân vận
+             */
+            name: string;
+            /**
+             * @description What filters by it: `GET /api/v1/articles?tag=dan-van`.
+             * @example dan-van
+             */
+            slug: string;
         };
         /** @description A new access token and refresh token. */
         TokenResponse: {
@@ -6618,6 +6691,76 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             /** @description No such site or part, or the site has no `public_url` for its pages yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_tags: {
+        parameters: {
+            query?: {
+                /** @description Only articles of these sites, by code (repeatable); all sites when absent. */
+                site?: string[];
+                /**
+                 * @description Tags that start with this, ignoring case and diacritics (`dan` finds `dân vận`), for a
+                 *     search box that completes as one types.
+                 */
+                q?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of tags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_Tag"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_tag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tag's slug, or the tag as written */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tag"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description No public article carries this tag */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -2,8 +2,10 @@
 //! change feed and writes. Lists and search are in [`list`].
 
 mod list;
+mod tags;
 
 pub use list::*;
+pub use tags::{TagCount, TagFilter, tags};
 
 use std::collections::HashMap;
 
