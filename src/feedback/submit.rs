@@ -82,6 +82,20 @@ fn fingerprint(site_id: i64, topic_id: i64, input: &SubmitFeedback, contact_inde
     ))
 }
 
+/// What is wrong with the site and topic a submission names, as field errors.
+fn unknown_site_or_topic(c: &mut crate::db::DbConn, site: Option<&str>, topic: &str) -> Vec<FieldError> {
+    let site_id = match crate::citizen::submission_site(c, site) {
+        Ok(id) => id,
+        Err(ApiError::Validation(errors)) => return errors,
+        Err(_) => return vec![],
+    };
+    match repo::topic_by_code(c, site_id, topic) {
+        Ok(Some(found)) if found.active => vec![],
+        Ok(_) => vec![FieldError::new("topic", "not_found", "no open topic has this code")],
+        Err(_) => vec![],
+    }
+}
+
 /// Send feedback: a comment, proposal or complaint, from a person or an organisation.
 ///
 /// Public and rate-limited. The answer carries a tracking code and a secret to follow the
@@ -117,7 +131,16 @@ pub async fn submit(
     req: &HttpRequest,
     input: SubmitFeedback,
 ) -> Result<Receipt, ApiError> {
-    let (phone, email) = validate(&input)?;
+    let (phone, email) = match validate(&input) {
+        Ok(contacts) => contacts,
+        // One answer with everything at fault: the site and topic too, which take a read.
+        Err(ApiError::Validation(mut errors)) => {
+            let (site, topic) = (input.site.clone(), input.topic.trim().to_owned());
+            errors.extend(db::run(&state.db, move |c| Ok(unknown_site_or_topic(c, site.as_deref(), &topic))).await?);
+            return Err(ApiError::Validation(errors));
+        }
+        Err(other) => return Err(other),
+    };
     let idempotency_key = crate::citizen::idempotency_key(req);
     let state2 = state.clone();
     db::run_write(&state.db, move |c| {

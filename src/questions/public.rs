@@ -41,6 +41,18 @@ pub(super) fn search_text(title: &str, question: &str, answer: Option<&str>) -> 
 }
 
 /// Checks a question; returns the asker's normalised phone and email.
+/// What is wrong with the site and field a question names, as field errors.
+fn unknown_site_or_field(c: &mut DbConn, site: Option<&str>, field: &str) -> Vec<FieldError> {
+    let mut errors = match crate::citizen::submission_site(c, site) {
+        Err(ApiError::Validation(errors)) => errors,
+        _ => vec![],
+    };
+    if let Err(ApiError::Validation(more)) = field_by_code(c, field, "field") {
+        errors.extend(more);
+    }
+    errors
+}
+
 fn validate(input: &AskQuestion) -> Result<(Option<String>, Option<String>), ApiError> {
     let mut errors = vec![];
     if input.website.as_deref().is_some_and(|w| !w.trim().is_empty()) {
@@ -89,7 +101,16 @@ pub async fn ask_question(
     body: ApiJson<AskQuestion>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0;
-    let (phone, email) = validate(&input)?;
+    let (phone, email) = match validate(&input) {
+        Ok(contacts) => contacts,
+        // One answer with everything at fault: the site and field too, which take a read.
+        Err(ApiError::Validation(mut errors)) => {
+            let (site, field) = (input.site.clone(), input.field.clone());
+            errors.extend(db::run(&state.db, move |c| Ok(unknown_site_or_field(c, site.as_deref(), &field))).await?);
+            return Err(ApiError::Validation(errors));
+        }
+        Err(other) => return Err(other),
+    };
     let idempotency_key = crate::citizen::idempotency_key(&req);
     let state2 = state.clone();
     let receipt = db::run_write(&state.db, move |c| {

@@ -600,3 +600,19 @@ async fn a_form_learns_every_field_at_fault_in_one_answer() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_unknown_topic_is_named_with_the_other_faults_in_one_answer() {
+    let (app, _) = with_topic(|_| {}).await;
+    let mut body = submission("");
+    body["topic"] = json!("khong-co");
+    let problem = assert_problem(app.post_json("/api/v1/feedback", &body, None).await, 422).await;
+    let fields = field_errors(&problem);
+    assert!(fields.iter().any(|f| f.starts_with("title:")), "{fields:?}");
+    assert!(fields.contains(&"topic:not_found".to_owned()), "{fields:?}");
+    // Alone, it is still the one fault named.
+    let mut body = submission("Tiêu đề hợp lệ");
+    body["topic"] = json!("khong-co");
+    let problem = assert_problem(app.post_json("/api/v1/feedback", &body, None).await, 422).await;
+    assert_eq!(field_errors(&problem), ["topic:not_found"]);
+}

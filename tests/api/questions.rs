@@ -151,6 +151,7 @@ async fn questions_are_validated_and_the_staff_side_is_guarded() {
     let cases = [
         (json!({"question": "  "}), vec!["question:required"]),
         (json!({"field": "khong-co"}), vec!["field:not_found"]),
+        (json!({"field": "khong-co", "consent": false}), vec!["consent:required", "field:not_found"]),
         (json!({"consent": false}), vec!["consent:required"]),
         (json!({"asker": {"name": "A"}}), vec!["asker:required"]),
         (json!({"asker": {"name": "A", "phone": "999"}}), vec!["asker.phone:invalid_format"]),
