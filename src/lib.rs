@@ -30,6 +30,7 @@ pub mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod personal_data;
+pub mod privacy;
 pub mod procedures;
 pub mod questions;
 pub mod seed;

@@ -26,8 +26,8 @@ use crate::metrics::Metrics;
 use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 use crate::{
-    articles, auth, categories, changes, events, feedback, fields, health, procedures, questions, sitemaps, sites,
-    users,
+    articles, auth, categories, changes, events, feedback, fields, health, privacy, procedures, questions, sitemaps,
+    sites, users,
 };
 
 /// Registers every documented route; the OpenAPI document is collected from these calls.
@@ -66,6 +66,7 @@ fn api_routes(
                 .configure(fields::routes)
                 .configure(questions::routes)
                 .configure(procedures::routes)
+                .configure(privacy::routes)
                 .configure(changes::routes)
                 .configure(sitemaps::routes),
         )
@@ -81,6 +82,7 @@ fn shared_routes() -> Vec<&'static str> {
         events::SHARED_ROUTES,
         procedures::SHARED_ROUTES,
         fields::SHARED_ROUTES,
+        privacy::SHARED_ROUTES,
     ]
     .concat()
 }

@@ -281,6 +281,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    privacy_notices (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        version -> Text,
+        title -> Text,
+        body -> Text,
+        published_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     changes (id) {
         id -> BigInt,
         tick -> BigInt,
@@ -361,4 +373,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     procedures,
     content_version,
     changes,
+    privacy_notices,
 );

@@ -393,8 +393,10 @@ pub(super) async fn create(
             errors
                 .into_iter()
                 .map(|mut error| {
-                    if error.field == "site" {
-                        error.field = "jurisdiction_id".into();
+                    match error.field.as_str() {
+                        "site" => error.field = "jurisdiction_id".into(),
+                        "consent" | "consent_notice_version" => error.field = format!("attribute[{}]", error.field),
+                        _ => {}
                     }
                     error
                 })

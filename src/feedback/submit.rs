@@ -83,17 +83,28 @@ fn fingerprint(site_id: i64, topic_id: i64, input: &SubmitFeedback, contact_inde
 }
 
 /// What is wrong with the site and topic a submission names, as field errors.
-fn unknown_site_or_topic(c: &mut crate::db::DbConn, site: Option<&str>, topic: &str) -> Vec<FieldError> {
+fn unknown_site_or_topic(
+    c: &mut crate::db::DbConn,
+    site: Option<&str>,
+    topic: &str,
+    consent_version: &str,
+) -> Vec<FieldError> {
     let site_id = match crate::citizen::submission_site(c, site) {
         Ok(id) => id,
         Err(ApiError::Validation(errors)) => return errors,
         Err(_) => return vec![],
     };
-    match repo::topic_by_code(c, site_id, topic) {
+    let mut errors = match repo::topic_by_code(c, site_id, topic) {
         Ok(Some(found)) if found.active => vec![],
         Ok(_) => vec![FieldError::new("topic", "not_found", "no open topic has this code")],
         Err(_) => vec![],
+    };
+    if !consent_version.trim().is_empty()
+        && let Ok(Some(outdated)) = crate::privacy::check_consent_version(c, site_id, consent_version)
+    {
+        errors.push(outdated);
     }
+    errors
 }
 
 /// Send feedback: a comment, proposal or complaint, from a person or an organisation.
@@ -136,7 +147,9 @@ pub async fn submit(
         // One answer with everything at fault: the site and topic too, which take a read.
         Err(ApiError::Validation(mut errors)) => {
             let (site, topic) = (input.site.clone(), input.topic.trim().to_owned());
-            errors.extend(db::run(&state.db, move |c| Ok(unknown_site_or_topic(c, site.as_deref(), &topic))).await?);
+            let version = input.consent_notice_version.clone();
+            let more = db::run(&state.db, move |c| Ok(unknown_site_or_topic(c, site.as_deref(), &topic, &version)));
+            errors.extend(more.await?);
             return Err(ApiError::Validation(errors));
         }
         Err(other) => return Err(other),
@@ -149,6 +162,9 @@ pub async fn submit(
         let topic = repo::topic_by_code(c, site_id, input.topic.trim())?
             .filter(|t| t.active)
             .ok_or_else(|| ApiError::invalid("topic", "not_found", "no open topic has this code"))?;
+        if let Some(outdated) = crate::privacy::check_consent_version(c, site_id, &input.consent_notice_version)? {
+            return Err(ApiError::Validation(vec![outdated]));
+        }
         let contact_index = email.as_deref().or(phone.as_deref()).map(|c| vault.blind_index(c));
         let fingerprint = fingerprint(site_id, topic.id, &input, contact_index.as_deref());
         let replay = |row: FeedbackRow| -> Result<Receipt, ApiError> {

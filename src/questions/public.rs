@@ -42,13 +42,19 @@ pub(super) fn search_text(title: &str, question: &str, answer: Option<&str>) -> 
 
 /// Checks a question; returns the asker's normalised phone and email.
 /// What is wrong with the site and field a question names, as field errors.
-fn unknown_site_or_field(c: &mut DbConn, site: Option<&str>, field: &str) -> Vec<FieldError> {
-    let mut errors = match crate::citizen::submission_site(c, site) {
-        Err(ApiError::Validation(errors)) => errors,
-        _ => vec![],
+fn unknown_site_or_field(c: &mut DbConn, site: Option<&str>, field: &str, consent_version: &str) -> Vec<FieldError> {
+    let (mut errors, site_id) = match crate::citizen::submission_site(c, site) {
+        Ok(id) => (vec![], Some(id)),
+        Err(ApiError::Validation(errors)) => (errors, None),
+        Err(_) => (vec![], None),
     };
     if let Err(ApiError::Validation(more)) = field_by_code(c, field, "field") {
         errors.extend(more);
+    }
+    if let Some(site_id) = site_id.filter(|_| !consent_version.trim().is_empty())
+        && let Ok(Some(outdated)) = crate::privacy::check_consent_version(c, site_id, consent_version)
+    {
+        errors.push(outdated);
     }
     errors
 }
@@ -105,8 +111,10 @@ pub async fn ask_question(
         Ok(contacts) => contacts,
         // One answer with everything at fault: the site and field too, which take a read.
         Err(ApiError::Validation(mut errors)) => {
-            let (site, field) = (input.site.clone(), input.field.clone());
-            errors.extend(db::run(&state.db, move |c| Ok(unknown_site_or_field(c, site.as_deref(), &field))).await?);
+            let (site, field, version) =
+                (input.site.clone(), input.field.clone(), input.consent_notice_version.clone());
+            let more = db::run(&state.db, move |c| Ok(unknown_site_or_field(c, site.as_deref(), &field, &version)));
+            errors.extend(more.await?);
             return Err(ApiError::Validation(errors));
         }
         Err(other) => return Err(other),
@@ -117,6 +125,9 @@ pub async fn ask_question(
         let vault = &state2.vault;
         let site_id = crate::citizen::submission_site(c, input.site.as_deref())?;
         let field = field_by_code(c, &input.field, "field")?;
+        if let Some(outdated) = crate::privacy::check_consent_version(c, site_id, &input.consent_notice_version)? {
+            return Err(ApiError::Validation(vec![outdated]));
+        }
         let contact_index = email.as_deref().or(phone.as_deref()).map(|c| vault.blind_index(c));
         let fingerprint = sha256_hex(&format!(
             "{site_id}|{}|{}|{}|{}",

@@ -6,8 +6,18 @@ use std::path::{Path, PathBuf};
 const INFRASTRUCTURE: &[&str] =
     &["config", "error", "db", "http", "text", "crypto", "limits", "cache", "logging", "metrics", "openapi"];
 const FOUNDATION: &[&str] = &["auth", "users", "sites", "fields", "citizen"];
-const RESOURCES: &[&str] =
-    &["articles", "categories", "events", "procedures", "feedback", "questions", "health", "changes", "sitemaps"];
+const RESOURCES: &[&str] = &[
+    "articles",
+    "categories",
+    "events",
+    "procedures",
+    "feedback",
+    "questions",
+    "health",
+    "changes",
+    "sitemaps",
+    "privacy",
+];
 const ASSEMBLY: &[&str] = &["startup", "main", "lib", "seed", "personal_data"];
 /// What a module may reach inside another: its public model types; of auth also its pure token code.
 const PUBLIC_SUBMODULES: &[&str] = &["model", "tokens"];

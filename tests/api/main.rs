@@ -17,6 +17,7 @@ mod helpers;
 mod http;
 mod operations;
 mod platform;
+mod privacy;
 mod procedures;
 mod questions;
 mod sites;

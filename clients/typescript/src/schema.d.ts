@@ -790,6 +790,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/privacy-notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The site's privacy notice in force: show it with a feedback or question form, and send its
+         *     `version` as `consent_notice_version`.
+         */
+        get: operations["get_privacy_notice"];
+        put?: never;
+        /**
+         * Publish a new version of a site's notice (admins). It takes effect at once: from now on,
+         *     submissions must name it.
+         */
+        post: operations["publish_privacy_notice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy-notice/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version of the site's privacy notice, newest first: what each citizen consented to. */
+        get: operations["list_privacy_notices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/procedures": {
         parameters: {
             query?: never;
@@ -2184,6 +2225,28 @@ export interface components {
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
+        ListResponse_PrivacyNotice: {
+            data: {
+                /** @description Plain text; paragraphs are separated by blank lines. */
+                body: string;
+                /** @description Whether submissions must name this version now. */
+                current: boolean;
+                /**
+                 * Format: date-time
+                 * @description When it took effect; null for the built-in notice of a site that has published none.
+                 */
+                published_at?: string | null;
+                site: components["schemas"]["SiteRef"];
+                title: string;
+                /**
+                 * @description What a submission's `consent_notice_version` names.
+                 * @example 2026-01
+                 */
+                version: string;
+            }[];
+            meta: components["schemas"]["ListMeta"];
+        };
+        /** @description A list response: the items and the paging facts. */
         ListResponse_Procedure: {
             data: ({
                 /** @description Implementing agency (cơ quan thực hiện). */
@@ -2387,6 +2450,20 @@ export interface components {
             method: string;
             processing_time?: string | null;
         };
+        /** @description A new version of a site's notice, which takes effect at once. */
+        NewPrivacyNotice: {
+            /** @description Plain text, 1 to 50,000 characters. */
+            body: string;
+            /** @description The site, by code; the user's own site, or the deployment's only one, when absent. */
+            site?: string | null;
+            /** @description 1 to 200 characters. */
+            title: string;
+            /**
+             * @description 1 to 50 letters, digits, dots and hyphens (`2026-02`); new for the site.
+             * @example 2026-02
+             */
+            version: string;
+        };
         /** @description A new service request, form-encoded as GeoReport v2 sends it (JSON is accepted too). */
         NewServiceRequest: {
             account_id?: string | null;
@@ -2436,6 +2513,25 @@ export interface components {
             event?: string | null;
             procedure?: string | null;
             question?: string | null;
+        };
+        /** @description A version of a site's privacy notice. */
+        PrivacyNotice: {
+            /** @description Plain text; paragraphs are separated by blank lines. */
+            body: string;
+            /** @description Whether submissions must name this version now. */
+            current: boolean;
+            /**
+             * Format: date-time
+             * @description When it took effect; null for the built-in notice of a site that has published none.
+             */
+            published_at?: string | null;
+            site: components["schemas"]["SiteRef"];
+            title: string;
+            /**
+             * @description What a submission's `consent_notice_version` names.
+             * @example 2026-01
+             */
+            version: string;
         };
         /**
          * @description An RFC 9457 problem document: the body of every error response.
@@ -5622,6 +5718,104 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    get_privacy_notice: {
+        parameters: {
+            query?: {
+                /** @description The site, by code; the deployment's only site when absent. */
+                site?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacyNotice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    publish_privacy_notice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewPrivacyNotice"];
+            };
+        };
+        responses: {
+            /** @description Published; now in force */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacyNotice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description The site already has this version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_privacy_notices: {
+        parameters: {
+            query?: {
+                /** @description The site, by code; the deployment's only site when absent. */
+                site?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_PrivacyNotice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_procedures: {

@@ -1,0 +1,17 @@
+-- The privacy notice (thông báo xử lý dữ liệu cá nhân) each site publishes, in versions: a citizen
+-- consents to one version, and a submission must name the current one. A site without any has
+-- the built-in notice (version 2026-01, src/privacy/model.rs).
+CREATE TABLE privacy_notices (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    site_id      BIGINT NOT NULL REFERENCES sites (id),
+    version      TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    published_at TIMESTAMP NOT NULL,
+    created_by   BIGINT REFERENCES users (id),
+    UNIQUE (site_id, version)
+);
+CREATE INDEX privacy_notices_current ON privacy_notices (site_id, published_at DESC, id DESC);
+CREATE TRIGGER privacy_notices_touch_insert AFTER INSERT ON privacy_notices BEGIN UPDATE content_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER privacy_notices_touch_update AFTER UPDATE ON privacy_notices BEGIN UPDATE content_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER privacy_notices_touch_delete AFTER DELETE ON privacy_notices BEGIN UPDATE content_version SET version = version + 1 WHERE id = 1; END;
