@@ -232,6 +232,12 @@ pub struct RelatedQuery {
 
 /// A new article. It starts as a draft unless `status` is `published`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "title": "Hội nghị tổng kết công tác dân vận năm 2026", "category_id": 3,
+    "body": "<p>Sáng nay, Ủy ban nhân dân phường tổ chức hội nghị tổng kết công tác dân vận năm 2026.</p>",
+    "tags": ["dân vận"], "cover_url": "/media/hoi-nghi.jpg", "cover_alt": "Quang cảnh hội nghị",
+    "author": "Minh Anh", "status": "published"
+}))]
 #[serde(deny_unknown_fields)]
 pub struct CreateArticle {
     /// 1 to 300 characters.

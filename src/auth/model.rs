@@ -10,6 +10,7 @@ use crate::users::model::User;
 
 /// Credentials for `POST /auth/login`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "bien-tap@phuong.example.vn", "password": "mat-khau-du-dai-2026"}))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The account's email address (case does not matter).

@@ -103,6 +103,7 @@ pub struct CategorySiteQuery {
 
 /// A new category.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Tin địa phương", "parent_id": 1}))]
 #[serde(deny_unknown_fields)]
 pub struct CreateCategory {
     /// 1 to 200 characters.

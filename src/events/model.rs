@@ -260,6 +260,10 @@ pub struct IcsQuery {
 
 /// A new event. Times are RFC 3339 with an offset, or local (`2026-11-30T08:00`) in `time_zone`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "title": "Tiếp công dân định kỳ", "starts_at": "2026-12-10T08:00", "ends_at": "2026-12-10T11:00",
+    "location": "Trụ sở UBND phường", "chair": "Chủ tịch UBND phường", "status": "scheduled"
+}))]
 #[serde(deny_unknown_fields)]
 pub struct CreateEvent {
     /// 1 to 500 characters.

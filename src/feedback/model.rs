@@ -248,6 +248,12 @@ pub struct Submitter {
 
 /// A citizen's feedback.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "kind": "proposal", "topic": "moi-truong", "title": "Đề nghị đặt thêm thùng rác ở ngõ 15",
+    "content": "Đầu ngõ 15 đường Hòa Bình thường xuyên có rác tập kết sai giờ. Đề nghị phường bố trí thêm thùng rác.",
+    "submitter": {"type": "person", "name": "Nguyễn Văn Bình", "phone": "0912345678"},
+    "consent": true, "consent_notice_version": "2026-01"
+}))]
 #[serde(deny_unknown_fields)]
 pub struct SubmitFeedback {
     pub kind: FeedbackKind,

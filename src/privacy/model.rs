@@ -48,6 +48,10 @@ pub struct PrivacyNotice {
 
 /// A new version of a site's notice, which takes effect at once.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "version": "2026-02", "title": "Thông báo về xử lý dữ liệu cá nhân (sửa đổi)",
+    "body": "Ủy ban nhân dân phường xử lý dữ liệu cá nhân của người gửi để giải quyết góp ý, phản ánh."
+}))]
 #[serde(deny_unknown_fields)]
 pub struct NewPrivacyNotice {
     /// The site, by code; the user's own site, or the deployment's only one, when absent.

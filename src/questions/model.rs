@@ -114,6 +114,13 @@ pub struct Asker {
 
 /// A citizen's question.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "title": "Làm giấy khai sinh cho con cần giấy tờ gì?",
+    "question": "Cho em hỏi làm giấy khai sinh cho con thì cần mang những giấy tờ gì, làm ở phường được không ạ?",
+    "field": "ho-tich", "procedure_code": "1.001193",
+    "asker": {"name": "Trần Thị Lan", "email": "lan.tran@example.vn"},
+    "consent": true, "consent_notice_version": "2026-01"
+}))]
 #[serde(deny_unknown_fields)]
 pub struct AskQuestion {
     /// 1 to 200 characters.

@@ -142,3 +142,21 @@ fn templates_match_by_their_literal_segments_first() {
     assert_eq!(template_of("/open311/v2/services/moi-truong.xml"), Some("/open311/v2/services/{code}.xml"));
     assert_eq!(template_of("/khong/co"), None);
 }
+
+#[test]
+fn every_example_in_the_document_validates_against_its_schema() {
+    let schemas = DOCUMENT["components"]["schemas"].as_object().expect("schemas");
+    let mut checked = 0;
+    for (name, schema) in schemas {
+        let Some(example) = schema.get("example") else { continue };
+        let mut root = schema.clone();
+        root.as_object_mut().unwrap().remove("example");
+        root["components"] = DOCUMENT["components"].clone();
+        let validator = jsonschema::draft202012::options().build(&root).expect("a schema");
+        let errors: Vec<String> =
+            validator.iter_errors(example).map(|e| format!("{e} at {}", e.instance_path)).collect();
+        assert!(errors.is_empty(), "the example of {name} does not match it: {errors:?}");
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} examples");
+}

@@ -616,3 +616,13 @@ async fn an_unknown_topic_is_named_with_the_other_faults_in_one_answer() {
     let problem = assert_problem(app.post_json("/api/v1/feedback", &body, None).await, 422).await;
     assert_eq!(field_errors(&problem), ["topic:not_found"]);
 }
+
+/// The document's examples of citizens' submissions are accepted as they are.
+#[tokio::test]
+async fn the_documents_submission_examples_are_accepted() {
+    let (app, _) = with_topic(|_| {}).await;
+    let document: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let example = document["components"]["schemas"]["SubmitFeedback"]["example"].clone();
+    let res = app.post_json("/api/v1/feedback", &example, None).await;
+    assert_eq!(res.status(), 201, "{example}");
+}

@@ -216,3 +216,13 @@ async fn questions_are_validated_and_the_staff_side_is_guarded() {
     assert_problem(app.post_json(&format!("/api/v1/questions/{id}/answer"), &answer, Some(&moderator)).await, 409)
         .await;
 }
+
+/// The document's example of a question is accepted as it is.
+#[tokio::test]
+async fn the_documents_question_example_is_accepted() {
+    let (app, _) = app_with_fields().await;
+    let document: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let example = document["components"]["schemas"]["AskQuestion"]["example"].clone();
+    let res = app.post_json("/api/v1/questions", &example, None).await;
+    assert_eq!(res.status(), 201, "{example}");
+}

@@ -1613,7 +1613,21 @@ export interface components {
             summary: string;
             title: string;
         };
-        /** @description A citizen's question. */
+        /**
+         * @description A citizen's question.
+         * @example {
+         *       "asker": {
+         *         "email": "lan.tran@example.vn",
+         *         "name": "Trần Thị Lan"
+         *       },
+         *       "consent": true,
+         *       "consent_notice_version": "2026-01",
+         *       "field": "ho-tich",
+         *       "procedure_code": "1.001193",
+         *       "question": "Cho em hỏi làm giấy khai sinh cho con thì cần mang những giấy tờ gì, làm ở phường được không ạ?",
+         *       "title": "Làm giấy khai sinh cho con cần giấy tờ gì?"
+         *     }
+         */
         AskQuestion: {
             asker: components["schemas"]["Asker"];
             /** @description Must be true. */
@@ -1771,7 +1785,21 @@ export interface components {
             /** @description An absolute http(s) URL, or a path on the portal (`/media/...`). */
             url: string;
         };
-        /** @description A new article. It starts as a draft unless `status` is `published`. */
+        /**
+         * @description A new article. It starts as a draft unless `status` is `published`.
+         * @example {
+         *       "author": "Minh Anh",
+         *       "body": "<p>Sáng nay, Ủy ban nhân dân phường tổ chức hội nghị tổng kết công tác dân vận năm 2026.</p>",
+         *       "category_id": 3,
+         *       "cover_alt": "Quang cảnh hội nghị",
+         *       "cover_url": "/media/hoi-nghi.jpg",
+         *       "status": "published",
+         *       "tags": [
+         *         "dân vận"
+         *       ],
+         *       "title": "Hội nghị tổng kết công tác dân vận năm 2026"
+         *     }
+         */
         CreateArticle: {
             /** @description The byline as printed, up to 200 characters. */
             author?: string | null;
@@ -1799,7 +1827,13 @@ export interface components {
             /** @description 1 to 300 characters. */
             title: string;
         };
-        /** @description A new category. */
+        /**
+         * @description A new category.
+         * @example {
+         *       "name": "Tin địa phương",
+         *       "parent_id": 1
+         *     }
+         */
         CreateCategory: {
             description?: string | null;
             /** @description 1 to 200 characters. */
@@ -1822,7 +1856,17 @@ export interface components {
             /** @description Generated from the name when absent; unique within the site. */
             slug?: string | null;
         };
-        /** @description A new event. Times are RFC 3339 with an offset, or local (`2026-11-30T08:00`) in `time_zone`. */
+        /**
+         * @description A new event. Times are RFC 3339 with an offset, or local (`2026-11-30T08:00`) in `time_zone`.
+         * @example {
+         *       "chair": "Chủ tịch UBND phường",
+         *       "ends_at": "2026-12-10T11:00",
+         *       "location": "Trụ sở UBND phường",
+         *       "starts_at": "2026-12-10T08:00",
+         *       "status": "scheduled",
+         *       "title": "Tiếp công dân định kỳ"
+         *     }
+         */
         CreateEvent: {
             /** @description An all-day event takes `starts_on` (and `ends_on`) instead of times. */
             all_day?: boolean;
@@ -2433,7 +2477,13 @@ export interface components {
             }[];
             meta: components["schemas"]["ListMeta"];
         };
-        /** @description Credentials for `POST /auth/login`. */
+        /**
+         * @description Credentials for `POST /auth/login`.
+         * @example {
+         *       "email": "bien-tap@phuong.example.vn",
+         *       "password": "mat-khau-du-dai-2026"
+         *     }
+         */
         LoginRequest: {
             /**
              * @description The account's email address (case does not matter).
@@ -2450,7 +2500,14 @@ export interface components {
             method: string;
             processing_time?: string | null;
         };
-        /** @description A new version of a site's notice, which takes effect at once. */
+        /**
+         * @description A new version of a site's notice, which takes effect at once.
+         * @example {
+         *       "body": "Ủy ban nhân dân phường xử lý dữ liệu cá nhân của người gửi để giải quyết góp ý, phản ánh.",
+         *       "title": "Thông báo về xử lý dữ liệu cá nhân (sửa đổi)",
+         *       "version": "2026-02"
+         *     }
+         */
         NewPrivacyNotice: {
             /** @description Plain text, 1 to 50,000 characters. */
             body: string;
@@ -2906,7 +2963,22 @@ export interface components {
         };
         /** @enum {string} */
         SubjectType: "article" | "procedure" | "consultation";
-        /** @description A citizen's feedback. */
+        /**
+         * @description A citizen's feedback.
+         * @example {
+         *       "consent": true,
+         *       "consent_notice_version": "2026-01",
+         *       "content": "Đầu ngõ 15 đường Hòa Bình thường xuyên có rác tập kết sai giờ. Đề nghị phường bố trí thêm thùng rác.",
+         *       "kind": "proposal",
+         *       "submitter": {
+         *         "name": "Nguyễn Văn Bình",
+         *         "phone": "0912345678",
+         *         "type": "person"
+         *       },
+         *       "title": "Đề nghị đặt thêm thùng rác ở ngõ 15",
+         *       "topic": "moi-truong"
+         *     }
+         */
         SubmitFeedback: {
             /** @description Must be true: the submitter agrees to the processing of their personal data. */
             consent: boolean;
