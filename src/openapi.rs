@@ -19,7 +19,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
             `X-Total-Count` headers. Every GET answers a strong `ETag` and honours `If-None-Match`. Every response \
             carries an `X-Request-Id` (taken from a trusted proxy, or generated) that the server's log line for \
             the request also names.",
-        license(name = "MIT")
+        license(name = "MIT", identifier = "MIT")
     ),
     tags(
         (name = "auth", description = "Sign in, refresh and sign out"),
