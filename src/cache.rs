@@ -35,6 +35,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::db::schema::content_version;
 use crate::db::{self, DatabaseUrl, DbConn};
+use crate::http::observe::MatchedRoute;
 
 /// The longest a response is kept, whatever else: as long as anonymous responses say they may be
 /// cached (`max-age=60`).
@@ -43,9 +44,9 @@ pub const MAX_AGE: Duration = Duration::from_secs(60);
 /// The next moment the content changes without a write (the next scheduled publication).
 pub type NextDue = fn(&mut DbConn, NaiveDateTime) -> QueryResult<Option<NaiveDateTime>>;
 
-fn is_shared<B>(res: &ServiceResponse<B>, shared_routes: &[&'static str]) -> bool {
+/// Whether a response of a shared route may be kept: a 200 that says it is public.
+fn is_shareable<B>(res: &ServiceResponse<B>) -> bool {
     res.status() == StatusCode::OK
-        && res.request().match_pattern().is_some_and(|p| shared_routes.contains(&p.as_str()))
         && res.headers().get(header::CACHE_CONTROL).is_some_and(|v| v.as_bytes().starts_with(b"public"))
 }
 
@@ -336,7 +337,7 @@ pub async fn response_cache(
     let cacheable = *req.method() == Method::GET && !req.headers().contains_key(header::AUTHORIZATION);
     // Only the shared routes' answers are kept: the others need no read of the content clock.
     let shared = |cache: &Arc<ResponseCache>| {
-        req.match_pattern().is_some_and(|pattern| cache.shared_routes.contains(&pattern.as_str()))
+        MatchedRoute::of(&req).is_some_and(|pattern| cache.shared_routes.contains(&pattern.as_str()))
     };
     let Some(cache) = cache.filter(|cache| cacheable && shared(cache)) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -366,7 +367,7 @@ pub async fn response_cache(
         Lookup::Miss => None,
     };
     let res = next.call(req).await?;
-    if !is_shared(&res, &cache.shared_routes) {
+    if !is_shareable(&res) {
         return Ok(res.map_into_boxed_body());
     }
     let (req, response) = res.into_parts();

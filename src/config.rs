@@ -216,13 +216,7 @@ fn parse_public_url(url: &str) -> Result<String, ConfigError> {
             "MUNI_PUBLIC_URL must be an http(s) URL such as https://api.phuong.example.vn, not `{url}`"
         ))
     };
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).ok_or_else(invalid)?;
-    let host = rest.split('/').next().unwrap_or("");
-    let clean = |c: char| c.is_ascii_alphanumeric() || "-._~/:[]%".contains(c);
-    if host.is_empty() || host.contains('@') || !rest.chars().all(clean) {
-        return Err(invalid());
-    }
-    Ok(url.trim_end_matches('/').to_owned())
+    crate::text::public_base_url(url).ok_or_else(invalid)
 }
 
 /// A data key as `MUNI_DATA_KEY` takes it: 32 bytes, base64.

@@ -19,7 +19,7 @@ use crate::http::ApiQuery;
 use crate::sites;
 use crate::sites::model::{PageKind, SiteRow};
 use crate::state::AppState;
-use crate::text::slugify;
+use crate::text::{slugify, xml_escape};
 
 /// Items in a feed: the newest, as feed readers expect.
 const FEED_ITEMS: i64 = 50;
@@ -197,24 +197,6 @@ fn image_type(url: &str) -> &'static str {
         Some("avif") => "image/avif",
         _ => "image/jpeg",
     }
-}
-
-/// Text for XML: `&`, `<`, `>`, quotes escaped, and characters XML 1.0 forbids dropped.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn rss(feed: &Feed, self_url: &Option<String>) -> String {

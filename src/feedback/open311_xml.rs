@@ -8,10 +8,10 @@ use super::open311::{
     self, CreatedRequest, RequestsQuery, Service, ServiceDefinition, ServiceRequest, create, load_definition,
     load_request, load_requests, load_services,
 };
-use crate::articles::xml_escape;
 use crate::error::ApiError;
 use crate::limits::RateLimited;
 use crate::state::AppState;
+use crate::text::xml_escape;
 
 const CONTENT_TYPE: &str = "application/xml; charset=utf-8";
 

@@ -99,11 +99,7 @@ fn unknown_site_or_topic(
         Ok(_) => vec![FieldError::new("topic", "not_found", "no open topic has this code")],
         Err(_) => vec![],
     };
-    if !consent_version.trim().is_empty()
-        && let Ok(Some(outdated)) = crate::privacy::check_consent_version(c, site_id, consent_version)
-    {
-        errors.push(outdated);
-    }
+    errors.extend(crate::privacy::outdated_consent(c, site_id, consent_version));
     errors
 }
 

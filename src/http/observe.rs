@@ -30,6 +30,21 @@ pub struct Observe {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// The route template the request matched (`None`: no route), found once here and kept in the
+/// request's extensions for the layers inside (the response cache).
+#[derive(Debug, Clone)]
+pub struct MatchedRoute(pub Option<String>);
+
+impl MatchedRoute {
+    /// The template of `req`: as this layer found it, or (outside it) found now.
+    pub fn of(req: &ServiceRequest) -> Option<String> {
+        match req.extensions().get::<MatchedRoute>() {
+            Some(found) => found.0.clone(),
+            None => req.match_pattern(),
+        }
+    }
+}
+
 /// An id from a trusted proxy is kept when it is short and plain (letters, digits, `-_.:@`).
 fn acceptable_id(value: &HeaderValue) -> Option<String> {
     let text = value.to_str().ok()?;
@@ -71,6 +86,7 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = method_label(req.method());
     let route = req.match_pattern();
+    req.extensions_mut().insert(MatchedRoute(route.clone()));
     let logging = log::log_enabled!(target: "muni::request", Level::Info);
     let line = logging.then(|| {
         let info = req.connection_info();

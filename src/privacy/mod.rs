@@ -31,3 +31,12 @@ pub fn check_consent_version(conn: &mut DbConn, site_id: i64, given: &str) -> di
         )
     }))
 }
+
+/// For an answer that names every fault at once: the outdated consent, if a version was given
+/// and it is not the site's current one (a failed read names nothing; the write checks again).
+pub fn outdated_consent(conn: &mut DbConn, site_id: i64, given: &str) -> Option<FieldError> {
+    if given.trim().is_empty() {
+        return None;
+    }
+    check_consent_version(conn, site_id, given).ok().flatten()
+}

@@ -51,10 +51,8 @@ fn unknown_site_or_field(c: &mut DbConn, site: Option<&str>, field: &str, consen
     if let Err(ApiError::Validation(more)) = field_by_code(c, field, "field") {
         errors.extend(more);
     }
-    if let Some(site_id) = site_id.filter(|_| !consent_version.trim().is_empty())
-        && let Ok(Some(outdated)) = crate::privacy::check_consent_version(c, site_id, consent_version)
-    {
-        errors.push(outdated);
+    if let Some(site_id) = site_id {
+        errors.extend(crate::privacy::outdated_consent(c, site_id, consent_version));
     }
     errors
 }

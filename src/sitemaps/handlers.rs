@@ -46,21 +46,31 @@ fn site_with_pages(conn: &mut DbConn, key: &str) -> Result<SiteRow, ApiError> {
     Ok(site)
 }
 
-/// The URLs of part `part` (from 1) of the site's pages, `per_file` to a part.
+/// How many pages of each kind the site has, in the order of [`KINDS`].
+fn counts(conn: &mut DbConn, site: &SiteRow) -> Result<[i64; 4], ApiError> {
+    let mut counts = [0; 4];
+    for (slot, kind) in counts.iter_mut().zip(KINDS) {
+        *slot = count(conn, kind, site.id)?;
+    }
+    Ok(counts)
+}
+
+/// The URLs of part `part` (from 1) of the site's pages, `per_file` to a part, given how many
+/// there are of each kind.
 fn part_urls(
     conn: &mut DbConn,
     site: &SiteRow,
+    counts: &[i64; 4],
     part: usize,
     per_file: usize,
 ) -> Result<Vec<(String, NaiveDateTime)>, ApiError> {
     let mut skip = ((part - 1) * per_file) as i64;
     let mut wanted = per_file as i64;
     let mut urls = Vec::with_capacity(per_file.min(4096));
-    for kind in KINDS {
+    for (kind, &total) in KINDS.into_iter().zip(counts) {
         if wanted == 0 {
             break;
         }
-        let total = count(conn, kind, site.id)?;
         if skip >= total {
             skip -= total;
             continue;
@@ -88,7 +98,7 @@ fn urlset(urls: &[(String, NaiveDateTime)]) -> String {
         let _ = writeln!(
             out,
             "<url><loc>{}</loc><lastmod>{}</lastmod></url>",
-            crate::articles::xml_escape(url),
+            crate::text::xml_escape(url),
             lastmod.and_utc().format("%Y-%m-%dT%H:%M:%SZ")
         );
     }
@@ -112,12 +122,10 @@ pub async fn sitemap(state: web::Data<AppState>, key: web::Path<String>) -> Resu
     let api_base = state.config.public_url.clone().unwrap_or_default();
     let body = db::run(&state.db, move |conn| {
         let site = site_with_pages(conn, &key)?;
-        let mut total = 0usize;
-        for kind in KINDS {
-            total += count(conn, kind, site.id)? as usize;
-        }
+        let counts = counts(conn, &site)?;
+        let total = counts.iter().sum::<i64>() as usize;
         if total <= per_file {
-            return Ok(urlset(&part_urls(conn, &site, 1, per_file)?));
+            return Ok(urlset(&part_urls(conn, &site, &counts, 1, per_file)?));
         }
         let parts = total.div_ceil(per_file);
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -126,7 +134,7 @@ pub async fn sitemap(state: web::Data<AppState>, key: web::Path<String>) -> Resu
             let _ = writeln!(
                 out,
                 "<sitemap><loc>{}</loc></sitemap>",
-                crate::articles::xml_escape(&format!("{api_base}/api/v1/sites/{}/sitemaps/{part}.xml", site.code))
+                crate::text::xml_escape(&format!("{api_base}/api/v1/sites/{}/sitemaps/{part}.xml", site.code))
             );
         }
         out.push_str("</sitemapindex>\n");
@@ -158,7 +166,8 @@ pub async fn sitemap_part(
     let per_file = state.config.sitemap_urls_per_file;
     let body = db::run(&state.db, move |conn| {
         let site = site_with_pages(conn, &key)?;
-        let urls = part_urls(conn, &site, part, per_file)?;
+        let counts = counts(conn, &site)?;
+        let urls = part_urls(conn, &site, &counts, part, per_file)?;
         if urls.is_empty() {
             return Err(ApiError::not_found("sitemap part"));
         }

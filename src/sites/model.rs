@@ -224,16 +224,9 @@ impl PageUrlsChange {
     }
 }
 
-/// An http(s) address with a host and no query, fragment or credentials; returned without a
-/// trailing slash.
+/// A site's public address: as [`crate::text::public_base_url`], at most 500 characters.
 pub fn valid_public_url(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
-    let host = rest.split('/').next().unwrap_or("");
-    let clean = |c: char| c.is_ascii_alphanumeric() || "-._~/:[]%".contains(c);
-    if host.is_empty() || host.contains('@') || !rest.chars().all(clean) || url.len() > 500 {
-        return None;
-    }
-    Some(url.trim_end_matches('/').to_owned())
+    crate::text::public_base_url(url).filter(|_| url.len() <= 500)
 }
 
 /// A ward, commune or other unit whose content this deployment serves.
