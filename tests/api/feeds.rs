@@ -226,3 +226,27 @@ async fn a_sitemap_lists_every_public_page_and_becomes_an_index_past_the_limit()
     let urls = locs(&app.get("/api/v1/sites/phuong-hoa-binh/sitemap.xml").await.text().await.unwrap(), "urlset");
     assert_eq!(urls.len(), 3);
 }
+
+/// Five admins each set one page template at the same moment: every one of them is kept (the
+/// templates are read, merged and written under the site's row lock).
+#[tokio::test]
+async fn concurrent_template_changes_are_all_kept() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let changes = [
+        ("article", "/bai/{slug}"),
+        ("category", "/muc/{slug}"),
+        ("procedure", "/tthc/{code}"),
+        ("question", "/hd/{slug}"),
+        ("event", "/lich/{id}"),
+    ];
+    let tries =
+        changes.iter().map(|(kind, template)| set_portal(&app, &admin, json!({"page_urls": {*kind: template}})));
+    for res in futures_util::future::join_all(tries).await {
+        assert_eq!(res.status(), 200);
+    }
+    let site: Value = app.get("/api/v1/sites/phuong-hoa-binh").await.json().await.unwrap();
+    for (kind, template) in changes {
+        assert_eq!(site["page_urls"][kind], template, "{site}");
+    }
+}

@@ -64,3 +64,20 @@ async fn submissions_must_name_the_privacy_notice_in_force() {
     assert_eq!(versions["data"][0]["version"], "2026-02");
     assert_eq!(versions["data"][0]["current"], true);
 }
+
+#[tokio::test]
+async fn publishing_a_notice_needs_an_admin_and_a_version_is_published_once() {
+    let app = spawn_app().await;
+    let new = json!({"version": "2026-03", "title": "Thông báo", "body": "Nội dung thông báo."});
+    assert_problem(app.post_json("/api/v1/privacy-notice", &new, None).await, 401).await;
+    assert_problem(app.post_json("/api/v1/privacy-notice", &new, Some("not.a.token")).await, 401).await;
+    let moderator = app.token_for("moderator").await;
+    assert_problem(app.post_json("/api/v1/privacy-notice", &new, Some(&moderator)).await, 403).await;
+
+    // Ten admins publish the same version at once: one of them does.
+    let admin = app.admin_token().await;
+    let tries = (0..10).map(|_| app.post_json("/api/v1/privacy-notice", &new, Some(&admin)));
+    let statuses: Vec<u16> = futures_util::future::join_all(tries).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 9, "{statuses:?}");
+}
