@@ -66,6 +66,27 @@ pub struct Config {
     pub metrics_addr: Option<String>,
     /// URLs in one sitemap file before the sitemap becomes an index (at most 50,000).
     pub sitemap_urls_per_file: usize,
+    /// How webhooks are sent (`MUNI_WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
+}
+
+/// How this node sends webhooks.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Whether this node runs the delivery worker (`MUNI_WEBHOOK_WORKER=off` on nodes that only serve).
+    pub worker: bool,
+    /// Endpoints may resolve to loopback, private and link-local addresses (tests, private networks).
+    pub allow_private: bool,
+    /// How long one delivery may take, connection included.
+    pub timeout: Duration,
+    /// The waits between attempts: after the last, a delivery has failed.
+    pub retry_schedule: Vec<Duration>,
+    /// An endpoint whose every attempt failed for this long is disabled.
+    pub disable_after: Duration,
+    /// How long a worker holds an endpoint without renewing its claim (a crashed worker's claim lapses).
+    pub lease: Duration,
+    /// How often the worker looks for new changes and due deliveries.
+    pub poll: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +197,25 @@ impl Config {
                 n @ 1..=50_000 => n,
                 _ => return Err(ConfigError("MUNI_SITEMAP_URLS_PER_FILE must be from 1 to 50000".into())),
             },
+            webhooks: WebhookSettings {
+                worker: parse(&get, "MUNI_WEBHOOK_WORKER", OnOff(true))?.0,
+                allow_private: parse(&get, "MUNI_WEBHOOK_ALLOW_PRIVATE", OnOff(false))?.0,
+                timeout: duration(&get, "MUNI_WEBHOOK_TIMEOUT", "10s")?,
+                retry_schedule: get("MUNI_WEBHOOK_RETRY_SCHEDULE")
+                    .unwrap_or_else(|| "5s,5m,30m,2h,5h,10h,10h".into())
+                    .split(',')
+                    .map(|d| {
+                        parse_duration(d.trim()).ok_or_else(|| {
+                            ConfigError(format!(
+                                "MUNI_WEBHOOK_RETRY_SCHEDULE must be a comma-separated list of durations (5s,5m,2h), not `{d}`"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+                disable_after: duration(&get, "MUNI_WEBHOOK_DISABLE_AFTER", "5d")?,
+                lease: duration(&get, "MUNI_WEBHOOK_LEASE", "60s")?,
+                poll: duration(&get, "MUNI_WEBHOOK_POLL", "500ms")?,
+            },
             admin_email: get("MUNI_ADMIN_EMAIL"),
             admin_password: get("MUNI_ADMIN_PASSWORD"),
             data_dir,
@@ -207,6 +247,43 @@ fn parse<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, key: &str,
         None => Ok(default),
         Some(v) => v.parse().map_err(|_| ConfigError(format!("{key} has an invalid value `{v}`"))),
     }
+}
+
+/// A switch: on/off, true/false, 1/0.
+struct OnOff(bool);
+
+impl std::str::FromStr for OnOff {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "on" | "true" | "1" | "yes" => Ok(OnOff(true)),
+            "off" | "false" | "0" | "no" => Ok(OnOff(false)),
+            _ => Err(()),
+        }
+    }
+}
+
+fn duration(get: &impl Fn(&str) -> Option<String>, key: &str, default: &str) -> Result<Duration, ConfigError> {
+    let value = get(key).unwrap_or_else(|| default.to_owned());
+    parse_duration(&value)
+        .ok_or_else(|| ConfigError(format!("{key} must be a duration such as 500ms, 10s, 5m, 2h or 5d, not `{value}`")))
+}
+
+/// `500ms`, `10s`, `5m`, `2h`, `5d`; a plain number is seconds (fractions allowed).
+pub fn parse_duration(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let split = value.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+    let seconds = match unit {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        "d" => number * 86_400.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 /// A public base URL: `http` or `https`, a host, an optional path; no query, fragment or user.

@@ -10,6 +10,7 @@ use sha2::Sha256;
 
 const PREFIX: &str = "v1:";
 
+#[derive(Clone)]
 pub struct Vault {
     cipher: XChaCha20Poly1305,
     index_key: [u8; 32],

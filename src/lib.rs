@@ -40,3 +40,4 @@ pub mod startup;
 pub mod state;
 pub mod text;
 pub mod users;
+pub mod webhooks;

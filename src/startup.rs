@@ -27,7 +27,7 @@ use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 use crate::{
     articles, auth, categories, changes, events, feedback, fields, health, privacy, procedures, questions, sitemaps,
-    sites, users,
+    sites, users, webhooks,
 };
 
 /// Registers every documented route; the OpenAPI document is collected from these calls.
@@ -68,7 +68,8 @@ fn api_routes(
                 .configure(procedures::routes)
                 .configure(privacy::routes)
                 .configure(changes::routes)
-                .configure(sitemaps::routes),
+                .configure(sitemaps::routes)
+                .configure(webhooks::routes),
         )
         .service(scope("/open311/v2").configure(feedback::open311_routes))
 }
@@ -142,6 +143,14 @@ impl Application {
         });
         start_maintenance(state.db.clone(), state.config.feedback_retention_days, state.metrics.clone());
         start_release_clock(state.db.clone(), state.metrics.clone());
+        if state.config.webhooks.worker {
+            webhooks::start(
+                state.db.clone(),
+                state.vault.clone(),
+                state.config.webhooks.clone(),
+                state.metrics.clone(),
+            );
+        }
         let metrics = metrics_server(&state)?;
         let workers = state.config.workers;
         let workers =
@@ -297,6 +306,7 @@ fn start_maintenance(db: Database, retention_days: Option<u32>, metrics: Option<
             std::thread::sleep(std::time::Duration::from_secs(600));
             let result = db.get().map_err(|e| e.to_string()).and_then(|mut conn| {
                 db::write_transaction(&mut conn, crate::auth::forget_old_throttles).map_err(|e| e.to_string())?;
+                webhooks::forget_old_deliveries(&mut conn).map_err(|e| e.to_string())?;
                 db::write_transaction(&mut conn, |c| crate::feedback::repo::maintain(c, retention_days))
                     .map_err(|e| e.to_string())
             });

@@ -4,15 +4,15 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
-use serde_json::Value;
 
 use super::model::{Change, ChangeAction, ChangeRow, Changes, ChangesMeta, ChangesQuery, Position, ResourceType};
 use super::repo;
-use crate::db::{self, DbConn};
+use super::repo::payloads;
+use crate::db;
 use crate::error::ApiError;
 use crate::http::{ApiQuery, Paging};
+use crate::sites;
 use crate::state::AppState;
-use crate::{articles, categories, events, feedback, procedures, questions, sites};
 
 /// What changed in everything the public can see, in commit order: articles, categories, events,
 /// procedures, published questions and feedback, feedback topics and sites.
@@ -74,31 +74,4 @@ fn latest_of_each(rows: Vec<ChangeRow>) -> Vec<ChangeRow> {
     let last: HashMap<(&str, i64), i64> = rows.iter().map(|r| ((r.resource.as_str(), r.resource_id), r.id)).collect();
     let keep: Vec<bool> = rows.iter().map(|r| last[&(r.resource.as_str(), r.resource_id)] == r.id).collect();
     rows.into_iter().zip(keep).filter_map(|(row, keep)| keep.then_some(row)).collect()
-}
-
-/// The public view of every resource the entries name that is public now, by type and id.
-fn payloads(conn: &mut DbConn, rows: &[ChangeRow]) -> Result<HashMap<(ResourceType, i64), Value>, ApiError> {
-    let mut payloads = HashMap::new();
-    for resource_type in ResourceType::ALL {
-        let ids: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.resource == resource_type.as_str() && r.action != "delete")
-            .map(|r| r.resource_id)
-            .collect();
-        if ids.is_empty() {
-            continue;
-        }
-        let found = match resource_type {
-            ResourceType::Article => articles::public_by_ids(conn, &ids)?,
-            ResourceType::Category => categories::public_by_ids(conn, &ids)?,
-            ResourceType::Event => events::public_by_ids(conn, &ids)?,
-            ResourceType::Procedure => procedures::public_by_ids(conn, &ids)?,
-            ResourceType::Question => questions::public_by_ids(conn, &ids)?,
-            ResourceType::Feedback => feedback::published_by_ids(conn, &ids)?,
-            ResourceType::Topic => feedback::topics_by_ids(conn, &ids)?,
-            ResourceType::Site => sites::public_by_ids(conn, &ids)?,
-        };
-        payloads.extend(found.into_iter().map(|(id, value)| ((resource_type, id), value)));
-    }
-    Ok(payloads)
 }

@@ -11,8 +11,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use feed::list_changes;
 
 /// What other modules may read of the change log.
-pub use model::{Position, ResourceType};
-pub use repo::{position_at, public_after};
+pub use model::{ChangeRow, Position, ResourceType};
+pub use repo::{after, last_position, payloads, position_at, public_after};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_changes);

@@ -173,6 +173,12 @@ pub struct ChangeRow {
     pub action: String,
     pub public: bool,
     pub changed_at: NaiveDateTime,
+    /// Whether the public could see the row before the change (NULL in entries older than webhooks).
+    pub was_public: Option<bool>,
+    /// Whether the public can see the row after the change.
+    pub is_public: Option<bool>,
+    /// The status the row entered, when the change moved it.
+    pub status: Option<String>,
 }
 
 impl ChangeRow {

@@ -3,8 +3,11 @@
 //! workers.
 
 pub mod backup;
+mod locks;
 mod pool_stats;
 pub mod schema;
+
+pub use locks::{lock_name, lock_row, lock_row_by_key, lock_rows};
 
 pub use pool_stats::{PoolReading, PoolStats};
 
@@ -367,61 +370,28 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let _turn = match conn {
-        DbConn::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
-        DbConn::Postgres(_) => None,
-    };
-    conn.transaction(f)
-}
-
-/// Locks one row of `table` for the rest of the write transaction, so that the check a write makes
-/// (If-Match, a lifecycle step's current status) and the write are one step: a concurrent writer of
-/// the same row waits here and then sees this one's change. PostgreSQL takes a row lock; SQLite
-/// needs none, since [`write_transaction`] already lets one writer in at a time.
-pub fn lock_row(conn: &mut DbConn, table: &'static str, id: i64) -> QueryResult<()> {
-    match conn {
-        DbConn::Postgres(c) => diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .execute(c)
-            .map(|_| ()),
-        DbConn::Sqlite(_) => Ok(()),
-    }
-}
-
-/// As [`lock_row`], for a row keyed by a text column.
-pub fn lock_row_by_key(conn: &mut DbConn, table: &'static str, column: &'static str, key: &str) -> QueryResult<()> {
-    match conn {
-        DbConn::Postgres(c) => diesel::sql_query(format!("SELECT 1 FROM {table} WHERE {column} = $1 FOR UPDATE"))
-            .bind::<diesel::sql_types::Text, _>(key)
-            .execute(c)
-            .map(|_| ()),
-        DbConn::Sqlite(_) => Ok(()),
-    }
-}
-
-/// Takes a lock named `name` for the rest of the write transaction: writers that would pick the same
-/// new value (the next free slug for one title) take turns, and each sees what the one before it
-/// committed. Rows that do not exist yet cannot be locked; a name can. PostgreSQL takes a
-/// transaction-level advisory lock; SQLite needs none (one writer at a time).
-pub fn lock_name(conn: &mut DbConn, name: &str) -> QueryResult<()> {
-    match conn {
-        DbConn::Postgres(c) => {
-            diesel::sql_query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS locked")
-                .bind::<diesel::sql_types::Text, _>(name)
-                .execute(c)
-                .map(|_| ())
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(_) = conn else { return conn.transaction(f) };
+    let _turn = SQLITE_WRITER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // `BEGIN IMMEDIATE` takes the write lock before the first read: a deferred transaction that
+    // read first cannot upgrade after another process's commit (SQLITE_BUSY at once), this one
+    // waits its turn (busy_timeout). Within this process the mutex orders writers.
+    fn sqlite(conn: &mut DbConn) -> &mut diesel::SqliteConnection {
+        match conn {
+            DbConn::Sqlite(c) => c,
+            DbConn::Postgres(_) => unreachable!("checked above"),
         }
-        DbConn::Sqlite(_) => Ok(()),
     }
-}
-
-/// As [`lock_row`], for every row of `table` that matches `condition` (a fixed SQL condition).
-pub fn lock_rows(conn: &mut DbConn, table: &'static str, condition: &'static str) -> QueryResult<()> {
-    match conn {
-        DbConn::Postgres(c) => {
-            c.batch_execute(&format!("SELECT 1 FROM {table} WHERE {condition} FOR UPDATE")).map(|_| ())
+    AnsiTransactionManager::begin_transaction_sql(sqlite(conn), "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite(conn))?;
+            Ok(value)
         }
-        DbConn::Sqlite(_) => Ok(()),
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(sqlite(conn));
+            Err(e)
+        }
     }
 }
 

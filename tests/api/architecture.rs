@@ -17,6 +17,7 @@ const RESOURCES: &[&str] = &[
     "changes",
     "sitemaps",
     "privacy",
+    "webhooks",
 ];
 const ASSEMBLY: &[&str] = &["startup", "main", "lib", "seed", "personal_data"];
 /// What a module may reach inside another: its public model types; of auth also its pure token code.

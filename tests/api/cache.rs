@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// A `muni serve` process on its own port.
-struct Node {
-    child: Child,
-    address: String,
+pub(crate) struct Node {
+    pub(crate) child: Child,
+    pub(crate) address: String,
 }
 
 impl Drop for Node {
@@ -24,12 +24,18 @@ impl Drop for Node {
 }
 
 fn start_node(db: &TestDb) -> Node {
+    start_node_with(db, &[])
+}
+
+/// A node with more settings than the tests' own.
+pub(crate) fn start_node_with(db: &TestDb, extra: &[(&str, &str)]) -> Node {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_muni"))
         .arg("serve")
         .envs(test_env(db))
         .env("MUNI_PORT", port.to_string())
         .env("RUST_LOG", "warn")
+        .envs(extra.iter().copied())
         .current_dir(db.dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -38,7 +44,7 @@ fn start_node(db: &TestDb) -> Node {
     Node { child, address: format!("http://127.0.0.1:{port}") }
 }
 
-async fn wait_ready(client: &Client, node: &mut Node) {
+pub(crate) async fn wait_ready(client: &Client, node: &mut Node) {
     for _ in 0..300 {
         if let Ok(Some(status)) = node.child.try_wait() {
             panic!("the node at {} exited: {status}", node.address);

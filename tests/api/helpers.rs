@@ -126,6 +126,8 @@ pub fn test_env(db: &TestDb) -> HashMap<String, String> {
         ("MUNI_SITE_CODE", "phuong-hoa-binh".into()),
         ("MUNI_SITE_NAME", "Phường Hòa Bình".into()),
         ("MUNI_PUBLIC_WRITE_RATE_PER_MINUTE", "10000".into()),
+        // The webhook tests turn the delivery worker on; elsewhere it would only poll.
+        ("MUNI_WEBHOOK_WORKER", "off".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

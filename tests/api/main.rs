@@ -22,3 +22,4 @@ mod procedures;
 mod questions;
 mod sites;
 mod users;
+mod webhooks;

@@ -468,12 +468,12 @@ fn log_release(conn: &mut DbConn, ids: &[i64]) -> QueryResult<()> {
     let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     match conn {
         DbConn::Postgres(c) => c.batch_execute(&format!(
-            "SELECT muni_record_change('article', id, site_id, 'UPDATE', TRUE) FROM articles WHERE id IN ({ids})"
+            "SELECT muni_record_change('article', id, site_id, 'UPDATE', FALSE, TRUE, NULL) FROM articles WHERE id IN ({ids})"
         )),
         DbConn::Sqlite(c) => c.batch_execute(&format!(
             "UPDATE change_clock SET tick = tick + 1 WHERE id = 1; \
-             INSERT INTO changes (tick, resource, resource_id, site_id, action, public) \
-             SELECT (SELECT tick FROM change_clock WHERE id = 1), 'article', id, site_id, 'update', 1 \
+             INSERT INTO changes (tick, resource, resource_id, site_id, action, public, was_public, is_public) \
+             SELECT (SELECT tick FROM change_clock WHERE id = 1), 'article', id, site_id, 'update', 1, 0, 1 \
              FROM articles WHERE id IN ({ids})"
         )),
     }
