@@ -24,6 +24,8 @@ enum Reply {
     Redirect(String),
     /// No answer at all, until the connection is dropped.
     Hang,
+    /// 200 and a body of 50 MB, written until the client stops reading.
+    Huge,
 }
 
 /// One request the receiver got.
@@ -50,13 +52,16 @@ struct Receiver {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
     replies: Arc<Mutex<VecDeque<Reply>>>,
+    /// Bytes of huge bodies the client took before it hung up.
+    huge_written: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Receiver {
     async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://127.0.0.1:{}/hooks/muni", listener.local_addr().unwrap().port());
-        let receiver = Receiver { url, received: Arc::default(), replies: Arc::default() };
+        let receiver =
+            Receiver { url, received: Arc::default(), replies: Arc::default(), huge_written: Arc::default() };
         let shared = receiver.clone();
         tokio::spawn(async move {
             loop {
@@ -106,6 +111,20 @@ impl Receiver {
                 Reply::Redirect(to) => format!("HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\n\r\n"),
                 Reply::Hang => {
                     tokio::time::sleep(Duration::from_secs(3600)).await;
+                    return;
+                }
+                Reply::Huge => {
+                    let size = 50 * 1024 * 1024;
+                    let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n");
+                    if stream.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let chunk = vec![b'x'; 64 * 1024];
+                    let mut written = 0;
+                    while written < size && stream.write_all(&chunk).await.is_ok() {
+                        written += chunk.len();
+                        self.huge_written.store(written, std::sync::atomic::Ordering::SeqCst);
+                    }
                     return;
                 }
             };
@@ -564,6 +583,36 @@ async fn failures_are_retried_redirects_are_not_followed_and_a_failing_endpoint_
         app.request(Method::POST, &format!("{path}/resume"), Some(&admin)).send().await.unwrap().json().await.unwrap();
     assert_eq!(resumed["status"], "active");
     assert_eq!(resumed["failing_since"], Value::Null);
+}
+
+#[tokio::test]
+async fn answers_are_bounded_in_time_and_size() {
+    let app = sending_app(|env| {
+        env.insert("MUNI_WEBHOOK_TIMEOUT".into(), "500ms".into());
+        env.insert("MUNI_WEBHOOK_RETRY_SCHEDULE".into(), "100ms".into());
+    })
+    .await;
+    let receiver = Receiver::start().await;
+    let admin = app.admin_token().await;
+    let endpoint = register(&app, &admin, json!({"url": receiver.url})).await;
+    let path = format!("/api/v1/webhooks/{}", endpoint["id"]);
+    receiver.reply([Reply::Hang, Reply::Huge]);
+    app.request(Method::POST, &format!("{path}/ping"), Some(&admin)).send().await.unwrap();
+    let list = wait_for_delivery(&app, &admin, &endpoint, "the ping delivered", |d| {
+        d.first().is_some_and(|d| d["status"] == "delivered")
+    })
+    .await;
+    let detail: Value = app.get_as(&format!("{path}/deliveries/{}", list[0]["id"]), &admin).await.json().await.unwrap();
+    let attempts = detail["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2, "{detail}");
+    assert_eq!(attempts[0]["status_code"], Value::Null);
+    assert!(attempts[0]["error"].as_str().unwrap().contains("timed out"), "{detail}");
+    assert!(attempts[0]["duration_ms"].as_i64().unwrap() < 5_000);
+    assert_eq!(attempts[1]["status_code"], 200);
+    // The 50 MB answer was not read: the worker hung up after its cap (what the socket buffers took aside).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let written = receiver.huge_written.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(written < 20 * 1024 * 1024, "{written} bytes were taken");
 }
 
 #[tokio::test]
