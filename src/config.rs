@@ -68,6 +68,19 @@ pub struct Config {
     pub sitemap_urls_per_file: usize,
     /// How webhooks are sent (`MUNI_WEBHOOK_*`).
     pub webhooks: WebhookSettings,
+    /// Where uploads go and how large they may be (`MUNI_MEDIA_*`).
+    pub media: MediaSettings,
+}
+
+/// The media library's store and limits.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    /// The local store (`MUNI_MEDIA_DIR`, `media` in the data folder by default).
+    pub dir: PathBuf,
+    pub max_image_bytes: u64,
+    pub max_document_bytes: u64,
+    /// Whether this node processes uploaded images (`MUNI_MEDIA_WORKER=off` on nodes that only serve).
+    pub worker: bool,
 }
 
 /// How this node sends webhooks.
@@ -215,6 +228,12 @@ impl Config {
                 disable_after: duration(&get, "MUNI_WEBHOOK_DISABLE_AFTER", "5d")?,
                 lease: duration(&get, "MUNI_WEBHOOK_LEASE", "60s")?,
                 poll: duration(&get, "MUNI_WEBHOOK_POLL", "500ms")?,
+            },
+            media: MediaSettings {
+                dir: get("MUNI_MEDIA_DIR").map_or_else(|| data_dir.join("media"), PathBuf::from),
+                max_image_bytes: parse::<u64>(&get, "MUNI_MEDIA_MAX_IMAGE_MB", 20)?.saturating_mul(1024 * 1024),
+                max_document_bytes: parse::<u64>(&get, "MUNI_MEDIA_MAX_DOCUMENT_MB", 50)?.saturating_mul(1024 * 1024),
+                worker: parse(&get, "MUNI_MEDIA_WORKER", OnOff(true))?.0,
             },
             admin_email: get("MUNI_ADMIN_EMAIL"),
             admin_password: get("MUNI_ADMIN_PASSWORD"),

@@ -27,6 +27,7 @@ pub mod health;
 pub mod http;
 pub mod limits;
 pub mod logging;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod personal_data;

@@ -33,6 +33,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "procedures", description = "Administrative procedures, as the national database records them"),
         (name = "questions", description = "Questions and answers (hỏi đáp), and the fields they and procedures use"),
         (name = "changes", description = "One feed of every public change, in commit order, to mirror a site"),
+        (name = "media", description = "Photos and documents: uploads, the library, and the files themselves"),
         (name = "webhooks", description = "Signed notifications of changes, POSTed to endpoints that a site's admins register"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     ),

@@ -26,8 +26,8 @@ use crate::metrics::Metrics;
 use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 use crate::{
-    articles, auth, categories, changes, events, feedback, fields, health, privacy, procedures, questions, sitemaps,
-    sites, users, webhooks,
+    articles, auth, categories, changes, events, feedback, fields, health, media, privacy, procedures, questions,
+    sitemaps, sites, users, webhooks,
 };
 
 /// Registers every documented route; the OpenAPI document is collected from these calls.
@@ -52,6 +52,7 @@ fn api_routes(
 > {
     app.service(health::healthz)
         .service(health::readyz)
+        .service(media::serve_media)
         .service(health::metrics)
         .service(
             scope("/api/v1")
@@ -67,6 +68,7 @@ fn api_routes(
                 .configure(questions::routes)
                 .configure(procedures::routes)
                 .configure(privacy::routes)
+                .configure(media::routes)
                 .configure(changes::routes)
                 .configure(sitemaps::routes)
                 .configure(webhooks::routes),
@@ -141,7 +143,6 @@ impl Application {
                 .then(|| Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"), config.database_url.engine()))),
             config: Arc::new(config),
         });
-        start_maintenance(state.db.clone(), state.config.feedback_retention_days, state.metrics.clone());
         start_release_clock(state.db.clone(), state.metrics.clone());
         if state.config.webhooks.worker {
             webhooks::start(
@@ -150,6 +151,18 @@ impl Application {
                 state.config.webhooks.clone(),
                 state.metrics.clone(),
             );
+        }
+        let store = web::Data::new(media::store::Store::open(&state.config.media.dir).map_err(|e| {
+            std::io::Error::other(format!("cannot open the media store {}: {e}", state.config.media.dir.display()))
+        })?);
+        start_maintenance(
+            state.db.clone(),
+            state.config.feedback_retention_days,
+            state.metrics.clone(),
+            store.get_ref().clone(),
+        );
+        if state.config.media.worker {
+            media::start_processing(state.db.clone(), store.get_ref().clone(), state.metrics.clone());
         }
         let metrics = metrics_server(&state)?;
         let workers = state.config.workers;
@@ -174,6 +187,7 @@ impl Application {
                 .app_data(deadline.clone())
                 .app_data(public_url.clone())
                 .app_data(observing.clone())
+                .app_data(store.clone())
                 .app_data(BodyLimit(config.max_body_bytes))
                 .app_data(web::PathConfig::default().error_handler(|err, _| {
                     crate::error::ApiError::BadRequest(format!("The URL path is invalid: {err}.")).into()
@@ -300,13 +314,19 @@ fn raise_descriptor_limit() -> Option<usize> {
 /// A background thread for periodic upkeep (every ten minutes): expired sign-in throttles and the
 /// feedback retention period.
 /// Idempotent, so several API nodes running it at once do no harm.
-fn start_maintenance(db: Database, retention_days: Option<u32>, metrics: Option<Arc<Metrics>>) {
+fn start_maintenance(
+    db: Database,
+    retention_days: Option<u32>,
+    metrics: Option<Arc<Metrics>>,
+    store: media::store::Store,
+) {
     let spawned = std::thread::Builder::new().name("muni-maintenance".into()).spawn(move || {
         loop {
             std::thread::sleep(std::time::Duration::from_secs(600));
             let result = db.get().map_err(|e| e.to_string()).and_then(|mut conn| {
                 db::write_transaction(&mut conn, crate::auth::forget_old_throttles).map_err(|e| e.to_string())?;
                 webhooks::forget_old_deliveries(&mut conn).map_err(|e| e.to_string())?;
+                media::collect_garbage(&mut conn, &store)?;
                 db::write_transaction(&mut conn, |c| crate::feedback::repo::maintain(c, retention_days))
                     .map_err(|e| e.to_string())
             });

@@ -47,6 +47,23 @@ pub fn slugify(text: &str, max_len: usize) -> String {
 }
 
 /// Whether a slug is well formed: lowercase ASCII letters and digits in hyphen-separated words.
+/// A file name in plain ASCII for old download clients: `Tờ khai đăng ký.docx` is
+/// `to-khai-dang-ky.docx`.
+pub fn slugify_filename(name: &str) -> String {
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.len() <= 8 => (stem, Some(ext)),
+        _ => (name, None),
+    };
+    let stem = match slugify(stem, 100) {
+        s if s.is_empty() => "file".to_owned(),
+        s => s,
+    };
+    match ext.map(|e| slugify(e, 8)).filter(|e| !e.is_empty()) {
+        Some(ext) => format!("{stem}.{ext}"),
+        None => stem,
+    }
+}
+
 pub fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 200

@@ -47,6 +47,8 @@ struct Feed {
     articles: Vec<Article>,
     sites: HashMap<i64, SiteRow>,
     updated: NaiveDateTime,
+    /// The API's public address (`MUNI_PUBLIC_URL`), which library images are served under.
+    api_base: Option<String>,
 }
 
 /// The newest 50 public articles as RSS 2.0.
@@ -88,6 +90,7 @@ pub async fn articles_atom(
 }
 
 async fn load(state: &AppState, query: FeedQuery) -> Result<Feed, ApiError> {
+    let api_base = state.config.public_url.clone();
     db::run(&state.db, move |conn| {
         let site_ids = sites::site_filter(conn, &query.site)?;
         let (category_ids, category_name) = match &query.category {
@@ -134,7 +137,7 @@ async fn load(state: &AppState, query: FeedQuery) -> Result<Feed, ApiError> {
         let home = only_site.and_then(|s| s.public_url.clone());
         let site_updated = sites.values().map(|s| s.updated_at).max();
         let updated = updated.max(site_updated).unwrap_or_else(|| chrono::DateTime::UNIX_EPOCH.naive_utc());
-        Ok(Feed { id, title, home, articles, sites, updated })
+        Ok(Feed { id, title, home, articles, sites, updated, api_base })
     })
     .await
 }
@@ -169,6 +172,20 @@ impl Feed {
     fn link(&self, article: &Article) -> Option<String> {
         let site = self.sites.get(&article.site.id)?;
         site.page_url(PageKind::Article, &article.slug, article.id, "")
+    }
+
+    /// The cover as an enclosure: its absolute address, media type and length (unknown, 0, for a
+    /// cover elsewhere). A library image is served by the API, so it needs `MUNI_PUBLIC_URL`.
+    fn enclosure(&self, article: &Article) -> Option<(String, String, i64)> {
+        let cover = article.cover.as_ref()?;
+        if let Some(media) = &cover.media {
+            let base = self.api_base.as_ref()?;
+            let variant = media.variants.iter().find(|v| v.url == cover.url)?;
+            return Some((format!("{base}{}", cover.url), variant.media_type.clone(), variant.size));
+        }
+        let url = self.cover_url(article)?;
+        let media_type = image_type(&url).to_owned();
+        Some((url, media_type, 0))
     }
 
     /// An absolute address for a cover: as it is, or on the site's portal.
@@ -232,9 +249,9 @@ fn rss(feed: &Feed, self_url: &Option<String>) -> String {
         for tag in &article.tags {
             let _ = writeln!(out, "<category domain=\"tag\">{}</category>", e(tag));
         }
-        if let Some(cover) = feed.cover_url(article) {
-            // The length is not known until media are stored here; 0 is what readers accept.
-            let _ = writeln!(out, "<enclosure url=\"{}\" type=\"{}\" length=\"0\"/>", e(&cover), image_type(&cover));
+        if let Some((url, media_type, length)) = feed.enclosure(article) {
+            // A cover elsewhere has no known length; 0 is what readers accept.
+            let _ = writeln!(out, "<enclosure url=\"{}\" type=\"{}\" length=\"{length}\"/>", e(&url), e(&media_type));
         }
         out.push_str("</item>\n");
     }
@@ -284,8 +301,9 @@ fn atom(feed: &Feed, self_url: &Option<String>) -> String {
         for tag in &article.tags {
             let _ = writeln!(out, "<category term=\"{}\" scheme=\"tag\"/>", e(tag));
         }
-        if let Some(cover) = feed.cover_url(article) {
-            let _ = writeln!(out, "<link rel=\"enclosure\" type=\"{}\" href=\"{}\"/>", image_type(&cover), e(&cover));
+        if let Some((url, media_type, length)) = feed.enclosure(article) {
+            let length = if length > 0 { format!(" length=\"{length}\"") } else { String::new() };
+            let _ = writeln!(out, "<link rel=\"enclosure\" type=\"{}\" href=\"{}\"{length}/>", e(&media_type), e(&url));
         }
         out.push_str("</entry>\n");
     }

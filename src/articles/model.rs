@@ -41,6 +41,7 @@ pub struct ArticleRow {
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
     pub changed_at: NaiveDateTime,
+    pub cover_media_id: Option<i64>,
 }
 
 /// Where an article is in its life.
@@ -99,10 +100,28 @@ impl ArticleStatus {
 /// The cover image of an article.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Cover {
-    /// An absolute http(s) URL, or a path on the portal (`/media/...`).
+    /// An absolute http(s) URL, or a path (`/media/...`): for an image of the library, its full
+    /// size in its own format.
     pub url: String,
     /// Alternative text for the image.
     pub alt: Option<String>,
+    /// The library image, when the cover is one: every variant for a `srcset`, its size and
+    /// placeholder colour, caption and credit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<CoverMedia>,
+}
+
+/// A library image as an article shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CoverMedia {
+    pub id: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// The dominant colour (`#rrggbb`), to paint while it loads.
+    pub placeholder: Option<String>,
+    pub caption: Option<String>,
+    pub credit: Option<String>,
+    pub variants: Vec<crate::media::model::Variant>,
 }
 
 /// A news item, report or plan of a site.
@@ -250,6 +269,9 @@ pub struct CreateArticle {
     pub body: String,
     pub cover_url: Option<String>,
     pub cover_alt: Option<String>,
+    /// An image of the site's media library as the cover (instead of `cover_url`); published
+    /// articles need its alt text.
+    pub cover_media_id: Option<i64>,
     /// The byline as printed, up to 200 characters.
     pub author: Option<String>,
     /// The category; the article belongs to its site.
@@ -282,6 +304,10 @@ pub struct UpdateArticle {
     #[serde(default, deserialize_with = "crate::http::double_option")]
     #[schema(value_type = Option<String>)]
     pub cover_alt: Option<Option<String>>,
+    /// An image of the site's media library as the cover; null: none.
+    #[serde(default, deserialize_with = "crate::http::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub cover_media_id: Option<Option<i64>>,
     pub author: Option<String>,
     /// Move to another category of the same site.
     pub category_id: Option<i64>,

@@ -54,6 +54,9 @@ pub async fn create_article(
     validate_optional("author", input.author.as_deref(), 200, &mut errors);
     validate_optional("cover_alt", input.cover_alt.as_deref(), 500, &mut errors);
     validate_cover_url(input.cover_url.as_deref(), &mut errors);
+    if input.cover_url.is_some() && input.cover_media_id.is_some() {
+        errors.push(FieldError::new("cover_media_id", "invalid_value", "give either cover_url or cover_media_id"));
+    }
     let tags = clean_tags(input.tags.as_deref().unwrap_or_default(), &mut errors);
     let status = input.status.unwrap_or(ArticleStatus::Draft);
     if status == ArticleStatus::Archived {
@@ -67,6 +70,7 @@ pub async fn create_article(
             let category = categories::find_row(c, input.category_id)?
                 .ok_or_else(|| ApiError::invalid("category_id", "not_found", "no category has this id"))?;
             user.require_site(Some(category.site_id))?;
+            check_cover_media(c, input.cover_media_id, category.site_id, status == ArticleStatus::Published)?;
             let tag_names: Vec<String> = tags.iter().map(|(_, n)| n.clone()).collect();
             let content = clean_content(&input.body, input.summary.as_deref(), &tag_names);
             let now = now();
@@ -97,6 +101,7 @@ pub async fn create_article(
                     content: &content,
                     cover_url: input.cover_url.as_deref(),
                     cover_alt: input.cover_alt.as_deref(),
+                    cover_media_id: input.cover_media_id,
                     author: input.author.as_deref().unwrap_or("").trim(),
                     status,
                     published_at,
@@ -106,6 +111,7 @@ pub async fn create_article(
                 repo::insert_article(c, &new).map_err(crate::error::unique_as("slug"))
             })?;
             repo::set_tags(c, id, &tags)?;
+            crate::media::set_uses(c, "article", id, "cover", input.cover_media_id.as_slice())?;
             staff_view(c, id)
         })
     })
@@ -113,6 +119,30 @@ pub async fn create_article(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/articles/{}", article.slug)))
         .json(article))
+}
+
+/// A library image may be a cover if it is an image of the article's site; a public article
+/// needs its alt text (accessibility), so publishing without it is refused.
+fn check_cover_media(conn: &mut DbConn, media_id: Option<i64>, site_id: i64, public: bool) -> Result<(), ApiError> {
+    let Some(media_id) = media_id else { return Ok(()) };
+    let field = "cover_media_id";
+    let item = crate::media::by_ids(conn, &[media_id])?
+        .pop()
+        .ok_or_else(|| ApiError::invalid(field, "not_found", "no media item has this id"))?;
+    if item.site_id != site_id {
+        return Err(ApiError::invalid(field, "invalid_value", "must be an item of the article's site"));
+    }
+    if item.kind != "image" {
+        return Err(ApiError::invalid(field, "invalid_value", "must be an image"));
+    }
+    if public && item.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
+        return Err(ApiError::invalid(
+            field,
+            "missing_alt",
+            format!("has no alt text: describe it (PATCH /api/v1/media/{media_id}) before a published article uses it"),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks `If-Match` against the current staff representation: 412 when it changed meanwhile.
@@ -238,13 +268,27 @@ pub async fn update_article(
                 None => row.published_at,
             };
             let now = now();
+            let cover_media_id = patch.cover_media_id.unwrap_or(row.cover_media_id);
+            let cover_url = patch.cover_url.clone().unwrap_or(row.cover_url.clone());
+            if cover_media_id.is_some() && cover_url.is_some() {
+                return Err(ApiError::invalid(
+                    "cover_media_id",
+                    "invalid_value",
+                    "give either cover_url or cover_media_id",
+                ));
+            }
+            if patch.cover_media_id.is_some() {
+                check_cover_media(c, cover_media_id, row.site_id, row.status() == ArticleStatus::Published)?;
+                crate::media::set_uses(c, "article", id, "cover", cover_media_id.as_slice())?;
+            }
             let change = repo::ArticleChange {
                 category_id,
                 title: &title,
                 slug: patch.slug.as_deref().unwrap_or(&row.slug),
                 content: &content,
-                cover_url: patch.cover_url.clone().unwrap_or(row.cover_url.clone()),
+                cover_url,
                 cover_alt: patch.cover_alt.clone().unwrap_or(row.cover_alt.clone()),
+                cover_media_id,
                 author: patch.author.as_deref().map(str::trim).unwrap_or(&row.author),
                 published_at,
                 user_id: user.id,
@@ -278,6 +322,9 @@ async fn transition(
                     to.as_str(),
                     allowed.join(", ")
                 )));
+            }
+            if to == ArticleStatus::Published {
+                check_cover_media(c, row.cover_media_id, row.site_id, true)?;
             }
             let now = now();
             let published_at = match to {

@@ -103,6 +103,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         changed_at -> Timestamp,
+        cover_media_id -> Nullable<BigInt>,
     }
 }
 
@@ -309,6 +310,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    media (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        sha256 -> Text,
+        kind -> Text,
+        media_type -> Text,
+        filename -> Text,
+        size -> BigInt,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        status -> Text,
+        failure -> Nullable<Text>,
+        variants -> Text,
+        placeholder -> Nullable<Text>,
+        title -> Nullable<Text>,
+        alt -> Nullable<Text>,
+        caption -> Nullable<Text>,
+        credit -> Nullable<Text>,
+        taken_at -> Nullable<Timestamp>,
+        uploaded_by -> Nullable<BigInt>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    media_uses (media_id, resource, resource_id, role) {
+        media_id -> BigInt,
+        resource -> Text,
+        resource_id -> BigInt,
+        role -> Text,
+    }
+}
+
+diesel::table! {
     webhook_endpoints (id) {
         id -> BigInt,
         site_id -> Nullable<BigInt>,
@@ -406,10 +443,13 @@ diesel::joinable!(article_tags -> articles (article_id));
 diesel::joinable!(article_slugs -> articles (article_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(media_uses -> media (media_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    media,
+    media_uses,
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,

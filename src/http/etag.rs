@@ -120,7 +120,12 @@ pub async fn etag_encoding_middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let mut res = next.call(req).await?;
-    let encoding = res.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let encoding = res
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .filter(|e| !e.eq_ignore_ascii_case("identity"))
+        .map(str::to_owned);
     let etag = res.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
     if let (Some(encoding), Some(etag)) = (encoding, etag) {
         let marked = format!("\"{}-{encoding}\"", etag.trim_matches('"'));

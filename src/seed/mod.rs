@@ -358,6 +358,7 @@ fn seed_demo_articles(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, Api
                 content: &content,
                 cover_url: article.cover_url.as_deref(),
                 cover_alt: article.cover_alt.as_deref(),
+                cover_media_id: None,
                 author: &article.author,
                 status,
                 published_at,

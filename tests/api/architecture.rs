@@ -18,6 +18,7 @@ const RESOURCES: &[&str] = &[
     "sitemaps",
     "privacy",
     "webhooks",
+    "media",
 ];
 const ASSEMBLY: &[&str] = &["startup", "main", "lib", "seed", "personal_data"];
 /// What a module may reach inside another: its public model types; of auth also its pure token code.

@@ -15,6 +15,7 @@ mod feeds;
 mod hardening;
 mod helpers;
 mod http;
+mod media;
 mod operations;
 mod platform;
 mod privacy;

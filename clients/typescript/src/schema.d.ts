@@ -773,6 +773,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The media library, newest first (editors). */
+        get: operations["list_media"];
+        put?: never;
+        /**
+         * Upload a photo or a document (editors). Send `multipart/form-data` with a `file` part (and
+         *     optionally `site`, `title`, `alt`, `caption`, `credit`), or the bytes as the body with
+         *     `?filename=` or `Content-Disposition`. The type is decided by the content: JPEG, PNG, GIF,
+         *     WebP, PDF, DOCX, XLSX, ODT, ODS, DOC, XLS; anything else is a 415. Images are processed after
+         *     the answer (`status: processing`, then `ready` with their variants). The same bytes uploaded
+         *     again to a site answer 200 with the item they already are.
+         */
+        post: operations["upload_media"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One item, with its variants and what uses it. */
+        get: operations["get_media"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an item. Refused (409, naming the users) while anything uses it, unless `force=true`,
+         *     which takes it out of what used it. Its bytes are collected once no item names them.
+         */
+        delete: operations["delete_media"];
+        options?: never;
+        head?: never;
+        /** Describe an item: title, alt text, caption, credit, when it was taken. */
+        patch: operations["update_media"];
+        trace?: never;
+    };
+    "/api/v1/media/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace an item's file, keeping its id, description and uses (editors). Its URLs change with
+         *     the bytes; an image is processed again. It must stay the same kind (image or document).
+         */
+        put: operations["replace_media_file"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1452,6 +1519,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/media/{address}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of the library: a variant of an image or a document, by the content address the item's
+         *     URLs carry. Immutable (the address changes with the bytes), with `ETag`, `Last-Modified` and
+         *     `Range`; documents download under their uploaded name.
+         */
+        get: operations["serve_media"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -1964,8 +2052,26 @@ export interface components {
         Cover: {
             /** @description Alternative text for the image. */
             alt?: string | null;
-            /** @description An absolute http(s) URL, or a path on the portal (`/media/...`). */
+            media?: components["schemas"]["CoverMedia"] | null;
+            /**
+             * @description An absolute http(s) URL, or a path (`/media/...`): for an image of the library, its full
+             *     size in its own format.
+             */
             url: string;
+        };
+        /** @description A library image as an article shows it. */
+        CoverMedia: {
+            caption?: string | null;
+            credit?: string | null;
+            /** Format: int32 */
+            height?: number | null;
+            /** Format: int64 */
+            id: number;
+            /** @description The dominant colour (`#rrggbb`), to paint while it loads. */
+            placeholder?: string | null;
+            variants: components["schemas"]["Variant"][];
+            /** Format: int32 */
+            width?: number | null;
         };
         /**
          * @description A new article. It starts as a draft unless `status` is `published`.
@@ -1993,6 +2099,12 @@ export interface components {
              */
             category_id: number;
             cover_alt?: string | null;
+            /**
+             * Format: int64
+             * @description An image of the site's media library as the cover (instead of `cover_url`); published
+             *     articles need its alt text.
+             */
+            cover_media_id?: number | null;
             cover_url?: string | null;
             /**
              * Format: date-time
@@ -2471,6 +2583,60 @@ export interface components {
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
+        ListResponse_Media: {
+            data: {
+                /** @description Alternative text; an image needs it before published content may use it. */
+                alt?: string | null;
+                caption?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                /** @description Credit or byline (`Ảnh: Thu Hà`). */
+                credit?: string | null;
+                failure?: string | null;
+                /** @description As uploaded; downloads are offered under it. */
+                filename: string;
+                /** Format: int32 */
+                height?: number | null;
+                /** Format: int64 */
+                id: number;
+                kind: components["schemas"]["MediaKind"];
+                /** @description Decided by the bytes, never by the name or the declared type. */
+                media_type: string;
+                /** @description The image's dominant colour (`#rrggbb`), to paint while it loads. */
+                placeholder?: string | null;
+                site: components["schemas"]["SiteRef"];
+                /**
+                 * Format: int64
+                 * @description Bytes, as uploaded.
+                 */
+                size: number;
+                status: components["schemas"]["MediaStatus"];
+                /** Format: date-time */
+                taken_at?: string | null;
+                title?: string | null;
+                /** Format: date-time */
+                updated_at: string;
+                /**
+                 * @description The item itself: the document, or the image at full size in its own format, metadata
+                 *     stripped. Null until ready.
+                 */
+                url?: string | null;
+                /** @description What uses it (a delete is refused while anything does). */
+                used_by: components["schemas"]["MediaUse"][];
+                /**
+                 * @description Every size and format, smallest first for images (320 to 2400 wide, never larger than the
+                 *     original, in WebP and the original format). Empty until ready.
+                 */
+                variants: components["schemas"]["Variant"][];
+                /**
+                 * Format: int32
+                 * @description Of an image, upright (its orientation applied).
+                 */
+                width?: number | null;
+            }[];
+            meta: components["schemas"]["ListMeta"];
+        };
+        /** @description A list response: the items and the paging facts. */
         ListResponse_PrivacyNotice: {
             data: {
                 /** @description Plain text; paragraphs are separated by blank lines. */
@@ -2762,6 +2928,100 @@ export interface components {
              */
             email: string;
             password: string;
+        };
+        /** @description An item of the media library. */
+        Media: {
+            /** @description Alternative text; an image needs it before published content may use it. */
+            alt?: string | null;
+            caption?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Credit or byline (`Ảnh: Thu Hà`). */
+            credit?: string | null;
+            failure?: string | null;
+            /** @description As uploaded; downloads are offered under it. */
+            filename: string;
+            /** Format: int32 */
+            height?: number | null;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["MediaKind"];
+            /** @description Decided by the bytes, never by the name or the declared type. */
+            media_type: string;
+            /** @description The image's dominant colour (`#rrggbb`), to paint while it loads. */
+            placeholder?: string | null;
+            site: components["schemas"]["SiteRef"];
+            /**
+             * Format: int64
+             * @description Bytes, as uploaded.
+             */
+            size: number;
+            status: components["schemas"]["MediaStatus"];
+            /** Format: date-time */
+            taken_at?: string | null;
+            title?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * @description The item itself: the document, or the image at full size in its own format, metadata
+             *     stripped. Null until ready.
+             */
+            url?: string | null;
+            /** @description What uses it (a delete is refused while anything does). */
+            used_by: components["schemas"]["MediaUse"][];
+            /**
+             * @description Every size and format, smallest first for images (320 to 2400 wide, never larger than the
+             *     original, in WebP and the original format). Empty until ready.
+             */
+            variants: components["schemas"]["Variant"][];
+            /**
+             * Format: int32
+             * @description Of an image, upright (its orientation applied).
+             */
+            width?: number | null;
+        };
+        /** @description Changes to an item's description; what is absent stays, null clears. */
+        MediaChange: {
+            alt?: string | null;
+            caption?: string | null;
+            credit?: string | null;
+            /** Format: date-time */
+            taken_at?: string | null;
+            title?: string | null;
+        };
+        /**
+         * @description Photos and drawings, or documents to download.
+         * @enum {string}
+         */
+        MediaKind: "image" | "document";
+        /**
+         * @description Where an upload stands: images are processed (variants, metadata stripped) after the upload
+         *     answers; documents are ready at once.
+         * @enum {string}
+         */
+        MediaStatus: "processing" | "ready" | "failed";
+        /** @description A multipart upload: the file and, optionally, its description. */
+        MediaUpload: {
+            alt?: string | null;
+            caption?: string | null;
+            credit?: string | null;
+            /**
+             * Format: binary
+             * @description The file (its part's `filename` is kept for downloads).
+             */
+            file: string;
+            /** @description The site, by code; the account's own (or the only one) when absent. */
+            site?: string | null;
+            title?: string | null;
+        };
+        /** @description Where an item is used. */
+        MediaUse: {
+            /** Format: int64 */
+            id: number;
+            /** @description `article`, ... */
+            resource: string;
+            /** @description `cover`, ... */
+            role: string;
         };
         /** @description A way to submit (cách thức thực hiện), with its own time and fee. */
         Method: {
@@ -3085,6 +3345,11 @@ export interface components {
          * @enum {string}
          */
         QuestionStatus: "pending" | "answered" | "published" | "rejected";
+        /**
+         * Format: binary
+         * @description A raw upload: the file's bytes as the body.
+         */
+        RawUpload: string;
         /** @description The answer to a submission: keep the code and the secret to follow it. */
         Receipt: {
             /** Format: date-time */
@@ -3441,6 +3706,11 @@ export interface components {
              */
             category_id?: number | null;
             cover_alt?: string | null;
+            /**
+             * Format: int64
+             * @description An image of the site's media library as the cover; null: none.
+             */
+            cover_media_id?: number | null;
             cover_url?: string | null;
             /**
              * Format: date-time
@@ -3560,6 +3830,23 @@ export interface components {
          * @enum {string}
          */
         Validity: "in_force" | "expired" | "replaced";
+        /** @description One size and format of an item, to put in a `srcset`. */
+        Variant: {
+            /** Format: int32 */
+            height?: number | null;
+            media_type: string;
+            /** @description `w640.webp`, `w640.jpg`, `full.jpg`, ... or `file.pdf` for a document. */
+            name: string;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            size: number;
+            /** @description Immutable: cache it for ever (it changes when the bytes do). */
+            url: string;
+            /** Format: int32 */
+            width?: number | null;
+        };
         /** @description One try at sending a delivery. */
         WebhookAttempt: {
             /** Format: date-time */
@@ -6163,6 +6450,316 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    list_media: {
+        parameters: {
+            query?: {
+                /** @description Only this site's items, by code. */
+                site?: string;
+                /** @description Only images or only documents. */
+                kind?: components["schemas"]["MediaKind"];
+                /** @description Words in the file name, title, alt text or caption. */
+                q?: string;
+                /** @description Only what this account uploaded (a user id). */
+                uploaded_by?: number;
+                /** @description Only items nothing uses (`true`), or only used ones (`false`). */
+                unused?: boolean;
+                /** @description Only images without alt text. */
+                missing_alt?: boolean;
+                /** @description Uploaded at or after (RFC 3339 or a date). */
+                from?: string;
+                /** @description Uploaded before (RFC 3339 or a date). */
+                to?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of items */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_Media"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    upload_media: {
+        parameters: {
+            query?: {
+                /** @description The file's name, for a raw upload (or send `Content-Disposition: attachment; filename*=UTF-8''...`). */
+                filename?: string;
+                /** @description The site, by code; the account's own (or the only one) when absent. */
+                site?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file: multipart, or the raw bytes */
+        requestBody: {
+            content: {
+                "application/octet-stream": components["schemas"]["RawUpload"];
+                "multipart/form-data": components["schemas"]["MediaUpload"];
+            };
+        };
+        responses: {
+            /** @description These bytes are in the site's library already */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            /** @description Stored; `Location` names it */
+            201: {
+                headers: {
+                    /** @description URL of the new item */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description Larger than the limit for its kind */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a kind of file the library takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The item's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such item */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    delete_media: {
+        parameters: {
+            query?: {
+                /** @description Delete even while used (what used it loses it). */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The item's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such item */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description In use */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    update_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The item's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MediaChange"];
+            };
+        };
+        responses: {
+            /** @description The item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such item */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    replace_media_file: {
+        parameters: {
+            query?: {
+                /** @description The file's name, for a raw upload (or send `Content-Disposition: attachment; filename*=UTF-8''...`). */
+                filename?: string;
+                /** @description The site, by code; the account's own (or the only one) when absent. */
+                site?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The item's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The new file: multipart, or the raw bytes */
+        requestBody: {
+            content: {
+                "application/octet-stream": components["schemas"]["RawUpload"];
+                "multipart/form-data": components["schemas"]["MediaUpload"];
+            };
+        };
+        responses: {
+            /** @description Replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such item */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            /** @description Larger than the limit for its kind */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a kind of file the library takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     openapi_json: {
         parameters: {
             query?: never;
@@ -8171,6 +8768,53 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    serve_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The item's content address (from its URLs) */
+                address: string;
+                /** @description The variant: `w640.webp`, `full.jpg`, `file.pdf`, ... */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description The part a `Range` asked for */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No such file (or not processed yet) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     metrics: {

@@ -365,6 +365,7 @@ fn rows_in_order(
             articles::updated_at,
             articles::deleted_at,
             articles::changed_at,
+            articles::cover_media_id,
         ))
         .load(conn)?;
     let position: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();

@@ -13,7 +13,7 @@ use chrono::NaiveDateTime;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::model::{Article, ArticleRow, ArticleStatus, CleanContent, Cover};
+use super::model::{Article, ArticleRow, ArticleStatus, CleanContent, Cover, CoverMedia};
 use crate::categories::model::CategoryRef;
 use crate::db::DbConn;
 use crate::db::schema::{article_slugs, article_tags, articles, categories, settings, sites, users};
@@ -167,6 +167,7 @@ pub fn to_articles(
     {
         tags.entry(article_id).or_default().push(name);
     }
+    let covers = library_covers(conn, &rows.iter().filter_map(|r| r.cover_media_id).collect::<Vec<_>>())?;
     let users: HashMap<i64, UserRef> = if staff {
         let user_ids: Vec<i64> = rows.iter().flat_map(|r| [r.created_by, r.updated_by]).flatten().collect();
         users::table
@@ -197,7 +198,10 @@ pub fn to_articles(
             slug: row.slug,
             summary: row.summary,
             body: with_body.then_some(row.body),
-            cover: row.cover_url.map(|url| Cover { url, alt: row.cover_alt }),
+            cover: match row.cover_media_id.and_then(|id| covers.get(&id)) {
+                Some(cover) => Some(cover.clone()),
+                None => row.cover_url.map(|url| Cover { url, alt: row.cover_alt, media: None }),
+            },
             author: row.author,
             tags: tags.remove(&row.id).unwrap_or_default(),
             status: ArticleStatus::parse(&row.status).unwrap_or(ArticleStatus::Draft),
@@ -262,6 +266,34 @@ pub fn related(conn: &mut DbConn, row: &ArticleRow, now: NaiveDateTime, limit: i
     Ok(rows)
 }
 
+/// The covers that are library images (ready ones; until then an article shows none).
+fn library_covers(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, Cover>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut covers = HashMap::new();
+    for row in crate::media::by_ids(conn, ids)? {
+        let site = SiteRef { id: row.site_id, code: String::new(), name: String::new() };
+        let media = crate::media::public_view(&row, "", site);
+        let Some(url) = media.url else { continue };
+        let cover = Cover {
+            url,
+            alt: media.alt,
+            media: Some(CoverMedia {
+                id: media.id,
+                width: media.width,
+                height: media.height,
+                placeholder: media.placeholder,
+                caption: media.caption,
+                credit: media.credit,
+                variants: media.variants,
+            }),
+        };
+        covers.insert(row.id, cover);
+    }
+    Ok(covers)
+}
+
 pub struct NewArticle<'a> {
     pub site_id: i64,
     pub category_id: i64,
@@ -270,6 +302,7 @@ pub struct NewArticle<'a> {
     pub content: &'a CleanContent,
     pub cover_url: Option<&'a str>,
     pub cover_alt: Option<&'a str>,
+    pub cover_media_id: Option<i64>,
     pub author: &'a str,
     pub status: ArticleStatus,
     pub published_at: Option<NaiveDateTime>,
@@ -289,6 +322,7 @@ pub fn insert_article(conn: &mut DbConn, new: &NewArticle<'_>) -> QueryResult<i6
             articles::body.eq(&new.content.body),
             articles::cover_url.eq(new.cover_url),
             articles::cover_alt.eq(new.cover_alt),
+            articles::cover_media_id.eq(new.cover_media_id),
             articles::author.eq(new.author),
             articles::status.eq(new.status.as_str()),
             articles::published_at.eq(new.published_at),
@@ -313,6 +347,7 @@ pub struct ArticleChange<'a> {
     pub content: &'a CleanContent,
     pub cover_url: Option<String>,
     pub cover_alt: Option<String>,
+    pub cover_media_id: Option<i64>,
     pub author: &'a str,
     pub published_at: Option<NaiveDateTime>,
     pub user_id: i64,
@@ -335,6 +370,7 @@ pub fn update_article(conn: &mut DbConn, id: i64, change: &ArticleChange<'_>) ->
             articles::body.eq(&change.content.body),
             articles::cover_url.eq(&change.cover_url),
             articles::cover_alt.eq(&change.cover_alt),
+            articles::cover_media_id.eq(change.cover_media_id),
             articles::author.eq(change.author),
             articles::published_at.eq(change.published_at),
             articles::word_count.eq(change.content.word_count),
