@@ -6,7 +6,7 @@
 #
 #   bench/run.sh                      # 100,000 articles, 10 s a workload, 64 connections
 #   ARTICLES=20000 DURATION=5 BACKENDS=sqlite bench/run.sh
-#   PHASES=metrics bench/run.sh       # only some phases: cached, uncached, metrics
+#   PHASES=metrics bench/run.sh       # only some phases: cached, uncached, metrics, media
 #
 # Results are also written as JSON (OUT, default bench/results/latest.json) to compare runs.
 set -euo pipefail
@@ -19,7 +19,7 @@ BACKENDS="${BACKENDS:-sqlite postgres}"
 PORT="${PORT:-18900}"
 PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}"
 OUT="${OUT:-bench/results/latest.json}"
-PHASES="${PHASES:-cached uncached metrics}"
+PHASES="${PHASES:-cached uncached metrics media}"
 WORK="$(mktemp -d)"
 trap 'kill "${SERVER:-0}" 2>/dev/null || true' EXIT
 echo "raw outputs in $WORK" >&2
@@ -110,6 +110,62 @@ LUA
             echo "   metrics $mode done" >&2
             kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
         done
+    fi
+    # The media library: 12-megapixel photos from upload to every variant stored, uploads of
+    # distinct documents, and reads of image variants drawn at random (the response cache off).
+    if [[ " $PHASES " == *" media "* ]]; then
+        MUNI_CACHE_MB=0 "$BIN" serve > "$WORK/server-$backend-media.log" 2>&1 &
+        SERVER=$!
+        until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.02; done
+        token=$(curl -s -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+            -d "{\"email\":\"$MUNI_ADMIN_EMAIL\",\"password\":\"$MUNI_ADMIN_PASSWORD\"}" \
+            | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+        python3 -c 'import PIL' 2>/dev/null || python3 -m pip install --quiet --break-system-packages pillow >/dev/null 2>&1 || python3 -m pip install --quiet pillow
+        mkdir -p "$WORK/photos" && python3 bench/photo.py "$WORK/photos" "${PHOTOS:-5}"
+        : > "$WORK/$backend-photo-ms.txt"
+        for photo in "$WORK"/photos/*.jpg; do
+            t0=$(date +%s%N)
+            id=$(curl -s -X POST "$base/api/v1/media?filename=$(basename "$photo")" -H "authorization: Bearer $token" \
+                --data-binary "@$photo" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+            until curl -s "$base/api/v1/media/$id" -H "authorization: Bearer $token" | grep -q '"status":"ready"'; do sleep 0.02; done
+            echo $(( ($(date +%s%N) - t0) / 1000000 )) >> "$WORK/$backend-photo-ms.txt"
+        done
+        photo_ms=$(sort -n "$WORK/$backend-photo-ms.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+        photo_kb=$(( $(stat -c %s "$WORK/photos/photo-0.jpg") / 1024 ))
+        printf '%s\tmeta\tphoto_12mp_ready_ms=%s photo_12mp_kb=%s\n' "$backend" "$photo_ms" "$photo_kb" >> "$WORK/results.tsv"
+        echo "   12 MP photo ready in $photo_ms ms (median of ${PHOTOS:-5})" >&2
+        cat > "$WORK/upload.lua" <<LUA
+-- Each request a different 64 KB PDF, so that none is the same bytes as another.
+local counter = 0
+function setup(thread) thread:set("tid", math.random(1, 1000000000)) end
+request = function()
+  counter = counter + 1
+  local body = "%PDF-1.7\n% " .. tid .. "-" .. counter .. "\n" .. string.rep("%", 65536) .. "\n%%EOF\n"
+  return wrk.format("POST", "/api/v1/media?filename=to-khai-" .. counter .. ".pdf",
+    {["Authorization"] = "Bearer $token", ["Content-Type"] = "application/pdf"}, body)
+end
+LUA
+        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/upload.lua" "$base" > "$WORK/$backend-media-upload.txt" 2>&1 || true
+        printf '%s\t%s\t%s\n' "$backend" "media_upload_64kb" "$WORK/$backend-media-upload.txt" >> "$WORK/results.tsv"
+        echo "   media_upload done" >&2
+        for page in 1 2 3; do
+            curl -s "$base/api/v1/media?kind=image&per_page=100&page=$page" -H "authorization: Bearer $token" \
+                | python3 -c 'import json,sys; [print(v["url"].split("127.0.0.1")[-1]) for m in json.load(sys.stdin)["data"] for v in m["variants"]]'
+        done | sed 's#^http://[^/]*##' > "$WORK/variants.txt"
+        cat > "$WORK/random_variant.lua" <<LUA
+local urls = {}
+for line in io.lines("$WORK/variants.txt") do urls[#urls + 1] = line end
+function setup(thread) thread:set("seed", math.random(1, 1000000)) end
+function init(args) math.randomseed(os.time() + (seed or 0)) end
+request = function() return wrk.format("GET", urls[math.random(#urls)]) end
+LUA
+        echo "   $(wc -l < "$WORK/variants.txt") variant URLs" >&2
+        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/random_variant.lua" "$base" > "$WORK/$backend-media-read.txt" 2>&1 || true
+        printf '%s\t%s\t%s\n' "$backend" "media_variant_random" "$WORK/$backend-media-read.txt" >> "$WORK/results.tsv"
+        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$base/healthz" > "$WORK/$backend-healthz-media.txt" 2>&1 || true
+        printf '%s\t%s\t%s\n' "$backend" "healthz" "$WORK/$backend-healthz-media.txt" >> "$WORK/results.tsv"
+        echo "   media reads done" >&2
+        kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
     fi
     if [[ " $PHASES " != *" cached "* && " $PHASES " != *" uncached "* ]]; then
         if [ "$backend" = postgres ]; then psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"; fi

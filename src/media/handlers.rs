@@ -290,7 +290,7 @@ pub async fn upload_media(
                     alt: described.alt.as_deref(),
                     caption: described.caption.as_deref(),
                     credit: described.credit.as_deref(),
-                    uploaded_by: user.id,
+                    uploaded_by: Some(user.id),
                 },
             )?;
             Ok((view(c, &base, &row)?, true))

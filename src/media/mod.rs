@@ -50,6 +50,61 @@ pub fn public_view(row: &MediaRow, base: &str, site: crate::sites::model::SiteRe
     row.view(base, site, Vec::new())
 }
 
+/// Adds a file made here (the demo's photos) to a site's library, as an upload would: typed by
+/// its bytes, stored, and (an image) left for the processing thread. Returns the item and the
+/// path its full-size file will have once processed.
+pub fn add_file(
+    conn: &mut DbConn,
+    store: &store::Store,
+    site_id: i64,
+    filename: &str,
+    bytes: &[u8],
+    alt: Option<&str>,
+) -> Result<(MediaRow, String), crate::error::ApiError> {
+    use crate::error::ApiError;
+    let file_type = sniff::sniff(&mut std::io::Cursor::new(bytes))
+        .ok_or_else(|| ApiError::UnsupportedMediaType(format!("{filename} is not a file the library takes")))?;
+    let address = store.put(bytes).map_err(ApiError::internal)?;
+    let image = file_type.is_image();
+    let main = format!("file.{}", file_type.extension());
+    let variants = if image {
+        "[]".to_owned()
+    } else {
+        serde_json::json!([{"name": main, "address": address, "width": null, "height": null,
+                            "media_type": file_type.media_type(), "size": bytes.len()}])
+        .to_string()
+    };
+    let row = match repo::find_by_address(conn, site_id, &address)? {
+        Some(row) => row,
+        None => repo::insert(
+            conn,
+            &repo::NewMedia {
+                site_id,
+                sha256: &address,
+                kind: if image { model::MediaKind::Image } else { model::MediaKind::Document },
+                media_type: file_type.media_type(),
+                filename,
+                size: bytes.len() as i64,
+                status: if image { model::MediaStatus::Processing } else { model::MediaStatus::Ready },
+                variants,
+                title: None,
+                alt,
+                caption: None,
+                credit: None,
+                uploaded_by: None,
+            },
+        )?,
+    };
+    let main = match file_type {
+        sniff::FileType::Jpeg => "full.jpg".to_owned(),
+        sniff::FileType::Png | sniff::FileType::Gif => "full.png".to_owned(),
+        sniff::FileType::WebP => "full.webp".to_owned(),
+        _ => main,
+    };
+    let path = format!("/media/{}/{main}", row.sha256);
+    Ok((row, path))
+}
+
 /// Removes stored objects that no item names any more (after a day's grace); returns how many.
 pub fn collect_garbage(conn: &mut DbConn, store: &store::Store) -> Result<usize, String> {
     let in_use = repo::addresses_in_use(conn).map_err(|e| e.to_string())?;

@@ -25,7 +25,7 @@ pub struct NewMedia<'a> {
     pub alt: Option<&'a str>,
     pub caption: Option<&'a str>,
     pub credit: Option<&'a str>,
-    pub uploaded_by: i64,
+    pub uploaded_by: Option<i64>,
 }
 
 pub fn find_by_address(conn: &mut DbConn, site_id: i64, sha256: &str) -> QueryResult<Option<MediaRow>> {
@@ -63,7 +63,7 @@ pub fn insert(conn: &mut DbConn, new: &NewMedia<'_>) -> QueryResult<MediaRow> {
             media::alt.eq(new.alt),
             media::caption.eq(new.caption),
             media::credit.eq(new.credit),
-            media::uploaded_by.eq(Some(new.uploaded_by)),
+            media::uploaded_by.eq(new.uploaded_by),
             media::created_at.eq(at),
             media::updated_at.eq(at),
         ))
@@ -246,6 +246,15 @@ struct Claimed {
 /// PostgreSQL, rows another worker is claiming are skipped).
 pub fn claim_next(conn: &mut DbConn, at: NaiveDateTime, until: NaiveDateTime) -> QueryResult<Option<MediaRow>> {
     const WAITING: &str = "status = 'processing' AND (lease_until IS NULL OR lease_until < {now})";
+    // Most calls find nothing: a read first, so that an idle node takes no write lock.
+    let waiting: i64 = media::table
+        .filter(media::status.eq(MediaStatus::Processing.as_str()))
+        .filter(media::lease_until.is_null().or(media::lease_until.lt(at)))
+        .count()
+        .get_result(conn)?;
+    if waiting == 0 {
+        return Ok(None);
+    }
     let claimed: Vec<Claimed> = match conn {
         DbConn::Postgres(c) => diesel::sql_query(format!(
             "UPDATE media SET lease_until = $1 WHERE id = (SELECT id FROM media WHERE {} ORDER BY id LIMIT 1 \

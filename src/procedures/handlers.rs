@@ -84,16 +84,13 @@ pub async fn list_procedures(
 
 /// Counts per field and per level (each facet ignores its own filter, so a frontend can show
 /// the other choices), under the same filters as the list.
-#[utoipa::path(tag = "procedures", params(ProcedureListQuery), responses((status = 200, description = "The facet counts", body = Facets)))]
+#[utoipa::path(tag = "procedures", params(ProcedureFacetsQuery), responses((status = 200, description = "The facet counts", body = Facets)))]
 #[get("/procedures/facets")]
 pub async fn procedure_facets(
     state: web::Data<AppState>,
-    query: ApiQuery<ProcedureListQuery>,
+    query: ApiQuery<ProcedureFacetsQuery>,
 ) -> Result<web::Json<Facets>, ApiError> {
-    let query = query.0;
-    if query.page.is_some() || query.per_page.is_some() {
-        return Err(ApiError::BadRequest("Facets take no `page` or `per_page`.".into()));
-    }
+    let query: ProcedureListQuery = query.0.into();
     let facets = db::run(&state.db, move |conn| {
         let f = filter_from(conn, &query)?;
         let values = repo::facet_values(conn, &f)?;

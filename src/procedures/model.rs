@@ -227,6 +227,44 @@ pub struct ProcedureListQuery {
     pub per_page: Option<u32>,
 }
 
+/// The filters of the facet counts: the list's, without paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProcedureFacetsQuery {
+    /// Only these sites, by code (repeatable: `site=a&site=b`).
+    #[serde(default)]
+    pub site: Vec<String>,
+    /// A field's code.
+    pub field: Option<String>,
+    /// Words in the implementing agency.
+    pub agency: Option<String>,
+    /// `full`, `partial` or `none`.
+    pub level: Option<Level>,
+    /// `in_force` (default), `expired`, `replaced`, or `all`.
+    pub validity: Option<String>,
+    /// At most this many days to process.
+    pub max_days: Option<i32>,
+    /// Words in the name, field or dossier (case and diacritics ignored).
+    pub q: Option<String>,
+}
+
+impl From<ProcedureFacetsQuery> for ProcedureListQuery {
+    fn from(q: ProcedureFacetsQuery) -> Self {
+        Self {
+            site: q.site,
+            field: q.field,
+            agency: q.agency,
+            level: q.level,
+            validity: q.validity,
+            max_days: q.max_days,
+            q: q.q,
+            page: None,
+            per_page: None,
+        }
+    }
+}
+
 /// A count of procedures for one value of a facet.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FacetCount {

@@ -3,6 +3,7 @@
 //! content is in [`bench`].
 
 mod bench;
+mod images;
 
 pub use bench::{BENCH_TABLES, seed_bench};
 
@@ -14,6 +15,7 @@ use crate::articles::repo::{self as articles, NewArticle};
 use crate::categories::repo::{self as categories, NewCategory};
 use crate::db::{DbConn, write_transaction};
 use crate::error::ApiError;
+use crate::media::store::Store;
 
 const DEMO_ARTICLES: &str = include_str!("demo_articles.json");
 const DEMO_EVENTS: &str = include_str!("demo_events.json");
@@ -101,10 +103,11 @@ pub struct SeedReport {
     pub skipped: bool,
 }
 
-/// Fills a site with the demo sections and articles (if it has no categories yet) and two weeks
-/// of the leadership's calendar, this week and the next (if it has no events yet).
-pub fn seed_demo(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, ApiError> {
-    let mut report = seed_demo_articles(conn, site_id)?;
+/// Fills a site with the demo sections and articles (if it has no categories yet), their photos
+/// (drawn here, put in the media library of `store`), and two weeks of the leadership's calendar,
+/// this week and the next (if it has no events yet).
+pub fn seed_demo(conn: &mut DbConn, site_id: i64, store: &Store) -> Result<SeedReport, ApiError> {
+    let mut report = seed_demo_articles(conn, site_id, store)?;
     report.events = seed_demo_events(conn, site_id)?;
     seed_demo_topics(conn, site_id)?;
     seed_demo_questions(conn, site_id)?;
@@ -313,12 +316,18 @@ pub(crate) fn insert_seeded_event(conn: &mut DbConn, mut row: crate::events::mod
     Ok(())
 }
 
-fn seed_demo_articles(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, ApiError> {
+fn seed_demo_articles(conn: &mut DbConn, site_id: i64, store: &Store) -> Result<SeedReport, ApiError> {
     let demo: Demo = serde_json::from_str(DEMO_ARTICLES).map_err(ApiError::internal)?;
     write_transaction(conn, |c| {
         if !categories::list_all(c, Some(&[site_id]))?.is_empty() {
             return Ok(SeedReport::default());
         }
+        let mut wanted: Vec<(String, Option<String>)> = Vec::new();
+        for article in &demo.articles {
+            wanted.extend(article.cover_url.clone().map(|url| (url, article.cover_alt.clone())));
+            wanted.extend(images::inline_images(&article.body_html));
+        }
+        let photos = images::add_demo_photos(c, store, site_id, &wanted)?;
         let now = crate::db::now();
         let mut ids: Vec<(String, i64)> = vec![];
         for category in &demo.categories {
@@ -344,7 +353,12 @@ fn seed_demo_articles(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, Api
             let mut tag_errors = vec![];
             let tags = crate::articles::model::clean_tags(&article.tags, &mut tag_errors);
             let tag_names: Vec<String> = tags.iter().map(|(_, n)| n.clone()).collect();
-            let content = clean_content(&article.body_html, Some(&article.summary), &tag_names);
+            let mut body = article.body_html.clone();
+            for (path, (_, url)) in &photos {
+                body = body.replace(path.as_str(), url);
+            }
+            let content = clean_content(&body, Some(&article.summary), &tag_names);
+            let cover = article.cover_url.as_ref().and_then(|url| photos.get(url));
             let status = ArticleStatus::parse(&article.status).unwrap_or(ArticleStatus::Draft);
             let published_at = article.published_days_ago.map(|days| {
                 today - Duration::days(days) - Duration::hours(i as i64 % 5) - Duration::minutes((i as i64 * 7) % 60)
@@ -356,9 +370,9 @@ fn seed_demo_articles(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, Api
                 title: &article.title,
                 slug: &slug,
                 content: &content,
-                cover_url: article.cover_url.as_deref(),
-                cover_alt: article.cover_alt.as_deref(),
-                cover_media_id: None,
+                cover_url: None,
+                cover_alt: None,
+                cover_media_id: cover.map(|(id, _)| *id),
                 author: &article.author,
                 status,
                 published_at,
@@ -367,6 +381,9 @@ fn seed_demo_articles(conn: &mut DbConn, site_id: i64) -> Result<SeedReport, Api
             };
             let id = articles::insert_article(c, &new)?;
             articles::set_tags(c, id, &tags)?;
+            if let Some((media_id, _)) = cover {
+                crate::media::set_uses(c, "article", id, "cover", &[*media_id])?;
+            }
         }
         Ok(SeedReport { categories: demo.categories.len(), articles: demo.articles.len(), ..SeedReport::default() })
     })

@@ -256,6 +256,18 @@ pub fn claim(
     const DUE: &str = "e.status = 'active' AND (e.lease_until IS NULL OR e.lease_until < {now}) \
          AND (e.retry_at IS NULL OR e.retry_at <= {now}) \
          AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending')";
+    // Most calls find nothing due: a read first, so that an idle node takes no write lock.
+    let due: i64 = webhook_deliveries::table
+        .inner_join(webhook_endpoints::table)
+        .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(webhook_endpoints::status.eq(EndpointStatus::Active.as_str()))
+        .filter(webhook_endpoints::lease_until.is_null().or(webhook_endpoints::lease_until.lt(at)))
+        .filter(webhook_endpoints::retry_at.is_null().or(webhook_endpoints::retry_at.le(at)))
+        .count()
+        .get_result(conn)?;
+    if due == 0 {
+        return Ok(Vec::new());
+    }
     let claimed: Vec<Claimed> = match conn {
         DbConn::Postgres(c) => diesel::sql_query(format!(
             "UPDATE webhook_endpoints SET lease_owner = $1, lease_until = $2 WHERE id IN \

@@ -655,9 +655,9 @@ async fn neighbours_and_related_articles() {
 async fn the_demo_content_fills_a_ward_portal_once() {
     let app = spawn_app().await;
     let mut conn = app.db.connect();
-    let report = muni::seed::seed_demo(&mut conn, 1).unwrap();
+    let report = muni::seed::seed_demo(&mut conn, 1, &app.media_store()).unwrap();
     assert!(report.articles >= 40 && report.categories >= 6 && report.events >= 14, "{report:?}");
-    let again = muni::seed::seed_demo(&mut conn, 1).unwrap();
+    let again = muni::seed::seed_demo(&mut conn, 1, &app.media_store()).unwrap();
     assert!(again.skipped);
     let list: Value = app.get("/api/v1/articles?per_page=100").await.json().await.unwrap();
     assert!(list["meta"]["total"].as_i64().unwrap() >= 40);
@@ -668,6 +668,35 @@ async fn the_demo_content_fills_a_ward_portal_once() {
     let in_section: Value =
         app.get("/api/v1/articles?category=thong-tin-tuyen-truyen&fields=title").await.json().await.unwrap();
     assert!(in_section["meta"]["total"].as_i64().unwrap() > 0);
+
+    // Its photos are in the media library: once processed, every cover and inline image answers 200.
+    let editor = app.token_for("editor").await;
+    let started = std::time::Instant::now();
+    loop {
+        let media: Value = app.get_as("/api/v1/media?per_page=100", &editor).await.json().await.unwrap();
+        assert!(media["meta"]["total"].as_i64().unwrap() >= 20, "{media}");
+        if media["data"].as_array().unwrap().iter().all(|m| m["status"] == "ready") {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "the demo photos are still processing");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let list: Value = app.get("/api/v1/articles?per_page=100&fields=cover,body").await.json().await.unwrap();
+    let mut urls: Vec<String> = Vec::new();
+    for article in list["data"].as_array().unwrap() {
+        if let Some(url) = article["cover"]["url"].as_str() {
+            assert!(article["cover"]["media"]["variants"].as_array().is_some_and(|v| !v.is_empty()), "{article}");
+            urls.push(url.to_owned());
+        }
+        for part in article["body"].as_str().unwrap_or("").split("<img src=\"").skip(1) {
+            urls.push(part.split('"').next().unwrap().to_owned());
+        }
+    }
+    assert!(urls.len() >= 20, "{urls:?}");
+    for url in urls {
+        assert!(url.starts_with("/media/"), "{url}");
+        assert_eq!(app.get(&url).await.status(), 200, "{url}");
+    }
 }
 
 #[tokio::test]

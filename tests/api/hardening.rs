@@ -18,7 +18,7 @@ use crate::helpers::*;
 
 async fn seeded() -> TestApp {
     let app = spawn_app().await;
-    muni::seed::seed_demo(&mut app.db.connect(), 1).unwrap();
+    muni::seed::seed_demo(&mut app.db.connect(), 1, &app.media_store()).unwrap();
     app
 }
 
@@ -62,7 +62,7 @@ async fn request_headers_cannot_poison_what_the_cache_serves_to_others() {
         env.insert("MUNI_PUBLIC_URL".into(), "https://api.phuong-hoa-binh.gov.vn".into());
     })
     .await;
-    muni::seed::seed_demo(&mut app.db.connect(), 1).unwrap();
+    muni::seed::seed_demo(&mut app.db.connect(), 1, &app.media_store()).unwrap();
     let mut request = app.client.get(app.url(path));
     for (name, value) in &forged[..4] {
         request = request.header(*name, value);

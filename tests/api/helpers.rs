@@ -153,6 +153,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
 }
 
 impl TestApp {
+    /// The server's media store (in its data folder).
+    pub fn media_store(&self) -> muni::media::store::Store {
+        muni::media::store::Store::open(self.db.dir.path().join("data").join("media")).expect("the media store")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

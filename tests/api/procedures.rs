@@ -316,6 +316,9 @@ async fn filters_facets_and_search_find_the_right_procedures() {
         .collect();
     assert_eq!(levels, [("full".to_owned(), 2), ("partial".to_owned(), 1)]);
     let narrowed: Value = app.get("/api/v1/procedures/facets?level=full").await.json().await.unwrap();
+    // Facets are counts, not a page: paging is refused as the document says (no such parameter).
+    let problem = assert_problem(app.get("/api/v1/procedures/facets?page=2").await, 400).await;
+    assert_eq!(field_errors(&problem), ["page:unknown_parameter"], "{problem}");
     assert_eq!(narrowed["total"], 2);
     assert_eq!(narrowed["levels"].as_array().unwrap().len(), 2, "a facet ignores its own filter");
     assert_problem(app.get("/api/v1/procedures?validity=sometimes").await, 400).await;

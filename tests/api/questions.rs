@@ -30,7 +30,7 @@ fn question(title: &str) -> Value {
 async fn app_with_fields() -> (TestApp, String) {
     let app = spawn_app().await;
     let mut conn = app.db.connect();
-    muni::seed::seed_demo(&mut conn, 1).unwrap();
+    muni::seed::seed_demo(&mut conn, 1, &app.media_store()).unwrap();
     let moderator = app.token_for("moderator").await;
     (app, moderator)
 }

@@ -7018,10 +7018,6 @@ export interface operations {
                 max_days?: number;
                 /** @description Words in the name, field or dossier (case and diacritics ignored). */
                 q?: string;
-                /** @description Page number, from 1 (offset paging). */
-                page?: number;
-                /** @description Items per page, 1 to 100 (default 20). */
-                per_page?: number;
             };
             header?: never;
             path?: never;
