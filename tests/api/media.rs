@@ -400,3 +400,73 @@ async fn an_article_cover_from_the_library_needs_alt_text_and_keeps_the_item_fro
         app.get(&format!("/api/v1/articles/{}", article["slug"].as_str().unwrap())).await.json().await.unwrap();
     assert_eq!(after["cover"], Value::Null);
 }
+
+/// A `muni serve` process whose log goes to a file.
+fn logged_node(db: &TestDb, log: &std::path::Path) -> crate::cache::Node {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_muni"))
+        .arg("serve")
+        .envs(test_env(db))
+        .env("MUNI_PORT", port.to_string())
+        .env("RUST_LOG", "info")
+        .current_dir(db.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("start muni serve");
+    crate::cache::Node { child, address: format!("http://127.0.0.1:{port}") }
+}
+
+/// Two nodes on one database and one media folder, both processing: every image is claimed by
+/// one of them only (on PostgreSQL the claim skips rows the other is taking).
+#[tokio::test]
+async fn two_nodes_process_each_image_once() {
+    let db = TestDb::new();
+    let logs = [db.dir.path().join("a.log"), db.dir.path().join("b.log")];
+    let (mut a, mut b) = (logged_node(&db, &logs[0]), logged_node(&db, &logs[1]));
+    let client = reqwest::Client::new();
+    crate::cache::wait_ready(&client, &mut a).await;
+    crate::cache::wait_ready(&client, &mut b).await;
+    let login = client
+        .post(format!("{}/api/v1/auth/login", a.address))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let token = access_token(&login.json().await.unwrap());
+    let mut ids = Vec::new();
+    for n in 0..8u32 {
+        let node = if n % 2 == 0 { &a } else { &b };
+        let res = client
+            .post(format!("{}/api/v1/media?filename=anh-{n}.jpg", node.address))
+            .bearer_auth(&token)
+            .body(phone_photo(400 + n * 10, 300))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let started = Instant::now();
+    loop {
+        let list: Value = client
+            .get(format!("{}/api/v1/media?per_page=100", b.address))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if list["data"].as_array().unwrap().iter().all(|m| m["status"] == "ready") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{list}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text: String = logs.iter().map(|l| std::fs::read_to_string(l).unwrap()).collect();
+    for id in ids {
+        let times = text.matches(&format!("processed media {id} ")).count();
+        assert_eq!(times, 1, "media {id} was processed {times} times");
+    }
+}
