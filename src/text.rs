@@ -72,6 +72,79 @@ pub fn is_valid_slug(slug: &str) -> bool {
             .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
+/// The library items that a sanitised body's images name (`<img data-media-id="12">`).
+pub fn media_ids_in(html: &str) -> Vec<i64> {
+    let mut ids: Vec<i64> =
+        html.split("data-media-id=\"").skip(1).filter_map(|rest| rest.split('"').next()?.parse().ok()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// What an image of the library puts in the `<img>` that names it.
+pub struct ImageAttributes {
+    pub src: String,
+    pub srcset: String,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub alt: Option<String>,
+}
+
+/// Fills every `<img data-media-id="N">` of a sanitised body with the item's current address,
+/// `srcset`, size and (when the tag has none) alt text; an image whose item is gone or not ready
+/// keeps what it had.
+pub fn fill_media_images(html: &str, item: impl Fn(i64) -> Option<ImageAttributes>) -> String {
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(start) = rest.find("<img") {
+        out.push_str(&rest[..start]);
+        let tag_len = rest[start..].find('>').map_or(rest.len() - start, |end| end + 1);
+        let tag = &rest[start..start + tag_len];
+        rest = &rest[start + tag_len..];
+        let attributes = image_attributes(tag);
+        let found = attributes
+            .iter()
+            .find(|(name, _)| name == "data-media-id")
+            .and_then(|(_, id)| id.parse().ok())
+            .and_then(|id: i64| Some((id, item(id)?)));
+        let Some((id, fill)) = found else {
+            out.push_str(tag);
+            continue;
+        };
+        let kept =
+            |name: &str| attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+        let alt = kept("alt").or_else(|| fill.alt.as_deref().map(xml_escape)).unwrap_or_default();
+        out.push_str(&format!(
+            "<img src=\"{}\" srcset=\"{}\" alt=\"{alt}\"",
+            xml_escape(&fill.src),
+            xml_escape(&fill.srcset)
+        ));
+        if let (Some(w), Some(h)) = (fill.width, fill.height) {
+            out.push_str(&format!(" width=\"{w}\" height=\"{h}\""));
+        }
+        if let Some(title) = kept("title") {
+            out.push_str(&format!(" title=\"{title}\""));
+        }
+        out.push_str(&format!(" data-media-id=\"{id}\">"));
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `name="value"` pairs of a sanitised tag (values stay escaped as they are).
+fn image_attributes(tag: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut rest = tag.trim_start_matches("<img").trim_end_matches('>').trim_end_matches('/');
+    while let Some(eq) = rest.find("=\"") {
+        let name = rest[..eq].trim().to_owned();
+        let after = &rest[eq + 2..];
+        let Some(close) = after.find('"') else { break };
+        pairs.push((name, after[..close].to_owned()));
+        rest = &after[close + 1..];
+    }
+    pairs
+}
+
 fn sanitizer() -> &'static ammonia::Builder<'static> {
     static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     BUILDER.get_or_init(|| {
@@ -120,7 +193,7 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
             .tag_attributes(
                 [
                     ("a", ["href", "title"].into_iter().collect::<HashSet<_>>()),
-                    ("img", ["src", "alt", "title", "width", "height"].into_iter().collect()),
+                    ("img", ["src", "alt", "title", "width", "height", "data-media-id"].into_iter().collect()),
                     ("th", ["colspan", "rowspan", "scope"].into_iter().collect()),
                     ("td", ["colspan", "rowspan"].into_iter().collect()),
                     ("ol", ["start"].into_iter().collect()),
@@ -247,6 +320,28 @@ pub fn public_base_url(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn library_images_in_a_body_get_their_addresses_and_sizes() {
+        let body = sanitize_html(
+            r#"<p>Ảnh:</p><img data-media-id="7" alt="Hội nghị" onerror="x()"><img src="/other.png" alt=""><img data-media-id="9">"#,
+        );
+        assert_eq!(media_ids_in(&body), [7, 9]);
+        let filled = fill_media_images(&body, |id| {
+            (id == 7).then(|| ImageAttributes {
+                src: "/media/abc/full.jpg".into(),
+                srcset: "/media/abc/w320.jpg 320w, /media/abc/full.jpg 800w".into(),
+                width: Some(800),
+                height: Some(600),
+                alt: Some("từ thư viện".into()),
+            })
+        });
+        assert!(filled.contains(r#"<img src="/media/abc/full.jpg" srcset="/media/abc/w320.jpg 320w, /media/abc/full.jpg 800w" alt="Hội nghị" width="800" height="600" data-media-id="7">"#), "{filled}");
+        assert!(filled.contains(r#"<img src="/other.png" alt="">"#), "{filled}");
+        assert!(filled.contains(r#"<img data-media-id="9">"#), "an item not found keeps its tag: {filled}");
+        assert!(!filled.contains("onerror"));
+    }
+
     use super::*;
 
     #[test]

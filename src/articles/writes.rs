@@ -73,6 +73,8 @@ pub async fn create_article(
             check_cover_media(c, input.cover_media_id, category.site_id, status == ArticleStatus::Published)?;
             let tag_names: Vec<String> = tags.iter().map(|(_, n)| n.clone()).collect();
             let content = clean_content(&input.body, input.summary.as_deref(), &tag_names);
+            let inline = crate::text::media_ids_in(&content.body);
+            check_inline_media(c, &inline, category.site_id)?;
             let now = now();
             let published_at = match status {
                 ArticleStatus::Published => Some(input.published_at.map_or(now, stored)),
@@ -112,6 +114,7 @@ pub async fn create_article(
             })?;
             repo::set_tags(c, id, &tags)?;
             crate::media::set_uses(c, "article", id, "cover", input.cover_media_id.as_slice())?;
+            crate::media::set_uses(c, "article", id, "inline", &inline)?;
             staff_view(c, id)
         })
     })
@@ -141,6 +144,36 @@ fn check_cover_media(conn: &mut DbConn, media_id: Option<i64>, site_id: i64, pub
             "missing_alt",
             format!("has no alt text: describe it (PATCH /api/v1/media/{media_id}) before a published article uses it"),
         ));
+    }
+    Ok(())
+}
+
+/// The library images a body names (`<img data-media-id="N">`) must be images of the article's
+/// site; on read each gets its current address, `srcset` and size (and the library's alt text
+/// where the tag has none).
+fn check_inline_media(conn: &mut DbConn, ids: &[i64], site_id: i64) -> Result<(), ApiError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let found = crate::media::by_ids(conn, ids)?;
+    for id in ids {
+        match found.iter().find(|m| m.id == *id) {
+            None => {
+                return Err(ApiError::invalid(
+                    "body",
+                    "not_found",
+                    format!("names media item {id}, which does not exist"),
+                ));
+            }
+            Some(m) if m.site_id != site_id || m.kind != "image" => {
+                return Err(ApiError::invalid(
+                    "body",
+                    "invalid_value",
+                    format!("names media item {id}, which is not an image of the article's site"),
+                ));
+            }
+            Some(_) => {}
+        }
     }
     Ok(())
 }
@@ -263,6 +296,11 @@ pub async fn update_article(
             };
             // The stored body is already clean; cleaning it again changes nothing.
             let content = clean_content(patch.body.as_deref().unwrap_or(&row.body), summary.as_deref(), &tag_names);
+            if patch.body.is_some() {
+                let inline = crate::text::media_ids_in(&content.body);
+                check_inline_media(c, &inline, row.site_id)?;
+                crate::media::set_uses(c, "article", id, "inline", &inline)?;
+            }
             let published_at = match patch.published_at {
                 Some(t) => t.map(stored),
                 None => row.published_at,

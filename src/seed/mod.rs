@@ -353,9 +353,10 @@ fn seed_demo_articles(conn: &mut DbConn, site_id: i64, store: &Store) -> Result<
             let mut tag_errors = vec![];
             let tags = crate::articles::model::clean_tags(&article.tags, &mut tag_errors);
             let tag_names: Vec<String> = tags.iter().map(|(_, n)| n.clone()).collect();
+            // Inline photos name their library item; reads fill in its address, srcset and size.
             let mut body = article.body_html.clone();
-            for (path, (_, url)) in &photos {
-                body = body.replace(path.as_str(), url);
+            for (path, (media_id, _)) in &photos {
+                body = body.replace(&format!("src=\"{path}\""), &format!("data-media-id=\"{media_id}\""));
             }
             let content = clean_content(&body, Some(&article.summary), &tag_names);
             let cover = article.cover_url.as_ref().and_then(|url| photos.get(url));
@@ -384,6 +385,7 @@ fn seed_demo_articles(conn: &mut DbConn, site_id: i64, store: &Store) -> Result<
             if let Some((media_id, _)) = cover {
                 crate::media::set_uses(c, "article", id, "cover", &[*media_id])?;
             }
+            crate::media::set_uses(c, "article", id, "inline", &crate::text::media_ids_in(&content.body))?;
         }
         Ok(SeedReport { categories: demo.categories.len(), articles: demo.articles.len(), ..SeedReport::default() })
     })

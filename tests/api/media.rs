@@ -349,7 +349,11 @@ async fn an_article_cover_from_the_library_needs_alt_text_and_keeps_the_item_fro
     let item: Value = res.json().await.unwrap();
     let id = item["id"].as_i64().unwrap();
     wait_ready(&app, &editor, id).await;
-    let body = json!({"title": "Hội nghị", "category_id": news["id"], "body": "<p>x</p>", "status": "published", "cover_media_id": id});
+    let body = json!({"title": "Hội nghị", "category_id": news["id"], "status": "published", "cover_media_id": id,
+                      "body": format!("<p>Quang cảnh:</p><img data-media-id=\"{id}\"><p>Hết.</p>")});
+    let wrong = json!({"title": "Sai", "category_id": news["id"], "body": "<img data-media-id=\"999999\">"});
+    let problem = assert_problem(app.post_json("/api/v1/articles", &wrong, Some(&editor)).await, 422).await;
+    assert_eq!(field_errors(&problem), ["body:not_found"], "{problem}");
     let problem = assert_problem(app.post_json("/api/v1/articles", &body, Some(&editor)).await, 422).await;
     assert!(field_errors(&problem).contains(&"cover_media_id:missing_alt".to_owned()), "{problem}");
     let missing: Value = app.get_as("/api/v1/media?missing_alt=true", &editor).await.json().await.unwrap();
@@ -375,6 +379,12 @@ async fn an_article_cover_from_the_library_needs_alt_text_and_keeps_the_item_fro
     let public: Value =
         app.get(&format!("/api/v1/articles/{}", article["slug"].as_str().unwrap())).await.json().await.unwrap();
     assert_eq!(public["cover"], *cover);
+    // The body's image has the item's address, its widths as a srcset, its size and alt text.
+    let html = public["body"].as_str().unwrap();
+    let full = cover["url"].as_str().unwrap();
+    assert!(html.contains(&format!("<img src=\"{full}\" srcset=\"")), "{html}");
+    assert!(html.contains(" 320w, ") && html.contains("/full.jpg 500w\""), "{html}");
+    assert!(html.contains("alt=\"Quang cảnh hội nghị\" width=\"500\" height=\"700\""), "{html}");
     let rss = app.get("/api/v1/articles.rss").await.text().await.unwrap();
     let size =
         cover["media"]["variants"].as_array().unwrap().iter().find(|v| v["url"] == cover["url"]).unwrap()["size"]
@@ -389,7 +399,14 @@ async fn an_article_cover_from_the_library_needs_alt_text_and_keeps_the_item_fro
 
     // In use: the delete is refused and says by what; forced, the article loses its cover.
     let used: Value = app.get_as(&format!("/api/v1/media/{id}"), &editor).await.json().await.unwrap();
-    assert_eq!(used["used_by"], json!([{"resource": "article", "id": article["id"], "role": "cover"}]));
+    let mut uses: Vec<String> = used["used_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| format!("{} {} {}", u["resource"], u["id"], u["role"].as_str().unwrap()))
+        .collect();
+    uses.sort();
+    assert_eq!(uses, [format!("\"article\" {} cover", article["id"]), format!("\"article\" {} inline", article["id"])]);
     let res = app.request(Method::DELETE, &format!("/api/v1/media/{id}"), Some(&editor)).send().await.unwrap();
     let problem = assert_problem(res, 409).await;
     assert!(problem["detail"].as_str().unwrap().contains(&format!("article {}", article["id"])), "{problem}");

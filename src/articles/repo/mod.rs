@@ -167,7 +167,11 @@ pub fn to_articles(
     {
         tags.entry(article_id).or_default().push(name);
     }
-    let covers = library_covers(conn, &rows.iter().filter_map(|r| r.cover_media_id).collect::<Vec<_>>())?;
+    let mut media_ids: Vec<i64> = rows.iter().filter_map(|r| r.cover_media_id).collect();
+    if with_body {
+        media_ids.extend(rows.iter().flat_map(|r| crate::text::media_ids_in(&r.body)));
+    }
+    let library = library_media(conn, &media_ids)?;
     let users: HashMap<i64, UserRef> = if staff {
         let user_ids: Vec<i64> = rows.iter().flat_map(|r| [r.created_by, r.updated_by]).flatten().collect();
         users::table
@@ -197,9 +201,12 @@ pub fn to_articles(
             title: row.title,
             slug: row.slug,
             summary: row.summary,
-            body: with_body.then_some(row.body),
-            cover: match row.cover_media_id.and_then(|id| covers.get(&id)) {
-                Some(cover) => Some(cover.clone()),
+            body: with_body.then(|| match row.body.contains("data-media-id") {
+                true => crate::text::fill_media_images(&row.body, |id| library.get(&id).and_then(image_attributes)),
+                false => row.body,
+            }),
+            cover: match row.cover_media_id.and_then(|id| library.get(&id)).and_then(cover_of) {
+                Some(cover) => Some(cover),
                 None => row.cover_url.map(|url| Cover { url, alt: row.cover_alt, media: None }),
             },
             author: row.author,
@@ -266,32 +273,49 @@ pub fn related(conn: &mut DbConn, row: &ArticleRow, now: NaiveDateTime, limit: i
     Ok(rows)
 }
 
-/// The covers that are library images (ready ones; until then an article shows none).
-fn library_covers(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, Cover>> {
+/// The library items that covers and bodies name, by id, as the public sees them.
+fn library_media(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, crate::media::model::Media>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut covers = HashMap::new();
-    for row in crate::media::by_ids(conn, ids)? {
-        let site = SiteRef { id: row.site_id, code: String::new(), name: String::new() };
-        let media = crate::media::public_view(&row, "", site);
-        let Some(url) = media.url else { continue };
-        let cover = Cover {
-            url,
-            alt: media.alt,
-            media: Some(CoverMedia {
-                id: media.id,
-                width: media.width,
-                height: media.height,
-                placeholder: media.placeholder,
-                caption: media.caption,
-                credit: media.credit,
-                variants: media.variants,
-            }),
-        };
-        covers.insert(row.id, cover);
-    }
-    Ok(covers)
+    Ok(crate::media::by_ids(conn, ids)?
+        .into_iter()
+        .map(|row| {
+            let site = SiteRef { id: row.site_id, code: String::new(), name: String::new() };
+            (row.id, crate::media::public_view(&row, "", site))
+        })
+        .collect())
+}
+
+/// A library image as a cover (a ready one; until then an article shows none).
+fn cover_of(media: &crate::media::model::Media) -> Option<Cover> {
+    Some(Cover {
+        url: media.url.clone()?,
+        alt: media.alt.clone(),
+        media: Some(CoverMedia {
+            id: media.id,
+            width: media.width,
+            height: media.height,
+            placeholder: media.placeholder.clone(),
+            caption: media.caption.clone(),
+            credit: media.credit.clone(),
+            variants: media.variants.clone(),
+        }),
+    })
+}
+
+/// What an inline library image shows: its full size, every width of its own format as `srcset`.
+fn image_attributes(media: &crate::media::model::Media) -> Option<crate::text::ImageAttributes> {
+    let src = media.url.clone()?;
+    let own = media.variants.iter().find(|v| v.url == src).map(|v| v.media_type.clone())?;
+    let srcset = media
+        .variants
+        .iter()
+        .filter(|v| v.media_type == own)
+        .filter_map(|v| Some(format!("{} {}w", v.url, v.width?)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(crate::text::ImageAttributes { src, srcset, width: media.width, height: media.height, alt: media.alt.clone() })
 }
 
 pub struct NewArticle<'a> {
