@@ -266,6 +266,45 @@ async fn the_same_bytes_are_one_item_and_one_object() {
 }
 
 #[tokio::test]
+async fn a_replaced_file_keeps_its_item_and_changes_its_address() {
+    let app = spawn_app().await;
+    let editor = app.token_for("editor").await;
+    let first: Value = upload_raw(&app, &editor, "ke-hoach.pdf", pdf(), "application/pdf").await.json().await.unwrap();
+    let id = first["id"].as_i64().unwrap();
+    app.patch_json(&format!("/api/v1/media/{id}"), &json!({"title": "Kế hoạch năm 2027"}), Some(&editor)).await;
+    let mut newer = pdf();
+    newer.extend(b"% sua doi\n");
+    let res = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/media/{id}/file?filename={}", urlencode("Kế hoạch (sửa).pdf")),
+            Some(&editor),
+        )
+        .body(newer.clone())
+        .send()
+        .await
+        .unwrap();
+    let res = crate::contract::checked(&Method::PUT, &format!("/api/v1/media/{id}/file"), res).await;
+    assert_eq!(res.status(), 200);
+    let replaced: Value = res.json().await.unwrap();
+    assert_eq!(replaced["id"], id);
+    assert_eq!(replaced["title"], "Kế hoạch năm 2027", "the description stays");
+    assert_eq!(replaced["filename"], "Kế hoạch (sửa).pdf");
+    assert_ne!(replaced["url"], first["url"], "new bytes, new address");
+    assert_eq!(app.get(replaced["url"].as_str().unwrap()).await.bytes().await.unwrap().as_ref(), newer.as_slice());
+    assert_eq!(app.get(first["url"].as_str().unwrap()).await.status(), 404, "the old address names nothing now");
+    // A document stays a document.
+    let res = app
+        .request(Method::PUT, &format!("/api/v1/media/{id}/file?filename=anh.jpg"), Some(&editor))
+        .body(phone_photo(64, 48))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(res, 422).await;
+    assert_eq!(field_errors(&problem), ["file:invalid_value"], "{problem}");
+}
+
+#[tokio::test]
 async fn an_upload_cut_off_midway_leaves_nothing_behind() {
     let app = spawn_app().await;
     let editor = app.token_for("editor").await;
