@@ -38,9 +38,9 @@ struct Received {
     filename: String,
 }
 
-fn base(state: &AppState) -> String {
-    state.config.public_url.clone().unwrap_or_default()
-}
+/// Library URLs are paths on this API (`/media/...`), in the media answers as in the articles
+/// that use them: prefix the API's address to fetch them from elsewhere.
+const BASE: &str = "";
 
 fn view(conn: &mut DbConn, base: &str, row: &MediaRow) -> Result<Media, ApiError> {
     let site = crate::sites::refs_by_id(conn, vec![row.site_id])?
@@ -258,7 +258,6 @@ pub async fn upload_media(
         return Err(ApiError::Validation(errors));
     }
     let site = described.site.or(query.site);
-    let base = base(&state);
     let (item, created) = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             let given = match site.as_deref() {
@@ -272,7 +271,7 @@ pub async fn upload_media(
             let site_id = crate::sites::site_for_write(c, &user, given)?;
             user.require_site(Some(site_id))?;
             if let Some(existing) = repo::find_by_address(c, site_id, &received.address)? {
-                return Ok((view(c, &base, &existing)?, false));
+                return Ok((view(c, BASE, &existing)?, false));
             }
             let image = received.file_type.is_image();
             let row = repo::insert(
@@ -293,7 +292,7 @@ pub async fn upload_media(
                     uploaded_by: Some(user.id),
                 },
             )?;
-            Ok((view(c, &base, &row)?, true))
+            Ok((view(c, BASE, &row)?, true))
         })
     })
     .await?;
@@ -334,7 +333,6 @@ pub async fn replace_media_file(
     user.require(&[Role::Editor])?;
     let id = id.into_inner();
     let (received, _) = receive_upload(&req, &state, &store, payload, query.0.filename).await?;
-    let base = base(&state);
     let replaced = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             db::lock_row(c, "media", id)?;
@@ -360,7 +358,7 @@ pub async fn replace_media_file(
             let row = repo::replace_file(c, id, &file)
                 .map_err(crate::error::unique_as("file"))?
                 .ok_or_else(|| ApiError::not_found("media item"))?;
-            view(c, &base, &row)
+            view(c, BASE, &row)
         })
     })
     .await?;
@@ -387,7 +385,6 @@ pub async fn list_media(
     let zone = state.config.time_zone();
     let from = query.from.as_deref().map(|v| parse_instant("from", v, zone, false)).transpose()?;
     let to = query.to.as_deref().map(|v| parse_instant("to", v, zone, true)).transpose()?;
-    let base = base(&state);
     let (items, total) = db::run(&state.db, move |conn| {
         let site_ids = match (user.site_id, query.site) {
             (Some(own), _) => Some(vec![own]),
@@ -410,7 +407,7 @@ pub async fn list_media(
         let sites = crate::sites::refs_by_id(conn, rows.iter().map(|r| r.site_id).collect())?;
         let items = rows
             .iter()
-            .filter_map(|r| Some(r.view(&base, sites.get(&r.site_id)?.clone(), uses.remove(&r.id).unwrap_or_default())))
+            .filter_map(|r| Some(r.view(BASE, sites.get(&r.site_id)?.clone(), uses.remove(&r.id).unwrap_or_default())))
             .collect::<Vec<_>>();
         Ok((items, total))
     })
@@ -433,11 +430,10 @@ pub async fn get_media(
 ) -> Result<web::Json<Media>, ApiError> {
     user.require(&[Role::Editor])?;
     let id = id.into_inner();
-    let base = base(&state);
     let found = db::run(&state.db, move |conn| {
         let row = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found("media item"))?;
         user.require_site(Some(row.site_id))?;
-        view(conn, &base, &row)
+        view(conn, BASE, &row)
     })
     .await?;
     Ok(web::Json(found))
@@ -473,13 +469,12 @@ pub async fn update_media(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let base = base(&state);
     let updated = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             let row = repo::find(c, id)?.ok_or_else(|| ApiError::not_found("media item"))?;
             user.require_site(Some(row.site_id))?;
             let row = repo::update(c, id, &change)?.ok_or_else(|| ApiError::not_found("media item"))?;
-            view(c, &base, &row)
+            view(c, BASE, &row)
         })
     })
     .await?;
