@@ -85,7 +85,30 @@ pub fn process(store: &Store, bytes: &[u8], kind: FileType) -> Result<Processed,
         height: height as i32,
         variants,
         placeholder: format!("#{r:02x}{g:02x}{b:02x}"),
+        taken_at: taken_at(bytes),
     })
+}
+
+/// When the photo was taken, from its EXIF `DateTimeOriginal` (with `OffsetTimeOriginal` when the
+/// camera wrote one; Vietnam's time otherwise), in UTC.
+fn taken_at(bytes: &[u8]) -> Option<chrono::NaiveDateTime> {
+    let exif = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)).ok()?;
+    let ascii = |tag| match &exif.get_field(tag, exif::In::PRIMARY)?.value {
+        exif::Value::Ascii(parts) => parts.first().cloned(),
+        _ => None,
+    };
+    let when = exif::DateTime::from_ascii(&ascii(exif::Tag::DateTimeOriginal)?).ok()?;
+    let local = chrono::NaiveDate::from_ymd_opt(i32::from(when.year), u32::from(when.month), u32::from(when.day))?
+        .and_hms_opt(u32::from(when.hour), u32::from(when.minute), u32::from(when.second))?;
+    let offset_minutes = ascii(exif::Tag::OffsetTimeOriginal)
+        .and_then(|o| {
+            let text = String::from_utf8(o).ok()?;
+            let sign = if text.starts_with('-') { -1 } else { 1 };
+            let (h, m) = text.trim_start_matches(['+', '-']).split_once(':')?;
+            Some(sign * (h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?))
+        })
+        .unwrap_or(7 * 60);
+    Some(local - chrono::Duration::minutes(offset_minutes))
 }
 
 fn encode(

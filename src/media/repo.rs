@@ -283,11 +283,18 @@ pub struct Processed {
     pub height: i32,
     pub variants: Vec<StoredVariant>,
     pub placeholder: String,
+    /// When the photo was taken, if it says; kept only where staff set no time.
+    pub taken_at: Option<NaiveDateTime>,
 }
 
 /// Records the result of processing, if the item still has the bytes that were processed.
 pub fn finish(conn: &mut DbConn, row: &MediaRow, result: Result<Processed, String>) -> QueryResult<()> {
     let target = media::table.find(row.id).filter(media::sha256.eq(&row.sha256));
+    if let Ok(Processed { taken_at: Some(taken_at), .. }) = &result {
+        diesel::update(media::table.find(row.id).filter(media::taken_at.is_null()))
+            .set(media::taken_at.eq(Some(*taken_at)))
+            .execute(conn)?;
+    }
     match result {
         Ok(done) => diesel::update(target)
             .set((

@@ -27,18 +27,25 @@ fn phone_photo(width: u32, height: u32) -> Vec<u8> {
         tiff.extend(count.to_le_bytes());
         tiff.extend(value);
     };
-    tiff.extend(2u16.to_le_bytes());
+    // IFD0 at 8 (3 entries), the GPS IFD at 50 and its latitude at 80, the Exif IFD at 104 and
+    // the time the photo was taken at 122.
+    tiff.extend(3u16.to_le_bytes());
     entry(&mut tiff, 0x0112, 3, 1, [6, 0, 0, 0]);
-    entry(&mut tiff, 0x8825, 4, 1, 38u32.to_le_bytes());
+    entry(&mut tiff, 0x8769, 4, 1, 104u32.to_le_bytes());
+    entry(&mut tiff, 0x8825, 4, 1, 50u32.to_le_bytes());
     tiff.extend(0u32.to_le_bytes());
     tiff.extend(2u16.to_le_bytes());
     entry(&mut tiff, 0x0001, 2, 2, *b"N\0\0\0");
-    entry(&mut tiff, 0x0002, 5, 3, 68u32.to_le_bytes());
+    entry(&mut tiff, 0x0002, 5, 3, 80u32.to_le_bytes());
     tiff.extend(0u32.to_le_bytes());
     for (num, den) in [(21u32, 1u32), (2, 1), (0, 1)] {
         tiff.extend(num.to_le_bytes());
         tiff.extend(den.to_le_bytes());
     }
+    tiff.extend(1u16.to_le_bytes());
+    entry(&mut tiff, 0x9003, 2, 20, 122u32.to_le_bytes());
+    tiff.extend(0u32.to_le_bytes());
+    tiff.extend(b"2026:11:24 08:30:00\0");
     let mut app1 = vec![0xFF, 0xE1];
     app1.extend(((2 + 6 + tiff.len()) as u16).to_be_bytes());
     app1.extend(b"Exif\0\0");
@@ -147,6 +154,8 @@ async fn a_phone_photo_is_turned_upright_stripped_of_its_location_and_made_into_
     assert_eq!(item["status"], "ready", "{item}");
     assert_eq!((item["width"].as_i64(), item["height"].as_i64()), (Some(800), Some(1200)), "turned upright");
     assert!(item["placeholder"].as_str().unwrap().starts_with('#'));
+    // When it was taken, from the photo (Vietnam's time: the EXIF time has no offset).
+    assert_eq!(item["taken_at"], "2026-11-24T01:30:00Z");
     let names: Vec<&str> = item["variants"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
     for name in ["w320.webp", "w320.jpg", "w640.webp", "w640.jpg", "full.webp", "full.jpg"] {
         assert!(names.contains(&name), "{name} in {names:?}");
