@@ -8,7 +8,7 @@ use futures_util::{Stream, StreamExt};
 
 use super::model::{
     DeleteQuery, Media, MediaChange, MediaKind, MediaListQuery, MediaRow, MediaStatus, MediaUpload, RawUpload,
-    StoredVariant, UploadQuery, check_texts,
+    UploadQuery, check_texts, document_variants,
 };
 use super::process;
 use super::repo::{self, Filter, NewFile, NewMedia};
@@ -201,19 +201,6 @@ async fn receive_upload(
     Ok((received, described))
 }
 
-/// The variants a document has at once (itself).
-fn document_variants(received: &Received) -> String {
-    let variant = StoredVariant {
-        name: format!("file.{}", received.file_type.extension()),
-        address: received.address.clone(),
-        width: None,
-        height: None,
-        media_type: received.file_type.media_type().to_owned(),
-        size: received.size,
-    };
-    serde_json::to_string(&[variant]).unwrap_or_else(|_| "[]".into())
-}
-
 /// Upload a photo or a document (editors). Send `multipart/form-data` with a `file` part (and
 /// optionally `site`, `title`, `alt`, `caption`, `credit`), or the bytes as the body with
 /// `?filename=` or `Content-Disposition`. The type is decided by the content: JPEG, PNG, GIF,
@@ -284,7 +271,11 @@ pub async fn upload_media(
                     filename: &received.filename,
                     size: received.size,
                     status: if image { MediaStatus::Processing } else { MediaStatus::Ready },
-                    variants: if image { "[]".into() } else { document_variants(&received) },
+                    variants: if image {
+                        "[]".into()
+                    } else {
+                        document_variants(received.file_type, &received.address, received.size)
+                    },
                     title: described.title.as_deref(),
                     alt: described.alt.as_deref(),
                     caption: described.caption.as_deref(),
@@ -345,7 +336,7 @@ pub async fn replace_media_file(
             let (status, variants) = if image {
                 (MediaStatus::Processing, "[]".to_owned())
             } else {
-                (MediaStatus::Ready, document_variants(&received))
+                (MediaStatus::Ready, document_variants(received.file_type, &received.address, received.size))
             };
             let file = NewFile {
                 sha256: &received.address,

@@ -66,14 +66,8 @@ pub fn add_file(
         .ok_or_else(|| ApiError::UnsupportedMediaType(format!("{filename} is not a file the library takes")))?;
     let address = store.put(bytes).map_err(ApiError::internal)?;
     let image = file_type.is_image();
-    let main = format!("file.{}", file_type.extension());
-    let variants = if image {
-        "[]".to_owned()
-    } else {
-        serde_json::json!([{"name": main, "address": address, "width": null, "height": null,
-                            "media_type": file_type.media_type(), "size": bytes.len()}])
-        .to_string()
-    };
+    let variants =
+        if image { "[]".to_owned() } else { model::document_variants(file_type, &address, bytes.len() as i64) };
     let row = match repo::find_by_address(conn, site_id, &address)? {
         Some(row) => row,
         None => repo::insert(
@@ -99,7 +93,7 @@ pub fn add_file(
         sniff::FileType::Jpeg => "full.jpg".to_owned(),
         sniff::FileType::Png | sniff::FileType::Gif => "full.png".to_owned(),
         sniff::FileType::WebP => "full.webp".to_owned(),
-        _ => main,
+        other => format!("file.{}", other.extension()),
     };
     let path = format!("/media/{}/{main}", row.sha256);
     Ok((row, path))

@@ -68,6 +68,19 @@ pub struct StoredVariant {
     pub size: i64,
 }
 
+/// The variants a document has from its upload on: itself, as `file.<ext>`, as the row stores them.
+pub fn document_variants(file_type: super::sniff::FileType, address: &str, size: i64) -> String {
+    let variant = StoredVariant {
+        name: format!("file.{}", file_type.extension()),
+        address: address.to_owned(),
+        width: None,
+        height: None,
+        media_type: file_type.media_type().to_owned(),
+        size,
+    };
+    serde_json::to_string(&[variant]).unwrap_or_else(|_| "[]".into())
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = media)]
 pub struct MediaRow {
