@@ -36,6 +36,17 @@ fn view(conn: &mut DbConn, row: &EndpointRow) -> Result<WebhookEndpoint, ApiErro
     Ok(row.view(site, pending))
 }
 
+/// The checked URL (see [`check_url`]), or `None` with its fault put first among `errors`.
+async fn checked_url(url: &str, allow_private: bool, errors: &mut Vec<FieldError>) -> Option<String> {
+    match check_url(url, allow_private).await {
+        Ok(url) => Some(url),
+        Err(fault) => {
+            errors.insert(0, fault);
+            None
+        }
+    }
+}
+
 /// Checks a URL as the worker will: its form, and where its host resolves. A name that does not
 /// resolve, or resolves to an internal address, is refused now rather than at every delivery.
 async fn check_url(url: &str, allow_private: bool) -> Result<String, FieldError> {
@@ -98,13 +109,7 @@ pub async fn create_webhook(
     user.require(&[Role::Admin])?;
     let input = body.0;
     let mut errors = check_fields(Some(&input.description), Some(&input.event_types));
-    let url = match check_url(&input.url, state.config.webhooks.allow_private).await {
-        Ok(url) => Some(url),
-        Err(e) => {
-            errors.insert(0, e);
-            None
-        }
-    };
+    let url = checked_url(&input.url, state.config.webhooks.allow_private, &mut errors).await;
     let Some(url) = url.filter(|_| errors.is_empty()) else { return Err(ApiError::Validation(errors)) };
     let secret = signing::new_secret();
     let sealed = state.vault.seal(&secret);
@@ -236,13 +241,7 @@ pub async fn update_webhook(
     let input = body.0;
     let mut errors = check_fields(input.description.as_deref(), input.event_types.as_deref());
     let url = match &input.url {
-        Some(url) => match check_url(url, state.config.webhooks.allow_private).await {
-            Ok(url) => Some(url),
-            Err(e) => {
-                errors.insert(0, e);
-                None
-            }
-        },
+        Some(url) => checked_url(url, state.config.webhooks.allow_private, &mut errors).await,
         None => None,
     };
     if !errors.is_empty() {
