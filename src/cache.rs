@@ -36,6 +36,7 @@ use tokio::sync::{oneshot, watch};
 use crate::db::schema::content_version;
 use crate::db::{self, DatabaseUrl, DbConn};
 use crate::http::observe::MatchedRoute;
+use crate::i18n::Language;
 
 /// The longest a response is kept, whatever else: as long as anonymous responses say they may be
 /// cached (`max-age=60`).
@@ -155,12 +156,15 @@ fn read_stamp(
 }
 
 /// What a kept response is filed under: the URL and the request headers its representation
-/// depends on (the encoding chosen from `Accept-Encoding`, the CORS headers from `Origin`).
+/// depends on (the encoding chosen from `Accept-Encoding`, the CORS headers from `Origin`, the
+/// language chosen from `Accept-Language`: the language, not the header, so that the many ways
+/// browsers spell it share one entry).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     uri: String,
     accept_encoding: Option<HeaderValue>,
     origin: Option<HeaderValue>,
+    language: Language,
 }
 
 struct Entry {
@@ -350,6 +354,7 @@ pub async fn response_cache(
         uri: req.uri().to_string(),
         accept_encoding: headers.get(header::ACCEPT_ENCODING).cloned(),
         origin: headers.get(header::ORIGIN).cloned(),
+        language: Language::negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())),
     };
     let if_none_match = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let if_none_match = if_none_match.as_deref();

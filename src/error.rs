@@ -26,11 +26,13 @@ pub struct Problem {
     /// A URI naming the kind of problem (`urn:muni:problem:<kind>`); stable, for programs.
     #[serde(rename = "type")]
     pub problem_type: String,
-    /// A short, human-readable summary of the kind of problem (the HTTP reason phrase).
+    /// A short, human-readable summary of the kind of problem (the HTTP reason phrase, in the
+    /// language of the answer).
     pub title: String,
     /// The HTTP status code.
     pub status: u16,
-    /// What went wrong with this request, in English.
+    /// What went wrong with this request, in English, or in Vietnamese when `Accept-Language`
+    /// prefers `vi`.
     pub detail: String,
     /// For validation failures: one entry per invalid field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -46,7 +48,8 @@ pub struct FieldError {
     /// `invalid_format`, `invalid_value`, `invalid_type`, `invalid_characters`, `not_unique`,
     /// `not_found`, `unknown_field`, `unknown_parameter`.
     pub code: String,
-    /// The failure in English, for developers; translate by `code`.
+    /// The failure, for people: English, or Vietnamese when `Accept-Language` prefers `vi`.
+    /// Programs read `code`.
     pub message: String,
 }
 

@@ -25,6 +25,7 @@ pub mod feedback;
 pub mod fields;
 pub mod health;
 pub mod http;
+pub mod i18n;
 pub mod limits;
 pub mod logging;
 pub mod media;

@@ -15,7 +15,8 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         description = "A headless JSON API for the content of Vietnamese wards, communes and provinces.\n\n\
             Reads of published content are public. Writes need a bearer access token from `POST /api/v1/auth/login`. \
             Every error is an RFC 9457 problem document (`application/problem+json`); validation errors list each \
-            invalid field with a stable `code`. Lists are paged with `page` and `per_page` and carry `Link` and \
+            invalid field with a stable `code`. Its `title`, `detail` and field `message`s are English, or Vietnamese \
+            when `Accept-Language` prefers `vi` (`Content-Language` says which); codes are the same in both. Lists are paged with `page` and `per_page` and carry `Link` and \
             `X-Total-Count` headers. Every GET answers a strong `ETag` and honours `If-None-Match`. Every response \
             carries an `X-Request-Id` (taken from a trusted proxy, or generated) that the server's log line for \
             the request also names.",

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 const INFRASTRUCTURE: &[&str] =
-    &["config", "error", "db", "http", "text", "crypto", "limits", "cache", "logging", "metrics", "openapi"];
+    &["config", "error", "i18n", "db", "http", "text", "crypto", "limits", "cache", "logging", "metrics", "openapi"];
 const FOUNDATION: &[&str] = &["auth", "users", "sites", "fields", "citizen"];
 const RESOURCES: &[&str] = &[
     "articles",

@@ -15,6 +15,7 @@ mod feeds;
 mod hardening;
 mod helpers;
 mod http;
+mod language;
 mod media;
 mod operations;
 mod platform;

@@ -2432,7 +2432,10 @@ export interface components {
             code: string;
             /** @description The field's name or JSON path (`submitter.email`), or a query parameter's name. */
             field: string;
-            /** @description The failure in English, for developers; translate by `code`. */
+            /**
+             * @description The failure, for people: English, or Vietnamese when `Accept-Language` prefers `vi`.
+             *     Programs read `code`.
+             */
             message: string;
         };
         /** @description The state of the process or of its dependencies. */
@@ -3162,7 +3165,10 @@ export interface components {
          *     }
          */
         Problem: {
-            /** @description What went wrong with this request, in English. */
+            /**
+             * @description What went wrong with this request, in English, or in Vietnamese when `Accept-Language`
+             *     prefers `vi`.
+             */
             detail: string;
             /** @description For validation failures: one entry per invalid field. */
             errors?: components["schemas"]["FieldError"][];
@@ -3171,7 +3177,10 @@ export interface components {
              * @description The HTTP status code.
              */
             status: number;
-            /** @description A short, human-readable summary of the kind of problem (the HTTP reason phrase). */
+            /**
+             * @description A short, human-readable summary of the kind of problem (the HTTP reason phrase, in the
+             *     language of the answer).
+             */
             title: string;
             /** @description A URI naming the kind of problem (`urn:muni:problem:<kind>`); stable, for programs. */
             type: string;
