@@ -191,29 +191,74 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
 /// - A type flattened into another (`Procedure` holds a `ProcedureRecord`) is closed to unknown
 ///   fields as a request body, but not inside the type that holds it: such `allOf` members are
 ///   inlined without `additionalProperties: false`.
-/// - `fields=` trims articles to the fields asked for: their responses are a whole `Article` or an
-///   `ArticleFields`, the same properties with only `id` required.
+/// - `fields=` trims list items (and an article) to the fields asked for: a list of `X` holds whole
+///   `X`s or `XFields`, the same properties with only the item's key required.
 fn refine_schemas(api: OpenApiDoc) -> OpenApiDoc {
     let Ok(mut doc) = serde_json::to_value(&api) else { return api };
     let schemas = doc["components"]["schemas"].clone();
     open_flattened(&mut doc, &schemas);
-    if let (Some(all), Some(article)) = (doc["components"]["schemas"].as_object_mut(), schemas.get("Article")) {
-        let mut partial = article.clone();
-        partial["required"] = serde_json::json!(["id"]);
-        partial["description"] = serde_json::json!("An article with only the fields `fields` asked for (`id` always).");
-        all.insert("ArticleFields".into(), partial);
+    let lists: Vec<String> = schemas
+        .as_object()
+        .map(|all| all.keys().filter_map(|name| name.strip_prefix("ListResponse_")).map(str::to_owned).collect())
+        .unwrap_or_default();
+    for item in lists {
+        let Some(partial) = doc["components"]["schemas"].get(&item).map(|s| partial_schema(s, &schemas)) else {
+            continue;
+        };
+        let list = &mut doc["components"]["schemas"][format!("ListResponse_{item}")]["properties"]["data"]["items"];
+        *list = serde_json::json!({"anyOf": [
+            {"$ref": format!("#/components/schemas/{item}")}, {"$ref": format!("#/components/schemas/{item}Fields")}
+        ]});
+        doc["components"]["schemas"][format!("{item}Fields")] = partial;
     }
     let either = serde_json::json!({"anyOf": [
         {"$ref": "#/components/schemas/Article"}, {"$ref": "#/components/schemas/ArticleFields"}
     ]});
-    if doc["components"]["schemas"]["ListResponse_Article"]["properties"]["data"]["items"].is_object() {
-        doc["components"]["schemas"]["ListResponse_Article"]["properties"]["data"]["items"] = either.clone();
-    }
     let single = &mut doc["paths"]["/api/v1/articles/{key}"]["get"]["responses"]["200"]["content"]["application/json"];
     if single.is_object() {
         single["schema"] = either;
     }
-    serde_json::from_value(doc).unwrap_or(api)
+    serde_json::from_value(doc).unwrap_or_else(|e| {
+        log::error!("the refined OpenAPI document does not read back ({e}); serving it unrefined");
+        api
+    })
+}
+
+/// A list item's schema as `fields=` trims it: the same properties, only its key required.
+fn partial_schema(schema: &serde_json::Value, schemas: &serde_json::Value) -> serde_json::Value {
+    fn loosen(part: &mut serde_json::Value, names: &mut Vec<String>) {
+        if let Some(object) = part.as_object_mut() {
+            object.remove("required");
+            object.remove("example");
+            names.extend(
+                object.get("properties").and_then(|p| p.as_object()).into_iter().flat_map(|p| p.keys().cloned()),
+            );
+        }
+    }
+    let mut partial = schema.clone();
+    let mut names = vec![];
+    loosen(&mut partial, &mut names);
+    for member in partial.get_mut("allOf").and_then(|m| m.as_array_mut()).into_iter().flatten() {
+        let target = member["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")).map(str::to_owned);
+        if let Some(target) = target {
+            *member = schemas[target].clone();
+        }
+        loosen(member, &mut names);
+    }
+    let key = crate::http::fields::KEYS.iter().find(|key| names.iter().any(|n| n == *key));
+    let required = serde_json::json!(key.into_iter().collect::<Vec<_>>());
+    match partial.get_mut("allOf").and_then(|m| m.as_array_mut()) {
+        // utoipa's `allOf` has no `required` of its own: a member says it.
+        Some(members) => members.push(serde_json::json!({"type": "object", "required": required})),
+        None => partial["required"] = required,
+    }
+    let description = schema["description"].as_str().unwrap_or("").trim_end_matches('.').to_owned();
+    partial["description"] = serde_json::json!(format!(
+        "{}with only the fields `fields` asked for (its key, `{}`, always).",
+        if description.is_empty() { "An item ".to_owned() } else { format!("{description}, ") },
+        key.copied().unwrap_or("id")
+    ));
+    partial
 }
 
 /// Replaces, anywhere in `value`, an `allOf` member that refers to a closed schema with an open

@@ -5,15 +5,9 @@ use chrono::{DateTime, NaiveDateTime};
 use serde_json::{Map, Value};
 
 use super::repo::{Keyset, SortField, SortKey};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 
-fn bad(field: &str, code: &str, message: impl Into<String>) -> ApiError {
-    let error = FieldError::new(field, code, message);
-    ApiError::BadRequestFields {
-        detail: format!("The query parameter `{field}` is invalid: {}.", error.message),
-        errors: vec![error],
-    }
-}
+use crate::http::bad_parameter as bad;
 
 /// `sort=-published_at,title` over the whitelist.
 pub fn parse_sort(sort: Option<&str>) -> Result<Vec<SortKey>, ApiError> {

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::repo::{self, TagFilter};
 use crate::db::{self, now};
 use crate::error::ApiError;
-use crate::http::{ApiQuery, ListResponse, Paging, list_response};
+use crate::http::{ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
 use crate::text::slugify;
@@ -40,6 +40,9 @@ pub struct TagListQuery {
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
+    /// Comma-separated fields of each item to return (e.g. `slug,name`; `slug` is always included).
+    /// Default: every field.
+    pub fields: Option<String>,
 }
 
 /// Tags in use on public articles, the most used first.
@@ -56,6 +59,7 @@ pub async fn list_tags(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<Tag>(query.fields.as_deref())?;
     let prefix = query.q.as_deref().map(|q| slugify(q, 60)).filter(|p| !p.is_empty());
     let (tags, total) = db::run(&state.db, move |conn| {
         let site_ids = sites::site_filter(conn, &query.site)?;
@@ -68,7 +72,7 @@ pub async fn list_tags(
         slug: t.slug,
         articles: t.articles,
     });
-    Ok(list_response(&req, tags.collect(), total, paging))
+    Ok(list_response(&req, fields.apply(tags.collect()), total, paging))
 }
 
 /// One tag, by its slug (or as written: `dân vận` is `dan-van`), if a public article carries it.

@@ -10,7 +10,7 @@ use super::repo::{self, CategoryChanges, NewCategory};
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, unique_as};
-use crate::http::{ApiJson, ApiQuery, ListMeta, ListResponse, Paging, list_response};
+use crate::http::{ApiJson, ApiQuery, Fields, ListMeta, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
 use crate::text::slugify;
@@ -37,6 +37,7 @@ pub async fn list_categories(
         ));
     }
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<CategoryNode>(query.fields.as_deref())?;
     let (all, parent) = db::run(&state.db, move |conn| {
         let site_ids = sites::site_filter(conn, &query.site)?;
         let all = repo::list_all(conn, site_ids.as_deref())?;
@@ -71,7 +72,7 @@ pub async fn list_categories(
         .take(paging.limit() as usize)
         .map(|category| CategoryNode { category, children: vec![] })
         .collect::<Vec<_>>();
-    Ok(list_response(&req, page, total, paging))
+    Ok(list_response(&req, fields.apply(page), total, paging))
 }
 
 fn resolve_in(all: &[Category], key: &str) -> Option<i64> {

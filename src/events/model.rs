@@ -226,6 +226,9 @@ pub struct EventListQuery {
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
+    /// Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+    /// Default: every field.
+    pub fields: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -13,16 +13,13 @@ use super::model::{
 use super::repo::{self, EventFilter};
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::db::{self};
-use crate::error::{ApiError, FieldError};
-use crate::http::{ApiQuery, ListResponse, Paging, list_response};
+use crate::error::ApiError;
+use crate::http::{ApiQuery, Fields, ListResponse, Paging, bad_parameter, list_response};
 use crate::sites;
 use crate::state::AppState;
 
 fn bad(field: &str, message: &str) -> ApiError {
-    ApiError::BadRequestFields {
-        detail: format!("The query parameter `{field}` is invalid: {message}."),
-        errors: vec![FieldError::new(field, "invalid_value", message)],
-    }
+    bad_parameter(field, "invalid_value", message)
 }
 
 fn is_staff(user: &Option<AuthUser>) -> bool {
@@ -94,6 +91,7 @@ pub async fn list_events(
 ) -> Result<HttpResponse, ApiError> {
     let (user, query) = (user.0, query.0);
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<Event>(query.fields.as_deref())?;
     let descending = match query.sort.as_deref() {
         None | Some("starts_at") => false,
         Some("-starts_at") => true,
@@ -119,7 +117,7 @@ pub async fn list_events(
         Ok((repo::to_events(conn, rows)?, total))
     })
     .await?;
-    Ok(list_response(&req, events, total, paging))
+    Ok(list_response(&req, fields.apply(events), total, paging))
 }
 
 /// One week of the calendar, Monday to Sunday, with every day present (empty ones too): what a

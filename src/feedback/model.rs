@@ -418,6 +418,9 @@ pub struct StaffListQuery {
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
+    /// Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+    /// Default: every field.
+    pub fields: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -437,6 +440,9 @@ pub struct PublishedListQuery {
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
+    /// Comma-separated fields of each item to return (e.g. `title,status`; `tracking_code` is always included).
+    /// Default: every field.
+    pub fields: Option<String>,
 }
 
 /// A staff step: an internal note, and for some steps a public text.

@@ -7,7 +7,7 @@ use super::repo;
 use super::views::{parse_kind, subject_of};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::http::{ApiQuery, ListResponse, Paging, list_response};
+use crate::http::{ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
 
@@ -27,6 +27,7 @@ pub async fn list_published(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<PublishedFeedback>(query.fields.as_deref())?;
     let words = crate::text::search_words(query.q.as_deref());
     let (items, total) = db::run(&state.db, move |conn| {
         let site_ids = sites::site_filter(conn, &query.site)?;
@@ -41,7 +42,7 @@ pub async fn list_published(
         Ok((to_published(conn, rows)?, total))
     })
     .await?;
-    Ok(list_response(&req, items, total, paging))
+    Ok(list_response(&req, fields.apply(items), total, paging))
 }
 
 pub fn to_published(conn: &mut DbConn, rows: Vec<FeedbackRow>) -> Result<Vec<PublishedFeedback>, ApiError> {

@@ -9,7 +9,7 @@ use super::views::{detail, managed, summaries};
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, write_transaction};
 use crate::error::{ApiError, FieldError};
-use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
+use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
 
@@ -33,6 +33,7 @@ pub async fn list_feedback(
     user.require(&[Role::Moderator])?;
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<FeedbackSummary>(query.fields.as_deref())?;
     let zone = state.config.time_zone();
     let from = query.from.as_deref().map(|v| crate::http::parse_instant("from", v, zone, false)).transpose()?;
     let to = query.to.as_deref().map(|v| crate::http::parse_instant("to", v, zone, true)).transpose()?;
@@ -62,7 +63,7 @@ pub async fn list_feedback(
         Ok((summaries(conn, rows)?, total))
     })
     .await?;
-    Ok(list_response(&req, items, total, paging))
+    Ok(list_response(&req, fields.apply(items), total, paging))
 }
 
 /// One submission with its submitter's personal data and trail (moderators, admins). Every read

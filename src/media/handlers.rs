@@ -17,7 +17,7 @@ use super::store::{Staged, Store};
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError};
-use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response, parse_instant};
+use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response, parse_instant};
 use crate::state::AppState;
 
 /// Descriptive fields sent with a multipart upload.
@@ -373,6 +373,7 @@ pub async fn list_media(
     user.require(&[Role::Editor])?;
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<Media>(query.fields.as_deref())?;
     let zone = state.config.time_zone();
     let from = query.from.as_deref().map(|v| parse_instant("from", v, zone, false)).transpose()?;
     let to = query.to.as_deref().map(|v| parse_instant("to", v, zone, true)).transpose()?;
@@ -403,7 +404,7 @@ pub async fn list_media(
         Ok((items, total))
     })
     .await?;
-    Ok(list_response(&req, items, total, paging))
+    Ok(list_response(&req, fields.apply(items), total, paging))
 }
 
 /// One item, with its variants and what uses it.

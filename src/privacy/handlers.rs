@@ -10,7 +10,7 @@ use super::repo::{self, NewNotice};
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, unique_as};
-use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
+use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::sites::model::{SiteRef, SiteRow};
 use crate::state::AppState;
 
@@ -82,6 +82,7 @@ pub async fn list_privacy_notices(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<PrivacyNotice>(query.fields.as_deref())?;
     let (items, total) = db::run(&state.db, move |conn| {
         let site = site_of(conn, query.site.as_deref())?;
         let (rows, total) = repo::versions(conn, site.id, paging.offset(), paging.limit())?;
@@ -94,7 +95,7 @@ pub async fn list_privacy_notices(
         Ok((items, total))
     })
     .await?;
-    Ok(list_response(&req, items, total, paging))
+    Ok(list_response(&req, fields.apply(items), total, paging))
 }
 
 /// Publish a new version of a site's notice (admins). It takes effect at once: from now on,

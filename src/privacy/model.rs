@@ -104,4 +104,7 @@ pub struct NoticeListQuery {
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
+    /// Comma-separated fields of each item to return (e.g. `title,current`; `version` is always included).
+    /// Default: every field.
+    pub fields: Option<String>,
 }

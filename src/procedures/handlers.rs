@@ -10,7 +10,7 @@ use super::repo::{self, ProcedureFilter};
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError};
-use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
+use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
 
@@ -73,13 +73,14 @@ pub async fn list_procedures(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<Procedure>(query.fields.as_deref())?;
     let (items, total) = db::run(&state.db, move |conn| {
         let f = filter_from(conn, &query)?;
         let (rows, total) = repo::list(conn, &f, paging.offset(), paging.limit())?;
         Ok((repo::to_procedures(conn, rows)?, total))
     })
     .await?;
-    Ok(list_response(&req, items, total, paging))
+    Ok(list_response(&req, fields.apply(items), total, paging))
 }
 
 /// Counts per field and per level (each facet ignores its own filter, so a frontend can show

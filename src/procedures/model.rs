@@ -225,6 +225,9 @@ pub struct ProcedureListQuery {
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
+    /// Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+    /// Default: every field.
+    pub fields: Option<String>,
 }
 
 /// The filters of the facet counts: the list's, without paging.
@@ -261,6 +264,7 @@ impl From<ProcedureFacetsQuery> for ProcedureListQuery {
             q: q.q,
             page: None,
             per_page: None,
+            fields: None,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::citizen::{new_secret, normalise, sha256_hex};
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
 use crate::fields::model::FieldRow;
-use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
+use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::limits::RateLimited;
 use crate::sites;
 use crate::sites::model::SiteRef;
@@ -298,6 +298,7 @@ pub async fn list_questions(
 ) -> Result<HttpResponse, ApiError> {
     let (user, query) = (user.0, query.0);
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<Question>(query.fields.as_deref())?;
     let status = match (&query.status, &user) {
         (None, _) => None,
         (Some(_), None) => {
@@ -361,7 +362,7 @@ pub async fn list_questions(
         Ok((to_questions(conn, rows, staff)?, total))
     })
     .await?;
-    Ok(list_response(&req, items, total, paging))
+    Ok(list_response(&req, fields.apply(items), total, paging))
 }
 
 /// One question and its answer, by id or slug. The public sees published ones only (and each

@@ -10,7 +10,7 @@ use super::repo;
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, write_transaction};
 use crate::error::{ApiError, FieldError, unique_as};
-use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
+use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::state::AppState;
 
 /// List the sites this deployment serves.
@@ -28,9 +28,10 @@ pub async fn list_sites(
     query: ApiQuery<SiteListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let paging = Paging::new(query.0.page, query.0.per_page)?;
+    let fields = Fields::parse::<Site>(query.0.fields.as_deref())?;
     let (rows, total) =
         db::run(&state.db, move |conn| Ok(repo::list_sites(conn, paging.offset(), paging.limit())?)).await?;
-    Ok(list_response(&req, rows.into_iter().map(Site::from).collect(), total, paging))
+    Ok(list_response(&req, fields.apply(rows.into_iter().map(Site::from).collect()), total, paging))
 }
 
 /// One site, by code or id.

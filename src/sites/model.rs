@@ -313,6 +313,9 @@ pub struct SiteListQuery {
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
+    /// Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+    /// Default: every field.
+    pub fields: Option<String>,
 }
 
 pub fn validate_code(code: &str, errors: &mut Vec<FieldError>) {

@@ -10,7 +10,7 @@ use super::repo::{self, NewUser, UserChanges, UserFilter};
 use crate::auth::{AuthUser, Role, tokens};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError, unique_as};
-use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
+use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::sites;
 use crate::state::AppState;
 
@@ -33,6 +33,7 @@ pub async fn list_users(
     user.require(&[Role::Admin])?;
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<User>(query.fields.as_deref())?;
     let (users, total) = db::run(&state.db, move |conn| {
         let mut site_id = match &query.site {
             Some(code) => Some(
@@ -60,7 +61,7 @@ pub async fn list_users(
         Ok(repo::list_users(conn, &filter, paging.offset(), paging.limit())?)
     })
     .await?;
-    Ok(list_response(&req, users, total, paging))
+    Ok(list_response(&req, fields.apply(users), total, paging))
 }
 
 /// Create a staff account (admins).

@@ -14,7 +14,7 @@ use super::signing;
 use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError};
-use crate::http::{ApiJson, ApiQuery, ListResponse, Paging, list_response};
+use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::state::AppState;
 
 /// Endpoints one site may have (one for every site counts against the deployment).
@@ -171,6 +171,7 @@ pub async fn list_webhooks(
     user.require(&[Role::Admin])?;
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<WebhookEndpoint>(query.fields.as_deref())?;
     let (items, total) = db::run(&state.db, move |conn| {
         let site = match (user.site_id, query.site.as_deref()) {
             (Some(own), _) => Some(Some(own)),
@@ -195,7 +196,7 @@ pub async fn list_webhooks(
         Ok((items, total))
     })
     .await?;
-    Ok(list_response(&req, items, total, paging))
+    Ok(list_response(&req, fields.apply(items), total, paging))
 }
 
 /// One endpoint.
@@ -434,6 +435,7 @@ pub async fn list_deliveries(
     let id = id.into_inner();
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
+    let fields = Fields::parse::<WebhookDelivery>(query.fields.as_deref())?;
     let (items, total) = db::run(&state.db, move |conn| {
         endpoint_for(conn, &user, id)?;
         let (rows, total) =
@@ -441,7 +443,7 @@ pub async fn list_deliveries(
         Ok((rows.iter().map(|r| r.view()).collect::<Vec<_>>(), total))
     })
     .await?;
-    Ok(list_response(&req, items, total, paging))
+    Ok(list_response(&req, fields.apply(items), total, paging))
 }
 
 /// One delivery: its body and every attempt with the endpoint's answer.

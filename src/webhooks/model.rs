@@ -338,6 +338,9 @@ pub struct EndpointListQuery {
     /// Endpoints per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
+    /// Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+    /// Default: every field.
+    pub fields: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -354,4 +357,7 @@ pub struct DeliveryListQuery {
     /// Deliveries per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
+    /// Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+    /// Default: every field.
+    pub fields: Option<String>,
 }

@@ -8,7 +8,7 @@ use std::sync::{LazyLock, Mutex};
 use reqwest::{Method, Response};
 use serde_json::Value;
 
-static DOCUMENT: LazyLock<Value> =
+pub static DOCUMENT: LazyLock<Value> =
     LazyLock::new(|| serde_json::from_str(include_str!("../../openapi/openapi.json")).expect("the OpenAPI document"));
 
 type Validators = HashMap<String, std::sync::Arc<jsonschema::Validator>>;

@@ -16,6 +16,7 @@ mod hardening;
 mod helpers;
 mod http;
 mod language;
+mod lists;
 mod media;
 mod operations;
 mod platform;

@@ -1816,7 +1816,7 @@ export interface components {
             data: components["schemas"]["ArticleChange"][];
             meta: components["schemas"]["ChangesMeta"];
         };
-        /** @description An article with only the fields `fields` asked for (`id` always). */
+        /** @description A news item, report or plan of a site, with only the fields `fields` asked for (its key, `id`, always). */
         ArticleFields: {
             /**
              * @description The byline as the portal prints it (free text, not a user account).
@@ -1988,6 +1988,36 @@ export interface components {
         CategoryNode: components["schemas"]["Category"] & {
             children: components["schemas"]["CategoryNode"][];
         };
+        /** @description A category with its sub-categories; `children` is filled only with `?tree=true`, with only the fields `fields` asked for (its key, `id`, always). */
+        CategoryNodeFields: {
+            /** Format: date-time */
+            created_at?: string;
+            description?: string;
+            /** Format: int64 */
+            id?: number;
+            /** @example Thông tin tuyên truyền */
+            name?: string;
+            /**
+             * Format: int64
+             * @description The parent category's id; null for a top-level section.
+             */
+            parent_id?: number | null;
+            /**
+             * Format: int32
+             * @description Order among its siblings, ascending.
+             */
+            position?: number;
+            site?: components["schemas"]["SiteRef"];
+            /**
+             * @description Unique within the site.
+             * @example thong-tin-tuyen-truyen
+             */
+            slug?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        } & {
+            children?: components["schemas"]["CategoryNode"][];
+        } & Record<string, never>;
         /** @description A short reference to a category, embedded in articles. */
         CategoryRef: {
             /** Format: int64 */
@@ -2343,6 +2373,67 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description An item of the leadership's work calendar, with only the fields `fields` asked for (its key, `id`, always). */
+        EventFields: {
+            all_day?: boolean;
+            article?: components["schemas"]["ArticleRef"] | null;
+            /** @description Who chairs (chủ trì). */
+            chair?: string;
+            /** Format: date-time */
+            created_at?: string;
+            description?: string;
+            /**
+             * Format: date-time
+             * @description End, in the event's time zone; null when no end was given. For an all-day event, the start
+             *     of the day after its last.
+             */
+            ends_at?: string | null;
+            /**
+             * Format: date
+             * @description For an all-day event: its last day (inclusive).
+             */
+            ends_on?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description Where (địa điểm). */
+            location?: string;
+            /** @description Who takes part (thành phần). */
+            participants?: string;
+            /** @description The unit that prepares it. */
+            preparing_unit?: string;
+            /**
+             * Format: int32
+             * @description Grows with each change, as iCalendar's SEQUENCE.
+             */
+            sequence?: number;
+            site?: components["schemas"]["SiteRef"];
+            /**
+             * Format: date-time
+             * @description Start, in the event's time zone (`2026-11-30T08:00:00+07:00`); for an all-day event, the
+             *     start of its first day.
+             */
+            starts_at?: string;
+            /**
+             * Format: date
+             * @description For an all-day event: its first day.
+             */
+            starts_on?: string | null;
+            status?: components["schemas"]["EventStatus"];
+            /**
+             * @description IANA time zone of the local times.
+             * @example Asia/Ho_Chi_Minh
+             */
+            time_zone?: string;
+            /**
+             * @description What (nội dung).
+             * @example Họp giao ban UBND phường tuần 49
+             */
+            title?: string;
+            /** @description The iCalendar UID, stable for the life of the event. */
+            uid?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
         /**
          * @description Where an event is in its life.
          * @enum {string}
@@ -2412,6 +2503,27 @@ export interface components {
             tracking_code: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description A submission as staff see it in lists: no personal data, with only the fields `fields` asked for (its key, `id`, always). */
+        FeedbackSummaryFields: {
+            assignee?: components["schemas"]["UserRef"] | null;
+            /** Format: date-time */
+            created_at?: string;
+            forwarded_to?: string | null;
+            /** Format: int64 */
+            id: number;
+            kind?: components["schemas"]["FeedbackKind"];
+            public_reply?: string | null;
+            /** Format: date-time */
+            published_at?: string | null;
+            site?: components["schemas"]["SiteRef"];
+            status?: components["schemas"]["FeedbackStatus"];
+            subject?: components["schemas"]["Subject"] | null;
+            title?: string;
+            topic?: components["schemas"]["TopicRef"];
+            tracking_code?: string;
+            /** Format: date-time */
+            updated_at?: string;
         };
         /** @description A field of administration (lĩnh vực), shared by procedures and questions. */
         Field: {
@@ -2492,429 +2604,67 @@ export interface components {
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_CategoryNode: {
-            data: (components["schemas"]["Category"] & {
-                children: components["schemas"]["CategoryNode"][];
-            })[];
+            data: (components["schemas"]["CategoryNode"] | components["schemas"]["CategoryNodeFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_Event: {
-            data: {
-                all_day: boolean;
-                article?: components["schemas"]["ArticleRef"] | null;
-                /** @description Who chairs (chủ trì). */
-                chair: string;
-                /** Format: date-time */
-                created_at: string;
-                description: string;
-                /**
-                 * Format: date-time
-                 * @description End, in the event's time zone; null when no end was given. For an all-day event, the start
-                 *     of the day after its last.
-                 */
-                ends_at?: string | null;
-                /**
-                 * Format: date
-                 * @description For an all-day event: its last day (inclusive).
-                 */
-                ends_on?: string | null;
-                /** Format: int64 */
-                id: number;
-                /** @description Where (địa điểm). */
-                location: string;
-                /** @description Who takes part (thành phần). */
-                participants: string;
-                /** @description The unit that prepares it. */
-                preparing_unit: string;
-                /**
-                 * Format: int32
-                 * @description Grows with each change, as iCalendar's SEQUENCE.
-                 */
-                sequence: number;
-                site: components["schemas"]["SiteRef"];
-                /**
-                 * Format: date-time
-                 * @description Start, in the event's time zone (`2026-11-30T08:00:00+07:00`); for an all-day event, the
-                 *     start of its first day.
-                 */
-                starts_at: string;
-                /**
-                 * Format: date
-                 * @description For an all-day event: its first day.
-                 */
-                starts_on?: string | null;
-                status: components["schemas"]["EventStatus"];
-                /**
-                 * @description IANA time zone of the local times.
-                 * @example Asia/Ho_Chi_Minh
-                 */
-                time_zone: string;
-                /**
-                 * @description What (nội dung).
-                 * @example Họp giao ban UBND phường tuần 49
-                 */
-                title: string;
-                /** @description The iCalendar UID, stable for the life of the event. */
-                uid: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
+            data: (components["schemas"]["Event"] | components["schemas"]["EventFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_FeedbackSummary: {
-            data: {
-                assignee?: components["schemas"]["UserRef"] | null;
-                /** Format: date-time */
-                created_at: string;
-                forwarded_to?: string | null;
-                /** Format: int64 */
-                id: number;
-                kind: components["schemas"]["FeedbackKind"];
-                public_reply?: string | null;
-                /** Format: date-time */
-                published_at?: string | null;
-                site: components["schemas"]["SiteRef"];
-                status: components["schemas"]["FeedbackStatus"];
-                subject?: components["schemas"]["Subject"] | null;
-                title: string;
-                topic: components["schemas"]["TopicRef"];
-                tracking_code: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
+            data: (components["schemas"]["FeedbackSummary"] | components["schemas"]["FeedbackSummaryFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_Media: {
-            data: {
-                /** @description Alternative text; an image needs it before published content may use it. */
-                alt?: string | null;
-                caption?: string | null;
-                /** Format: date-time */
-                created_at: string;
-                /** @description Credit or byline (`Ảnh: Thu Hà`). */
-                credit?: string | null;
-                failure?: string | null;
-                /** @description As uploaded; downloads are offered under it. */
-                filename: string;
-                /** Format: int32 */
-                height?: number | null;
-                /** Format: int64 */
-                id: number;
-                kind: components["schemas"]["MediaKind"];
-                /** @description Decided by the bytes, never by the name or the declared type. */
-                media_type: string;
-                /** @description The image's dominant colour (`#rrggbb`), to paint while it loads. */
-                placeholder?: string | null;
-                site: components["schemas"]["SiteRef"];
-                /**
-                 * Format: int64
-                 * @description Bytes, as uploaded.
-                 */
-                size: number;
-                status: components["schemas"]["MediaStatus"];
-                /** Format: date-time */
-                taken_at?: string | null;
-                title?: string | null;
-                /** Format: date-time */
-                updated_at: string;
-                /**
-                 * @description The item itself: the document, or the image at full size in its own format, metadata
-                 *     stripped. Null until ready.
-                 */
-                url?: string | null;
-                /** @description What uses it (a delete is refused while anything does). */
-                used_by: components["schemas"]["MediaUse"][];
-                /**
-                 * @description Every size and format, smallest first for images (320 to 2400 wide, never larger than the
-                 *     original, in WebP and the original format). Empty until ready.
-                 */
-                variants: components["schemas"]["Variant"][];
-                /**
-                 * Format: int32
-                 * @description Of an image, upright (its orientation applied).
-                 */
-                width?: number | null;
-            }[];
+            data: (components["schemas"]["Media"] | components["schemas"]["MediaFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_PrivacyNotice: {
-            data: {
-                /** @description Plain text; paragraphs are separated by blank lines. */
-                body: string;
-                /** @description Whether submissions must name this version now. */
-                current: boolean;
-                /**
-                 * Format: date-time
-                 * @description When it took effect; null for the built-in notice of a site that has published none.
-                 */
-                published_at?: string | null;
-                site: components["schemas"]["SiteRef"];
-                title: string;
-                /**
-                 * @description What a submission's `consent_notice_version` names.
-                 * @example 2026-01
-                 */
-                version: string;
-            }[];
+            data: (components["schemas"]["PrivacyNotice"] | components["schemas"]["PrivacyNoticeFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_Procedure: {
-            data: ({
-                /** @description Implementing agency (cơ quan thực hiện). */
-                agency?: string | null;
-                /** @description Who may apply (đối tượng thực hiện). */
-                applicants?: string | null;
-                cases?: components["schemas"]["Case"][];
-                /**
-                 * @description The national code: `1.001108`, or with a provincial suffix `1.012753.H19`.
-                 * @example 1.001193
-                 */
-                code: string;
-                dossier?: components["schemas"]["Document"][];
-                /** @description Fees and charges (phí, lệ phí), as written. */
-                fees?: string | null;
-                /** @description The field (lĩnh vực) by name or code (`Hộ tịch` or `ho-tich`); an unknown one is added. */
-                field?: string | null;
-                /** @description The field's code in the national database, if known. */
-                field_code?: string | null;
-                legal_basis?: components["schemas"]["LegalBasis"][];
-                level?: components["schemas"]["Level"];
-                methods?: components["schemas"]["Method"][];
-                /** @example Thủ tục đăng ký khai sinh */
-                name: string;
-                /** @description Processing time as written (thời hạn giải quyết). */
-                processing_time?: string | null;
-                /** @description For a replaced procedure: the code that replaces it. */
-                replaced_by?: string | null;
-                /** @description Requirements and conditions (yêu cầu, điều kiện). */
-                requirements?: string | null;
-                /** @description The result (kết quả thực hiện). */
-                result?: string | null;
-                /** @description The steps, in order (trình tự thực hiện). */
-                steps?: string[];
-                validity?: components["schemas"]["Validity"];
-            } & {
-                /** Format: date-time */
-                created_at: string;
-                field_ref?: components["schemas"]["Field"] | null;
-                /** Format: int64 */
-                id: number;
-                /** Format: date-time */
-                imported_at?: string | null;
-                /**
-                 * Format: int32
-                 * @description The processing time in days, when the text gives one (for filtering).
-                 */
-                processing_days?: number | null;
-                site: components["schemas"]["SiteRef"];
-                /** @description Where it was imported from (a file name or `api`). */
-                source?: string | null;
-                /** Format: date-time */
-                updated_at: string;
-            })[];
+            data: (components["schemas"]["Procedure"] | components["schemas"]["ProcedureFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_PublishedFeedback: {
-            data: {
-                content: string;
-                /** Format: date-time */
-                created_at: string;
-                kind: components["schemas"]["FeedbackKind"];
-                public_reply?: string | null;
-                /** Format: date-time */
-                published_at?: string | null;
-                /** Format: date-time */
-                replied_at?: string | null;
-                status: components["schemas"]["FeedbackStatus"];
-                subject?: components["schemas"]["Subject"] | null;
-                title: string;
-                topic: components["schemas"]["TopicRef"];
-                tracking_code: string;
-            }[];
+            data: (components["schemas"]["PublishedFeedback"] | components["schemas"]["PublishedFeedbackFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_Question: {
-            data: {
-                /** @description Sanitised HTML. */
-                answer?: string | null;
-                /** Format: date-time */
-                answered_at?: string | null;
-                answering_unit?: string | null;
-                /** Format: date-time */
-                created_at: string;
-                featured: boolean;
-                field: components["schemas"]["Field"];
-                /** Format: int64 */
-                id: number;
-                original?: components["schemas"]["OriginalWording"] | null;
-                procedure_code?: string | null;
-                /** Format: date-time */
-                published_at?: string | null;
-                question: string;
-                /** @description Staff only. */
-                rejection_reason?: string | null;
-                site: components["schemas"]["SiteRef"];
-                /** @description Set when published; the question's address with its id. */
-                slug?: string | null;
-                status: components["schemas"]["QuestionStatus"];
-                title: string;
-                /** @description Staff only. */
-                tracking_code?: string | null;
-                /**
-                 * Format: int64
-                 * @description Staff only.
-                 */
-                view_count?: number | null;
-            }[];
+            data: (components["schemas"]["Question"] | components["schemas"]["QuestionFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_Site: {
-            data: {
-                /**
-                 * @description Stable code used in URLs and filters (`site=phuong-ben-thanh`).
-                 * @example phuong-ben-thanh
-                 */
-                code: string;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: int64 */
-                id: number;
-                /** @example Phường Bến Thành */
-                name: string;
-                /** @description Where each kind of page lives on the portal (the defaults until set). */
-                page_urls: components["schemas"]["PageUrls"];
-                /**
-                 * @description The site's portal (the frontend), that feeds, sitemaps and webhooks link to; null until set.
-                 * @example https://phuong-ben-thanh.example.vn
-                 */
-                public_url?: string | null;
-                /**
-                 * @description IANA time zone of the site's calendar.
-                 * @example Asia/Ho_Chi_Minh
-                 */
-                time_zone: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
+            data: (components["schemas"]["Site"] | components["schemas"]["SiteFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_Tag: {
-            data: {
-                /**
-                 * Format: int64
-                 * @description Public articles with this tag.
-                 */
-                articles: number;
-                /**
-                 * @description As editors wrote it.
-                 * @example dân vận
-                 */
-                name: string;
-                /**
-                 * @description What filters by it: `GET /api/v1/articles?tag=dan-van`.
-                 * @example dan-van
-                 */
-                slug: string;
-            }[];
+            data: (components["schemas"]["Tag"] | components["schemas"]["TagFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_User: {
-            data: {
-                /** @description A disabled account cannot sign in, and its tokens stop working. */
-                active: boolean;
-                /** Format: date-time */
-                created_at: string;
-                /** @example Nguyễn Thị Lan */
-                display_name: string;
-                /** @example bientap@phuong.example.vn */
-                email: string;
-                /** Format: int64 */
-                id: number;
-                /** Format: date-time */
-                last_login_at?: string | null;
-                role: components["schemas"]["Role"];
-                site?: components["schemas"]["SiteRef"] | null;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
+            data: (components["schemas"]["User"] | components["schemas"]["UserFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_WebhookDelivery: {
-            data: {
-                /** Format: int32 */
-                attempt_count: number;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                delivered_at?: string | null;
-                /** Format: int64 */
-                endpoint_id: number;
-                event_type: components["schemas"]["EventType"];
-                /** Format: int64 */
-                id: number;
-                /** Format: date-time */
-                last_attempt_at?: string | null;
-                /** Format: int32 */
-                last_duration_ms?: number | null;
-                /** @description What went wrong in the last attempt. */
-                last_error?: string | null;
-                /**
-                 * Format: int32
-                 * @description The HTTP status of the last attempt; null when none came (refused, timed out, no connection).
-                 */
-                last_status_code?: number | null;
-                /**
-                 * @description The `webhook-id` header: the same on every attempt and redelivery, for receivers to
-                 *     recognise a message they already handled.
-                 */
-                message_id: string;
-                /**
-                 * Format: date-time
-                 * @description When it is (re)tried, while pending.
-                 */
-                next_attempt_at?: string | null;
-                status: components["schemas"]["DeliveryStatus"];
-            }[];
+            data: (components["schemas"]["WebhookDelivery"] | components["schemas"]["WebhookDeliveryFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
         ListResponse_WebhookEndpoint: {
-            data: {
-                /** Format: date-time */
-                created_at: string;
-                description: string;
-                /** @description Why it was disabled. */
-                disabled_reason?: string | null;
-                /** @description The event types it receives; empty: all of them. */
-                event_types: components["schemas"]["EventType"][];
-                /**
-                 * Format: date-time
-                 * @description Since when every attempt has failed; null once one succeeds.
-                 */
-                failing_since?: string | null;
-                /** Format: int64 */
-                id: number;
-                /**
-                 * Format: int64
-                 * @description Deliveries waiting to be sent.
-                 */
-                pending_deliveries: number;
-                site?: components["schemas"]["SiteRef"] | null;
-                status: components["schemas"]["EndpointStatus"];
-                /** Format: date-time */
-                updated_at: string;
-                url: string;
-            }[];
+            data: (components["schemas"]["WebhookEndpoint"] | components["schemas"]["WebhookEndpointFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /**
@@ -2991,6 +2741,57 @@ export interface components {
             /** Format: date-time */
             taken_at?: string | null;
             title?: string | null;
+        };
+        /** @description An item of the media library, with only the fields `fields` asked for (its key, `id`, always). */
+        MediaFields: {
+            /** @description Alternative text; an image needs it before published content may use it. */
+            alt?: string | null;
+            caption?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** @description Credit or byline (`Ảnh: Thu Hà`). */
+            credit?: string | null;
+            failure?: string | null;
+            /** @description As uploaded; downloads are offered under it. */
+            filename?: string;
+            /** Format: int32 */
+            height?: number | null;
+            /** Format: int64 */
+            id: number;
+            kind?: components["schemas"]["MediaKind"];
+            /** @description Decided by the bytes, never by the name or the declared type. */
+            media_type?: string;
+            /** @description The image's dominant colour (`#rrggbb`), to paint while it loads. */
+            placeholder?: string | null;
+            site?: components["schemas"]["SiteRef"];
+            /**
+             * Format: int64
+             * @description Bytes, as uploaded.
+             */
+            size?: number;
+            status?: components["schemas"]["MediaStatus"];
+            /** Format: date-time */
+            taken_at?: string | null;
+            title?: string | null;
+            /** Format: date-time */
+            updated_at?: string;
+            /**
+             * @description The item itself: the document, or the image at full size in its own format, metadata
+             *     stripped. Null until ready.
+             */
+            url?: string | null;
+            /** @description What uses it (a delete is refused while anything does). */
+            used_by?: components["schemas"]["MediaUse"][];
+            /**
+             * @description Every size and format, smallest first for images (320 to 2400 wide, never larger than the
+             *     original, in WebP and the original format). Empty until ready.
+             */
+            variants?: components["schemas"]["Variant"][];
+            /**
+             * Format: int32
+             * @description Of an image, upright (its orientation applied).
+             */
+            width?: number | null;
         };
         /**
          * @description Photos and drawings, or documents to download.
@@ -3148,6 +2949,25 @@ export interface components {
              */
             version: string;
         };
+        /** @description A version of a site's privacy notice, with only the fields `fields` asked for (its key, `version`, always). */
+        PrivacyNoticeFields: {
+            /** @description Plain text; paragraphs are separated by blank lines. */
+            body?: string;
+            /** @description Whether submissions must name this version now. */
+            current?: boolean;
+            /**
+             * Format: date-time
+             * @description When it took effect; null for the built-in notice of a site that has published none.
+             */
+            published_at?: string | null;
+            site?: components["schemas"]["SiteRef"];
+            title?: string;
+            /**
+             * @description What a submission's `consent_notice_version` names.
+             * @example 2026-01
+             */
+            version: string;
+        };
         /**
          * @description An RFC 9457 problem document: the body of every error response.
          * @example {
@@ -3239,6 +3059,60 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description A procedure as the API answers it: the record, and where it comes from, with only the fields `fields` asked for (its key, `id`, always). */
+        ProcedureFields: {
+            /** @description Implementing agency (cơ quan thực hiện). */
+            agency?: string | null;
+            /** @description Who may apply (đối tượng thực hiện). */
+            applicants?: string | null;
+            cases?: components["schemas"]["Case"][];
+            /**
+             * @description The national code: `1.001108`, or with a provincial suffix `1.012753.H19`.
+             * @example 1.001193
+             */
+            code?: string;
+            dossier?: components["schemas"]["Document"][];
+            /** @description Fees and charges (phí, lệ phí), as written. */
+            fees?: string | null;
+            /** @description The field (lĩnh vực) by name or code (`Hộ tịch` or `ho-tich`); an unknown one is added. */
+            field?: string | null;
+            /** @description The field's code in the national database, if known. */
+            field_code?: string | null;
+            legal_basis?: components["schemas"]["LegalBasis"][];
+            level?: components["schemas"]["Level"];
+            methods?: components["schemas"]["Method"][];
+            /** @example Thủ tục đăng ký khai sinh */
+            name?: string;
+            /** @description Processing time as written (thời hạn giải quyết). */
+            processing_time?: string | null;
+            /** @description For a replaced procedure: the code that replaces it. */
+            replaced_by?: string | null;
+            /** @description Requirements and conditions (yêu cầu, điều kiện). */
+            requirements?: string | null;
+            /** @description The result (kết quả thực hiện). */
+            result?: string | null;
+            /** @description The steps, in order (trình tự thực hiện). */
+            steps?: string[];
+            validity?: components["schemas"]["Validity"];
+        } & {
+            /** Format: date-time */
+            created_at?: string;
+            field_ref?: components["schemas"]["Field"] | null;
+            /** Format: int64 */
+            id?: number;
+            /** Format: date-time */
+            imported_at?: string | null;
+            /**
+             * Format: int32
+             * @description The processing time in days, when the text gives one (for filtering).
+             */
+            processing_days?: number | null;
+            site?: components["schemas"]["SiteRef"];
+            /** @description Where it was imported from (a file name or `api`). */
+            source?: string | null;
+            /** Format: date-time */
+            updated_at?: string;
+        } & Record<string, never>;
         /** @description A procedure's record, as imported or written. Only `code` and `name` are required. */
         ProcedureRecord: {
             /** @description Implementing agency (cơ quan thực hiện). */
@@ -3306,6 +3180,23 @@ export interface components {
             topic: components["schemas"]["TopicRef"];
             tracking_code: string;
         };
+        /** @description A published submission and its reply: what anyone can read. Never personal data, with only the fields `fields` asked for (its key, `tracking_code`, always). */
+        PublishedFeedbackFields: {
+            content?: string;
+            /** Format: date-time */
+            created_at?: string;
+            kind?: components["schemas"]["FeedbackKind"];
+            public_reply?: string | null;
+            /** Format: date-time */
+            published_at?: string | null;
+            /** Format: date-time */
+            replied_at?: string | null;
+            status?: components["schemas"]["FeedbackStatus"];
+            subject?: components["schemas"]["Subject"] | null;
+            title?: string;
+            topic?: components["schemas"]["TopicRef"];
+            tracking_code: string;
+        };
         /** @description A question and its answer. The public sees published ones only, and never the asker. */
         Question: {
             /** @description Sanitised HTML. */
@@ -3331,6 +3222,39 @@ export interface components {
             slug?: string | null;
             status: components["schemas"]["QuestionStatus"];
             title: string;
+            /** @description Staff only. */
+            tracking_code?: string | null;
+            /**
+             * Format: int64
+             * @description Staff only.
+             */
+            view_count?: number | null;
+        };
+        /** @description A question and its answer. The public sees published ones only, and never the asker, with only the fields `fields` asked for (its key, `id`, always). */
+        QuestionFields: {
+            /** @description Sanitised HTML. */
+            answer?: string | null;
+            /** Format: date-time */
+            answered_at?: string | null;
+            answering_unit?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            featured?: boolean;
+            field?: components["schemas"]["Field"];
+            /** Format: int64 */
+            id: number;
+            original?: components["schemas"]["OriginalWording"] | null;
+            procedure_code?: string | null;
+            /** Format: date-time */
+            published_at?: string | null;
+            question?: string;
+            /** @description Staff only. */
+            rejection_reason?: string | null;
+            site?: components["schemas"]["SiteRef"];
+            /** @description Set when published; the question's address with its id. */
+            slug?: string | null;
+            status?: components["schemas"]["QuestionStatus"];
+            title?: string;
             /** @description Staff only. */
             tracking_code?: string | null;
             /**
@@ -3504,6 +3428,34 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description A ward, commune or other unit whose content this deployment serves, with only the fields `fields` asked for (its key, `id`, always). */
+        SiteFields: {
+            /**
+             * @description Stable code used in URLs and filters (`site=phuong-ben-thanh`).
+             * @example phuong-ben-thanh
+             */
+            code?: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: int64 */
+            id: number;
+            /** @example Phường Bến Thành */
+            name?: string;
+            /** @description Where each kind of page lives on the portal (the defaults until set). */
+            page_urls?: components["schemas"]["PageUrls"];
+            /**
+             * @description The site's portal (the frontend), that feeds, sitemaps and webhooks link to; null until set.
+             * @example https://phuong-ben-thanh.example.vn
+             */
+            public_url?: string | null;
+            /**
+             * @description IANA time zone of the site's calendar.
+             * @example Asia/Ho_Chi_Minh
+             */
+            time_zone?: string;
+            /** Format: date-time */
+            updated_at?: string;
+        };
         /** @description A short reference to a site, embedded in the resources that belong to one. */
         SiteRef: {
             code: string;
@@ -3607,6 +3559,24 @@ export interface components {
              * @example dân vận
              */
             name: string;
+            /**
+             * @description What filters by it: `GET /api/v1/articles?tag=dan-van`.
+             * @example dan-van
+             */
+            slug: string;
+        };
+        /** @description A tag and how many public articles carry it, with only the fields `fields` asked for (its key, `slug`, always). */
+        TagFields: {
+            /**
+             * Format: int64
+             * @description Public articles with this tag.
+             */
+            articles?: number;
+            /**
+             * @description As editors wrote it.
+             * @example dân vận
+             */
+            name?: string;
             /**
              * @description What filters by it: `GET /api/v1/articles?tag=dan-van`.
              * @example dan-van
@@ -3828,6 +3798,25 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description A staff account. The password hash never leaves the server, with only the fields `fields` asked for (its key, `id`, always). */
+        UserFields: {
+            /** @description A disabled account cannot sign in, and its tokens stop working. */
+            active?: boolean;
+            /** Format: date-time */
+            created_at?: string;
+            /** @example Nguyễn Thị Lan */
+            display_name?: string;
+            /** @example bientap@phuong.example.vn */
+            email?: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            last_login_at?: string | null;
+            role?: components["schemas"]["Role"];
+            site?: components["schemas"]["SiteRef"] | null;
+            /** Format: date-time */
+            updated_at?: string;
+        };
         /** @description A staff member, as referenced by content they wrote or changed. */
         UserRef: {
             display_name: string;
@@ -3912,6 +3901,42 @@ export interface components {
             /** @description The JSON body, as signed and sent: `type`, `timestamp` and `data`. */
             payload: Record<string, never>;
         };
+        /** @description One message to one endpoint, and how sending it went, with only the fields `fields` asked for (its key, `id`, always). */
+        WebhookDeliveryFields: {
+            /** Format: int32 */
+            attempt_count?: number;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            /** Format: int64 */
+            endpoint_id?: number;
+            event_type?: components["schemas"]["EventType"];
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            last_attempt_at?: string | null;
+            /** Format: int32 */
+            last_duration_ms?: number | null;
+            /** @description What went wrong in the last attempt. */
+            last_error?: string | null;
+            /**
+             * Format: int32
+             * @description The HTTP status of the last attempt; null when none came (refused, timed out, no connection).
+             */
+            last_status_code?: number | null;
+            /**
+             * @description The `webhook-id` header: the same on every attempt and redelivery, for receivers to
+             *     recognise a message they already handled.
+             */
+            message_id?: string;
+            /**
+             * Format: date-time
+             * @description When it is (re)tried, while pending.
+             */
+            next_attempt_at?: string | null;
+            status?: components["schemas"]["DeliveryStatus"];
+        };
         /** @description An endpoint that receives the events of a site. */
         WebhookEndpoint: {
             /** Format: date-time */
@@ -3945,6 +3970,33 @@ export interface components {
             /** @description The event types to receive; empty: all. */
             event_types?: components["schemas"]["EventType"][] | null;
             url?: string | null;
+        };
+        /** @description An endpoint that receives the events of a site, with only the fields `fields` asked for (its key, `id`, always). */
+        WebhookEndpointFields: {
+            /** Format: date-time */
+            created_at?: string;
+            description?: string;
+            /** @description Why it was disabled. */
+            disabled_reason?: string | null;
+            /** @description The event types it receives; empty: all of them. */
+            event_types?: components["schemas"]["EventType"][];
+            /**
+             * Format: date-time
+             * @description Since when every attempt has failed; null once one succeeds.
+             */
+            failing_since?: string | null;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: int64
+             * @description Deliveries waiting to be sent.
+             */
+            pending_deliveries?: number;
+            site?: components["schemas"]["SiteRef"] | null;
+            status?: components["schemas"]["EndpointStatus"];
+            /** Format: date-time */
+            updated_at?: string;
+            url?: string;
         };
         /** @description An endpoint with its signing secret: shown when it is created or its secret is rotated, never again. */
         WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
@@ -4915,6 +4967,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20; flat lists only). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -5183,6 +5240,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -5586,6 +5648,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -5682,6 +5749,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `title,status`; `tracking_code` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -6482,6 +6554,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -6868,6 +6945,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `title,current`; `version` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -6910,6 +6992,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -7240,6 +7327,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -7743,6 +7835,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -7978,6 +8075,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `slug,name`; `slug` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -8049,6 +8151,11 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -8263,6 +8370,11 @@ export interface operations {
                 page?: number;
                 /** @description Endpoints per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path?: never;
@@ -8474,6 +8586,11 @@ export interface operations {
                 page?: number;
                 /** @description Deliveries per page, 1 to 100 (default 20). */
                 per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `id,name`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
             };
             header?: never;
             path: {
