@@ -126,6 +126,17 @@ pub struct CoverMedia {
 
 /// A news item, report or plan of a site.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": 42, "site": {"id": 1, "code": "phuong-ben-thanh", "name": "Phường Bến Thành"},
+    "category": {"id": 3, "slug": "thong-tin-tuyen-truyen", "name": "Thông tin tuyên truyền"},
+    "title": "Hội nghị tổng kết “Dân vận khéo” năm 2026", "slug": "hoi-nghi-tong-ket-dan-van-kheo-nam-2026",
+    "summary": "Sáng 28/11, phường tổng kết phong trào thi đua “Dân vận khéo” và khen thưởng 12 tập thể, cá nhân.",
+    "body": "<p>Sáng 28/11, Ủy ban nhân dân phường tổ chức hội nghị tổng kết phong trào.</p>",
+    "cover": {"url": "/media/9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a1c3e5b7d9f0a2c4e6b8d0f/hoi-nghi-1024.webp", "alt": "Đại biểu dự hội nghị tại hội trường phường"},
+    "author": "Thu Hà - Phường Bến Thành", "tags": ["dân vận", "thi đua"], "status": "published",
+    "published_at": "2026-11-28T09:30:00Z", "word_count": 640, "reading_time_minutes": 4,
+    "created_at": "2026-11-28T08:05:00Z", "updated_at": "2026-11-28T09:30:00Z"
+}))]
 pub struct Article {
     pub id: i64,
     pub site: SiteRef,

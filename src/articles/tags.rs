@@ -15,6 +15,7 @@ use crate::text::slugify;
 
 /// A tag and how many public articles carry it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"slug": "dan-van", "name": "dân vận", "articles": 12}))]
 pub struct Tag {
     /// What filters by it: `GET /api/v1/articles?tag=dan-van`.
     #[schema(example = "dan-van")]

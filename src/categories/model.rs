@@ -25,6 +25,12 @@ pub struct CategoryRow {
 
 /// A section of a site's content.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": 3, "site": {"id": 1, "code": "phuong-ben-thanh", "name": "Phường Bến Thành"},
+    "name": "Thông tin tuyên truyền", "slug": "thong-tin-tuyen-truyen", "parent_id": null,
+    "description": "Tuyên truyền chủ trương, chính sách đến người dân.", "position": 2,
+    "created_at": "2026-01-05T02:00:00Z", "updated_at": "2026-01-05T02:00:00Z"
+}))]
 pub struct Category {
     pub id: i64,
     pub site: SiteRef,

@@ -118,6 +118,15 @@ pub struct ArticleRef {
 
 /// An item of the leadership's work calendar.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": 7, "uid": "event-7@phuong-ben-thanh", "site": {"id": 1, "code": "phuong-ben-thanh", "name": "Phường Bến Thành"},
+    "title": "Họp giao ban UBND phường", "description": "Đánh giá công tác tuần, triển khai nhiệm vụ tuần tới.",
+    "all_day": false, "starts_at": "2026-11-30T08:00:00+07:00", "ends_at": "2026-11-30T10:00:00+07:00",
+    "time_zone": "Asia/Ho_Chi_Minh", "location": "Phòng họp số 1, trụ sở UBND phường",
+    "chair": "Chủ tịch UBND phường", "participants": "Các Phó Chủ tịch; trưởng các bộ phận",
+    "preparing_unit": "Văn phòng HĐND và UBND", "status": "scheduled", "sequence": 0,
+    "created_at": "2026-11-25T03:00:00Z", "updated_at": "2026-11-25T03:00:00Z"
+}))]
 pub struct Event {
     pub id: i64,
     /// The iCalendar UID, stable for the life of the event.

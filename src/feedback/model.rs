@@ -279,6 +279,10 @@ pub struct SubmitFeedback {
 
 /// The answer to a submission: keep the code and the secret to follow it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "tracking_code": "GY-7K3M-Q9TX", "secret": "t0p-s3cr3t-5h0wn-0nc3", "status": "received",
+    "created_at": "2026-11-29T01:00:00Z", "track_url": "/api/v1/feedback/track/GY-7K3M-Q9TX"
+}))]
 pub struct Receipt {
     #[schema(example = "GY-7K3M-Q9TX")]
     pub tracking_code: String,
@@ -316,6 +320,13 @@ pub struct TrackedFeedback {
 
 /// A published submission and its reply: what anyone can read. Never personal data.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "tracking_code": "GY-7K3M-Q9TX", "kind": "complaint", "topic": {"id": 1, "code": "moi-truong", "name": "Môi trường"},
+    "subject": null, "title": "Rác thải tập kết sai giờ ở đầu ngõ",
+    "content": "Rác thải tập kết sai giờ ở đầu ngõ gây mất vệ sinh, đề nghị phường kiểm tra.", "status": "answered",
+    "public_reply": "Phường đã làm việc với đơn vị thu gom; rác được thu đúng giờ từ ngày 2/12.",
+    "created_at": "2026-11-29T01:00:00Z", "replied_at": "2026-12-01T03:00:00Z", "published_at": "2026-12-01T03:10:00Z"
+}))]
 pub struct PublishedFeedback {
     pub tracking_code: String,
     pub kind: FeedbackKind,

@@ -155,6 +155,15 @@ pub struct QuestionReceipt {
 
 /// A question and its answer. The public sees published ones only, and never the asker.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": 15, "site": {"id": 1, "code": "phuong-ben-thanh", "name": "Phường Bến Thành"},
+    "field": {"id": 2, "code": "ho-tich", "name": "Hộ tịch"}, "title": "Đăng ký khai sinh cho con ở đâu?",
+    "question": "Tôi thường trú ở phường nhưng sinh con ở tỉnh khác, đăng ký khai sinh ở đâu?",
+    "answer": "<p>Anh/chị đăng ký khai sinh tại UBND cấp xã nơi cư trú của cha hoặc mẹ.</p>",
+    "answering_unit": "Bộ phận Tư pháp - Hộ tịch", "procedure_code": "1.001193", "status": "published",
+    "slug": "dang-ky-khai-sinh-cho-con-o-dau-15", "featured": true, "created_at": "2026-11-20T01:00:00Z",
+    "answered_at": "2026-11-21T02:00:00Z", "published_at": "2026-11-21T02:05:00Z"
+}))]
 pub struct Question {
     pub id: i64,
     /// Set when published; the question's address with its id.

@@ -231,6 +231,13 @@ pub fn valid_public_url(url: &str) -> Option<String> {
 
 /// A ward, commune or other unit whose content this deployment serves.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": 1, "code": "phuong-ben-thanh", "name": "Phường Bến Thành", "time_zone": "Asia/Ho_Chi_Minh",
+    "public_url": "https://phuongbenthanh.example.vn",
+    "page_urls": {"article": "/tin-tuc/{slug}", "category": "/chuyen-muc/{slug}",
+                  "procedure": "/thu-tuc-hanh-chinh/{code}", "question": "/hoi-dap/{slug}", "event": "/lich-cong-tac/{id}"},
+    "created_at": "2026-01-05T02:00:00Z", "updated_at": "2026-11-02T04:00:00Z"
+}))]
 pub struct Site {
     pub id: i64,
     /// Stable code used in URLs and filters (`site=phuong-ben-thanh`).

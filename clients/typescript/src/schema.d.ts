@@ -1751,7 +1751,41 @@ export interface components {
             /** @description The unit that answers (`Công chức Tư pháp - Hộ tịch phường`). */
             answering_unit: string;
         };
-        /** @description A news item, report or plan of a site. */
+        /**
+         * @description A news item, report or plan of a site.
+         * @example {
+         *       "author": "Thu Hà - Phường Bến Thành",
+         *       "body": "<p>Sáng 28/11, Ủy ban nhân dân phường tổ chức hội nghị tổng kết phong trào.</p>",
+         *       "category": {
+         *         "id": 3,
+         *         "name": "Thông tin tuyên truyền",
+         *         "slug": "thong-tin-tuyen-truyen"
+         *       },
+         *       "cover": {
+         *         "alt": "Đại biểu dự hội nghị tại hội trường phường",
+         *         "url": "/media/9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a1c3e5b7d9f0a2c4e6b8d0f/hoi-nghi-1024.webp"
+         *       },
+         *       "created_at": "2026-11-28T08:05:00Z",
+         *       "id": 42,
+         *       "published_at": "2026-11-28T09:30:00Z",
+         *       "reading_time_minutes": 4,
+         *       "site": {
+         *         "code": "phuong-ben-thanh",
+         *         "id": 1,
+         *         "name": "Phường Bến Thành"
+         *       },
+         *       "slug": "hoi-nghi-tong-ket-dan-van-kheo-nam-2026",
+         *       "status": "published",
+         *       "summary": "Sáng 28/11, phường tổng kết phong trào thi đua “Dân vận khéo” và khen thưởng 12 tập thể, cá nhân.",
+         *       "tags": [
+         *         "dân vận",
+         *         "thi đua"
+         *       ],
+         *       "title": "Hội nghị tổng kết “Dân vận khéo” năm 2026",
+         *       "updated_at": "2026-11-28T09:30:00Z",
+         *       "word_count": 640
+         *     }
+         */
         Article: {
             /**
              * @description The byline as the portal prints it (free text, not a user account).
@@ -1956,7 +1990,24 @@ export interface components {
             name: string;
             processing_time?: string | null;
         };
-        /** @description A section of a site's content. */
+        /**
+         * @description A section of a site's content.
+         * @example {
+         *       "created_at": "2026-01-05T02:00:00Z",
+         *       "description": "Tuyên truyền chủ trương, chính sách đến người dân.",
+         *       "id": 3,
+         *       "name": "Thông tin tuyên truyền",
+         *       "parent_id": null,
+         *       "position": 2,
+         *       "site": {
+         *         "code": "phuong-ben-thanh",
+         *         "id": 1,
+         *         "name": "Phường Bến Thành"
+         *       },
+         *       "slug": "thong-tin-tuyen-truyen",
+         *       "updated_at": "2026-01-05T02:00:00Z"
+         *     }
+         */
         Category: {
             /** Format: date-time */
             created_at: string;
@@ -2312,7 +2363,32 @@ export interface components {
          * @enum {string}
          */
         EndpointStatus: "active" | "paused" | "disabled";
-        /** @description An item of the leadership's work calendar. */
+        /**
+         * @description An item of the leadership's work calendar.
+         * @example {
+         *       "all_day": false,
+         *       "chair": "Chủ tịch UBND phường",
+         *       "created_at": "2026-11-25T03:00:00Z",
+         *       "description": "Đánh giá công tác tuần, triển khai nhiệm vụ tuần tới.",
+         *       "ends_at": "2026-11-30T10:00:00+07:00",
+         *       "id": 7,
+         *       "location": "Phòng họp số 1, trụ sở UBND phường",
+         *       "participants": "Các Phó Chủ tịch; trưởng các bộ phận",
+         *       "preparing_unit": "Văn phòng HĐND và UBND",
+         *       "sequence": 0,
+         *       "site": {
+         *         "code": "phuong-ben-thanh",
+         *         "id": 1,
+         *         "name": "Phường Bến Thành"
+         *       },
+         *       "starts_at": "2026-11-30T08:00:00+07:00",
+         *       "status": "scheduled",
+         *       "time_zone": "Asia/Ho_Chi_Minh",
+         *       "title": "Họp giao ban UBND phường",
+         *       "uid": "event-7@phuong-ben-thanh",
+         *       "updated_at": "2026-11-25T03:00:00Z"
+         *     }
+         */
         Event: {
             all_day: boolean;
             article?: components["schemas"]["ArticleRef"] | null;
@@ -3163,7 +3239,26 @@ export interface components {
              */
             published_at?: string | null;
         };
-        /** @description A published submission and its reply: what anyone can read. Never personal data. */
+        /**
+         * @description A published submission and its reply: what anyone can read. Never personal data.
+         * @example {
+         *       "content": "Rác thải tập kết sai giờ ở đầu ngõ gây mất vệ sinh, đề nghị phường kiểm tra.",
+         *       "created_at": "2026-11-29T01:00:00Z",
+         *       "kind": "complaint",
+         *       "public_reply": "Phường đã làm việc với đơn vị thu gom; rác được thu đúng giờ từ ngày 2/12.",
+         *       "published_at": "2026-12-01T03:10:00Z",
+         *       "replied_at": "2026-12-01T03:00:00Z",
+         *       "status": "answered",
+         *       "subject": null,
+         *       "title": "Rác thải tập kết sai giờ ở đầu ngõ",
+         *       "topic": {
+         *         "code": "moi-truong",
+         *         "id": 1,
+         *         "name": "Môi trường"
+         *       },
+         *       "tracking_code": "GY-7K3M-Q9TX"
+         *     }
+         */
         PublishedFeedback: {
             content: string;
             /** Format: date-time */
@@ -3197,7 +3292,33 @@ export interface components {
             topic?: components["schemas"]["TopicRef"];
             tracking_code: string;
         };
-        /** @description A question and its answer. The public sees published ones only, and never the asker. */
+        /**
+         * @description A question and its answer. The public sees published ones only, and never the asker.
+         * @example {
+         *       "answer": "<p>Anh/chị đăng ký khai sinh tại UBND cấp xã nơi cư trú của cha hoặc mẹ.</p>",
+         *       "answered_at": "2026-11-21T02:00:00Z",
+         *       "answering_unit": "Bộ phận Tư pháp - Hộ tịch",
+         *       "created_at": "2026-11-20T01:00:00Z",
+         *       "featured": true,
+         *       "field": {
+         *         "code": "ho-tich",
+         *         "id": 2,
+         *         "name": "Hộ tịch"
+         *       },
+         *       "id": 15,
+         *       "procedure_code": "1.001193",
+         *       "published_at": "2026-11-21T02:05:00Z",
+         *       "question": "Tôi thường trú ở phường nhưng sinh con ở tỉnh khác, đăng ký khai sinh ở đâu?",
+         *       "site": {
+         *         "code": "phuong-ben-thanh",
+         *         "id": 1,
+         *         "name": "Phường Bến Thành"
+         *       },
+         *       "slug": "dang-ky-khai-sinh-cho-con-o-dau-15",
+         *       "status": "published",
+         *       "title": "Đăng ký khai sinh cho con ở đâu?"
+         *     }
+         */
         Question: {
             /** @description Sanitised HTML. */
             answer?: string | null;
@@ -3283,7 +3404,16 @@ export interface components {
          * @description A raw upload: the file's bytes as the body.
          */
         RawUpload: string;
-        /** @description The answer to a submission: keep the code and the secret to follow it. */
+        /**
+         * @description The answer to a submission: keep the code and the secret to follow it.
+         * @example {
+         *       "created_at": "2026-11-29T01:00:00Z",
+         *       "secret": "t0p-s3cr3t-5h0wn-0nc3",
+         *       "status": "received",
+         *       "track_url": "/api/v1/feedback/track/GY-7K3M-Q9TX",
+         *       "tracking_code": "GY-7K3M-Q9TX"
+         *     }
+         */
         Receipt: {
             /** Format: date-time */
             created_at: string;
@@ -3400,7 +3530,25 @@ export interface components {
             /** Format: date-time */
             updated_datetime?: string | null;
         };
-        /** @description A ward, commune or other unit whose content this deployment serves. */
+        /**
+         * @description A ward, commune or other unit whose content this deployment serves.
+         * @example {
+         *       "code": "phuong-ben-thanh",
+         *       "created_at": "2026-01-05T02:00:00Z",
+         *       "id": 1,
+         *       "name": "Phường Bến Thành",
+         *       "page_urls": {
+         *         "article": "/tin-tuc/{slug}",
+         *         "category": "/chuyen-muc/{slug}",
+         *         "event": "/lich-cong-tac/{id}",
+         *         "procedure": "/thu-tuc-hanh-chinh/{code}",
+         *         "question": "/hoi-dap/{slug}"
+         *       },
+         *       "public_url": "https://phuongbenthanh.example.vn",
+         *       "time_zone": "Asia/Ho_Chi_Minh",
+         *       "updated_at": "2026-11-02T04:00:00Z"
+         *     }
+         */
         Site: {
             /**
              * @description Stable code used in URLs and filters (`site=phuong-ben-thanh`).
@@ -3547,7 +3695,14 @@ export interface components {
             phone?: string | null;
             type: components["schemas"]["SubmitterType"];
         };
-        /** @description A tag and how many public articles carry it. */
+        /**
+         * @description A tag and how many public articles carry it.
+         * @example {
+         *       "articles": 12,
+         *       "name": "dân vận",
+         *       "slug": "dan-van"
+         *     }
+         */
         Tag: {
             /**
              * Format: int64
