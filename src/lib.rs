@@ -11,6 +11,7 @@
 //! `ARCHITECTURE.md`.
 
 pub mod articles;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod categories;
@@ -35,6 +36,7 @@ pub mod personal_data;
 pub mod privacy;
 pub mod procedures;
 pub mod questions;
+pub mod revisions;
 pub mod seed;
 pub mod sitemaps;
 pub mod sites;

@@ -68,6 +68,18 @@ enum Command {
         /// A file written by `muni backup`.
         file: std::path::PathBuf,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the audit log's hash chain from its first entry: exits 1 naming the first entry
+    /// that was edited, or that follows a removed one.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -181,6 +193,7 @@ fn main() -> ExitCode {
         Command::RotateDataKey => rotate_data_key(&config),
         Command::Backup { file } => backup(&config, &file),
         Command::Restore { file } => restore(&config, &file),
+        Command::Audit { command: AuditCommand::Verify } => verify_audit(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -340,10 +353,14 @@ fn import_procedures(
     let rows = parse(&bytes, format)?;
     let (mut conn, site) = open_site(config, site)?;
     let source = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or(name);
-    let report = muni::procedures::repo::import(&mut conn, site.id, rows, &source, strict, batch, |done, total| {
-        let width = 40;
-        let filled = (done * width).checked_div(total).unwrap_or(width);
-        eprint!("\r  [{}{}] {done}/{total} procedures", "#".repeat(filled), " ".repeat(width - filled));
+    // Each procedure changed keeps a revision that names the import as its reason.
+    let witness = muni::audit::unattended(Some(format!("import of {source} (command line)")));
+    let report = db::witness::watching(witness, || {
+        muni::procedures::repo::import(&mut conn, site.id, rows, &source, strict, batch, |done, total| {
+            let width = 40;
+            let filled = (done * width).checked_div(total).unwrap_or(width);
+            eprint!("\r  [{}{}] {done}/{total} procedures", "#".repeat(filled), " ".repeat(width - filled));
+        })
     })
     .map_err(|e| e.to_string())?;
     eprintln!();
@@ -375,6 +392,19 @@ fn purge_feedback(config: &Config) -> Result<(), String> {
         write_transaction(&mut conn, |c| muni::feedback::repo::maintain(c, Some(days))).map_err(|e| e.to_string())?;
     println!("Erased the personal data of {erased} feedback submissions closed more than {days} days ago.");
     Ok(())
+}
+
+fn verify_audit(config: &Config) -> Result<(), String> {
+    let mut conn = db::connect(&config.database_url).map_err(|e| e.to_string())?;
+    match muni::audit::verify(&mut conn).map_err(|e| e.to_string())? {
+        muni::audit::Verdict::Intact { entries } => {
+            println!("The audit log is intact: {entries} entries, each chained to the one before.");
+            Ok(())
+        }
+        muni::audit::Verdict::Broken { id, reason } => Err(format!(
+            "The audit log is broken at entry {id}: {reason}. It was edited, or an entry before it removed."
+        )),
+    }
 }
 
 fn migrate(config: &Config) -> Result<(), String> {

@@ -36,6 +36,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "changes", description = "One feed of every public change, in commit order, to mirror a site"),
         (name = "media", description = "Photos and documents: uploads, the library, and the files themselves"),
         (name = "webhooks", description = "Signed notifications of changes, POSTed to endpoints that a site's admins register"),
+        (name = "audit", description = "Who did what, when, from where: the append-only, hash-chained audit log"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     ),
     servers((url = "/", description = "This server: paths are relative to where the document is served")),
@@ -183,7 +184,37 @@ pub fn complete(mut api: OpenApiDoc) -> OpenApiDoc {
             }
         }
     }
+    for item in api.paths.paths.values_mut() {
+        for op in [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+            document_change_reason(op);
+        }
+    }
     refine_schemas(api)
+}
+
+/// Every staff write may say why it is made: the reason goes on the revisions it makes and in the
+/// audit log.
+fn document_change_reason(op: &mut Operation) {
+    use utoipa::openapi::path::{Parameter, ParameterBuilder};
+    let staff = op.security.iter().flatten().any(|r| serde_json::to_value(r).is_ok_and(|v| v.get("bearer").is_some()));
+    let named = parameter_names(op, ParameterIn::Header).iter().any(|n| n == crate::http::CHANGE_REASON_HEADER);
+    if !staff || named {
+        return;
+    }
+    let parameter: Parameter = ParameterBuilder::new()
+        .name(crate::http::CHANGE_REASON_HEADER)
+        .parameter_in(ParameterIn::Header)
+        .description(Some(
+            "Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept \
+             on the revisions it makes and in the audit log",
+        ))
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .max_length(Some(1500)),
+        ))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(parameter));
 }
 
 /// What the collected schemas cannot say by themselves, said in the document's JSON:

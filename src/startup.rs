@@ -26,8 +26,8 @@ use crate::metrics::Metrics;
 use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 use crate::{
-    articles, auth, categories, changes, events, feedback, fields, health, media, privacy, procedures, questions,
-    sitemaps, sites, users, webhooks,
+    articles, audit, auth, categories, changes, events, feedback, fields, health, media, privacy, procedures,
+    questions, revisions, sitemaps, sites, users, webhooks,
 };
 
 /// Registers every documented route; the OpenAPI document is collected from these calls.
@@ -71,7 +71,9 @@ fn api_routes(
                 .configure(media::routes)
                 .configure(changes::routes)
                 .configure(sitemaps::routes)
-                .configure(webhooks::routes),
+                .configure(webhooks::routes)
+                .configure(audit::routes)
+                .configure(revisions::routes),
         )
         .service(scope("/open311/v2").configure(feedback::open311_routes))
 }
@@ -201,6 +203,7 @@ impl Application {
                     }),
                 )
                 .default_service(web::to(fallback))
+                .wrap(from_fn(audit::audit_layer))
                 .wrap(from_fn(query_guard))
                 .wrap(from_fn(input_guard))
                 .wrap(Condition::new(cors_enabled, cors(&config.cors_origins, &request_headers)))
@@ -413,10 +416,16 @@ fn cors(origins: &[String], document_headers: &[String]) -> Cors {
 /// Applies migrations, then creates the configured site and the first admin when there are none;
 /// nodes starting together take turns (see [`db::exclusive_setup`]).
 pub fn prepare_database(database: &Database, config: &Config) -> Result<(), String> {
+    // Writes that no request makes (the CLI, the seed, maintenance) keep revisions too.
+    db::witness::watch_the_rest(audit::unattended(None));
     db::exclusive_setup(&database.url, |conn| {
         let applied = db::run_migrations(conn)?;
         if !applied.is_empty() {
             log::info!("applied migrations: {}", applied.join(", "));
+        }
+        let first = revisions::baseline(conn).map_err(|e| format!("cannot start the revisions: {e}"))?;
+        if first > 0 {
+            log::info!("kept a first revision of {first} items saved before revisions began");
         }
         let site = sites::ensure_default_site(conn, &config.site_code, &config.site_name, &config.site_time_zone)
             .map_err(|e| format!("cannot create the first site: {e}"))?;

@@ -14,7 +14,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use feeds::{articles_atom, articles_rss};
 pub use reads::{adjacent_articles, article_changes, get_article, list_articles, public_by_ids, related_articles};
 pub use tags::{get_tag, list_tags};
-pub use writes::{archive_article, create_article, delete_article, publish_article, unpublish_article, update_article};
+pub use writes::{
+    archive_article, create_article, delete_article, publish_article, restore_revision, unpublish_article,
+    update_article,
+};
 
 /// A site's pages for its sitemap.
 pub use repo::{count_pages, pages};

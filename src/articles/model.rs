@@ -42,6 +42,7 @@ pub struct ArticleRow {
     pub deleted_at: Option<NaiveDateTime>,
     pub changed_at: NaiveDateTime,
     pub cover_media_id: Option<i64>,
+    pub revised_at: Option<NaiveDateTime>,
 }
 
 /// Where an article is in its life.
@@ -164,6 +165,9 @@ pub struct Article {
     pub reading_time_minutes: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When its content last changed after it was published (null if never): what a portal shows
+    /// as "cập nhật lúc ...". Its revisions say what changed.
+    pub revised_at: Option<DateTime<Utc>>,
     /// Staff only: who created the article.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<crate::users::model::UserRef>,

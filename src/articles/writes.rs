@@ -229,7 +229,25 @@ pub async fn update_article(
     body: ApiJson<UpdateArticle>,
 ) -> Result<web::Json<Article>, ApiError> {
     user.require(&[Role::Editor])?;
-    let patch = body.0;
+    let (patch, id, if_match) = (body.0, id.into_inner(), if_match(&req));
+    let article = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            change_article(c, &user, id, &patch, if_match.as_deref())?;
+            staff_view(c, id)
+        })
+    })
+    .await?;
+    Ok(web::Json(article))
+}
+
+/// Checks and applies a change to an article, in the caller's transaction.
+fn change_article(
+    c: &mut DbConn,
+    user: &AuthUser,
+    id: i64,
+    patch: &UpdateArticle,
+    if_match: Option<&str>,
+) -> Result<(), ApiError> {
     let mut errors = vec![];
     if let Some(title) = &patch.title {
         validate_title(title, &mut errors);
@@ -253,91 +271,109 @@ pub async fn update_article(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let id = id.into_inner();
-    let if_match = if_match(&req);
-    let article = db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            let row = writable(c, &user, id)?;
-            check_if_match(c, id, if_match.as_deref())?;
-            let category_id = match patch.category_id {
-                Some(category_id) if category_id != row.category_id => {
-                    let category = categories::find_row(c, category_id)?
-                        .ok_or_else(|| ApiError::invalid("category_id", "not_found", "no category has this id"))?;
-                    if category.site_id != row.site_id {
-                        return Err(ApiError::invalid(
-                            "category_id",
-                            "invalid_value",
-                            "must be a category of the article's site",
-                        ));
-                    }
-                    category.id
-                }
-                _ => row.category_id,
-            };
-            if let Some(slug) = patch.slug.as_ref().filter(|s| **s != row.slug) {
-                if repo::slug_taken(c, slug, Some(id))? {
-                    return Err(ApiError::NotUnique { field: "slug".into() });
-                }
-                repo::change_slug(c, id, &row.slug, slug)?;
-            }
-            let title = patch.title.as_deref().map(str::trim).unwrap_or(&row.title).to_owned();
-            let tag_names: Vec<String> = match &tags {
-                Some(tags) => {
-                    repo::set_tags(c, id, tags)?;
-                    tags.iter().map(|(_, n)| n.clone()).collect()
-                }
-                None => repo::tag_names(c, id)?,
-            };
-            let summary = match &patch.summary {
-                Some(Some(s)) => Some(s.clone()),
-                Some(None) => None,
-                None if row.summary_auto => None,
-                None => Some(row.summary.clone()),
-            };
-            // The stored body is already clean; cleaning it again changes nothing.
-            let content = clean_content(patch.body.as_deref().unwrap_or(&row.body), summary.as_deref(), &tag_names);
-            if patch.body.is_some() {
-                let inline = crate::text::media_ids_in(&content.body);
-                check_inline_media(c, &inline, row.site_id)?;
-                crate::media::set_uses(c, "article", id, "inline", &inline)?;
-            }
-            let published_at = match patch.published_at {
-                Some(t) => t.map(stored),
-                None => row.published_at,
-            };
-            let now = now();
-            let cover_media_id = patch.cover_media_id.unwrap_or(row.cover_media_id);
-            let cover_url = patch.cover_url.clone().unwrap_or(row.cover_url.clone());
-            if cover_media_id.is_some() && cover_url.is_some() {
+    let row = writable(c, user, id)?;
+    check_if_match(c, id, if_match)?;
+    let category_id = match patch.category_id {
+        Some(category_id) if category_id != row.category_id => {
+            let category = categories::find_row(c, category_id)?
+                .ok_or_else(|| ApiError::invalid("category_id", "not_found", "no category has this id"))?;
+            if category.site_id != row.site_id {
                 return Err(ApiError::invalid(
-                    "cover_media_id",
+                    "category_id",
                     "invalid_value",
-                    "give either cover_url or cover_media_id",
+                    "must be a category of the article's site",
                 ));
             }
-            if patch.cover_media_id.is_some() {
-                check_cover_media(c, cover_media_id, row.site_id, row.status() == ArticleStatus::Published)?;
-                crate::media::set_uses(c, "article", id, "cover", cover_media_id.as_slice())?;
-            }
-            let change = repo::ArticleChange {
-                category_id,
-                title: &title,
-                slug: patch.slug.as_deref().unwrap_or(&row.slug),
-                content: &content,
-                cover_url,
-                cover_alt: patch.cover_alt.clone().unwrap_or(row.cover_alt.clone()),
-                cover_media_id,
-                author: patch.author.as_deref().map(str::trim).unwrap_or(&row.author),
-                published_at,
-                user_id: user.id,
-                now,
-            };
-            repo::update_article(c, id, &change)?;
-            staff_view(c, id)
-        })
-    })
-    .await?;
-    Ok(web::Json(article))
+            category.id
+        }
+        _ => row.category_id,
+    };
+    if let Some(slug) = patch.slug.as_ref().filter(|s| **s != row.slug) {
+        if repo::slug_taken(c, slug, Some(id))? {
+            return Err(ApiError::NotUnique { field: "slug".into() });
+        }
+        repo::change_slug(c, id, &row.slug, slug)?;
+    }
+    let title = patch.title.as_deref().map(str::trim).unwrap_or(&row.title).to_owned();
+    let old_tags = repo::tag_names(c, id)?;
+    let tag_names: Vec<String> = match &tags {
+        Some(tags) => {
+            repo::set_tags(c, id, tags)?;
+            tags.iter().map(|(_, n)| n.clone()).collect()
+        }
+        None => old_tags.clone(),
+    };
+    let summary = match &patch.summary {
+        Some(Some(s)) => Some(s.clone()),
+        Some(None) => None,
+        None if row.summary_auto => None,
+        None => Some(row.summary.clone()),
+    };
+    // The stored body is already clean; cleaning it again changes nothing.
+    let content = clean_content(patch.body.as_deref().unwrap_or(&row.body), summary.as_deref(), &tag_names);
+    if patch.body.is_some() {
+        let inline = crate::text::media_ids_in(&content.body);
+        check_inline_media(c, &inline, row.site_id)?;
+        crate::media::set_uses(c, "article", id, "inline", &inline)?;
+    }
+    let published_at = match patch.published_at {
+        Some(t) => t.map(stored),
+        None => row.published_at,
+    };
+    let now = now();
+    let cover_media_id = patch.cover_media_id.unwrap_or(row.cover_media_id);
+    let cover_url = patch.cover_url.clone().unwrap_or(row.cover_url.clone());
+    if cover_media_id.is_some() && cover_url.is_some() {
+        return Err(ApiError::invalid("cover_media_id", "invalid_value", "give either cover_url or cover_media_id"));
+    }
+    if patch.cover_media_id.is_some() {
+        check_cover_media(c, cover_media_id, row.site_id, row.status() == ArticleStatus::Published)?;
+        crate::media::set_uses(c, "article", id, "cover", cover_media_id.as_slice())?;
+    }
+    let author = patch.author.as_deref().map(str::trim).unwrap_or(&row.author);
+    let was_public = row.status() == ArticleStatus::Published
+        && row.deleted_at.is_none()
+        && row.published_at.is_some_and(|p| p <= now);
+    let content_changed = title != row.title
+        || content.body != row.body
+        || content.summary != row.summary
+        || cover_url != row.cover_url
+        || cover_media_id != row.cover_media_id
+        || author != row.author
+        || category_id != row.category_id
+        || tag_names != old_tags;
+    let change = repo::ArticleChange {
+        category_id,
+        title: &title,
+        slug: patch.slug.as_deref().unwrap_or(&row.slug),
+        content: &content,
+        cover_url,
+        cover_alt: patch.cover_alt.clone().unwrap_or(row.cover_alt.clone()),
+        cover_media_id,
+        author,
+        published_at,
+        user_id: user.id,
+        now,
+        revised_at: if was_public && content_changed { Some(now) } else { row.revised_at },
+    };
+    repo::update_article(c, id, &change)?;
+    Ok(())
+}
+
+/// Puts back a revision's content of an article (see `crate::revisions`): wording, body, cover,
+/// category and tags; its address and publication stay as they are.
+pub fn restore_revision(
+    c: &mut DbConn,
+    user: &AuthUser,
+    id: i64,
+    content: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    let mut content = content.clone();
+    // A summary that was derived from the body is derived again.
+    if content.remove("summary_auto") == Some(serde_json::Value::Bool(true)) {
+        content.insert("summary".into(), serde_json::Value::Null);
+    }
+    change_article(c, user, id, &crate::http::from_revision(&content)?, None)
 }
 
 /// Moves an article to `to`, if the move is allowed from its status; 409 otherwise.

@@ -5,6 +5,7 @@ use chrono::Utc;
 
 use super::model::{ChangePasswordRequest, LoginRequest, LogoutQuery, RefreshRequest, TokenResponse};
 use super::{AuthUser, repo, tokens};
+use crate::db::witness;
 use crate::db::{self, write_transaction};
 use crate::error::{ApiError, FieldError};
 use crate::http::{ApiJson, ApiQuery};
@@ -75,6 +76,8 @@ pub async fn login(
     let user = match user {
         Some(user) if password_ok && user.active => user,
         _ => {
+            // Recorded with the email tried (never the password), in the throttle's transaction.
+            witness::note("auth.login_failed", Some(serde_json::json!({"email": email})));
             let keys = keys.clone();
             let throttle = db::run(&state.db, move |conn| {
                 Ok(write_transaction(conn, |c| repo::record_login_failure(c, &keys, max_failures))?)
@@ -86,6 +89,8 @@ pub async fn login(
             });
         }
     };
+    witness::acting(witness::Actor { user_id: user.id, role: user.role.clone(), site_id: user.site_id });
+    witness::note("auth.login", None);
     let ttl = state.tokens.refresh_ttl_secs;
     let refresh_token = tokens::new_refresh_token();
     let refresh_hash = tokens::hash_refresh_token(&refresh_token);
@@ -175,6 +180,8 @@ pub async fn refresh(
             }
             if !repo::consume_refresh_token(c, token.id)? {
                 log::warn!("refresh token reuse for user {}: session {} revoked", user.id, session.id);
+                witness::acting(witness::Actor { user_id: user.id, role: user.role.clone(), site_id: user.site_id });
+                witness::note("auth.refresh_reused", Some(serde_json::json!({"session": session.id})));
                 repo::revoke_session(c, &session.id)?;
                 return Ok(Outcome::Refused(
                     "This refresh token was already used; the session has been ended for safety.",

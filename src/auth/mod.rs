@@ -97,6 +97,11 @@ impl FromRequest for AuthUser {
             }
             let role =
                 Role::parse(&user.role).ok_or_else(|| ApiError::internal(format!("unknown role {}", user.role)))?;
+            crate::db::witness::acting(crate::db::witness::Actor {
+                user_id: user.id,
+                role: user.role.clone(),
+                site_id: user.site_id,
+            });
             Ok(AuthUser { id: user.id, email: user.email, role, site_id: user.site_id, session_id: session.id })
         })
     }

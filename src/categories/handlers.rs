@@ -239,7 +239,20 @@ pub async fn update_category(
     body: ApiJson<UpdateCategory>,
 ) -> Result<web::Json<Category>, ApiError> {
     user.require(&[Role::Editor])?;
-    let UpdateCategory { name, slug, description, parent_id, position } = body.0;
+    let (input, id) = (body.0, id.into_inner());
+    let category = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            change_category(c, &user, id, input)?;
+            repo::find(c, id)?.ok_or_else(|| ApiError::not_found("category"))
+        })
+    })
+    .await?;
+    Ok(web::Json(category))
+}
+
+/// Checks and applies a change to a category, in the caller's transaction.
+fn change_category(c: &mut DbConn, user: &AuthUser, id: i64, input: UpdateCategory) -> Result<(), ApiError> {
+    let UpdateCategory { name, slug, description, parent_id, position } = input;
     let mut errors = vec![];
     if let Some(name) = &name {
         validate_name(name, &mut errors);
@@ -253,35 +266,38 @@ pub async fn update_category(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let id = id.into_inner();
-    let category = db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            db::lock_row(c, "categories", id)?;
-            let current = repo::find_row(c, id)?.ok_or_else(|| ApiError::not_found("category"))?;
-            user.require_site(Some(current.site_id))?;
-            if let Some(Some(parent_id)) = parent_id {
-                parent_in_site(c, parent_id, Some(current.site_id))?;
-                if parent_id == id || repo::ancestors(c, parent_id)?.contains(&id) {
-                    return Err(ApiError::invalid(
-                        "parent_id",
-                        "invalid_value",
-                        "cannot be the category itself or one of its descendants",
-                    ));
-                }
-            }
-            let changes = CategoryChanges {
-                name: name.map(|n| n.trim().to_owned()),
-                slug,
-                description: description.map(|d| d.trim().to_owned()),
-                parent_id,
-                position,
-            };
-            repo::update(c, id, &changes).map_err(unique_as("slug"))?;
-            repo::find(c, id)?.ok_or_else(|| ApiError::not_found("category"))
-        })
-    })
-    .await?;
-    Ok(web::Json(category))
+    db::lock_row(c, "categories", id)?;
+    let current = repo::find_row(c, id)?.ok_or_else(|| ApiError::not_found("category"))?;
+    user.require_site(Some(current.site_id))?;
+    if let Some(Some(parent_id)) = parent_id {
+        parent_in_site(c, parent_id, Some(current.site_id))?;
+        if parent_id == id || repo::ancestors(c, parent_id)?.contains(&id) {
+            return Err(ApiError::invalid(
+                "parent_id",
+                "invalid_value",
+                "cannot be the category itself or one of its descendants",
+            ));
+        }
+    }
+    let changes = CategoryChanges {
+        name: name.map(|n| n.trim().to_owned()),
+        slug,
+        description: description.map(|d| d.trim().to_owned()),
+        parent_id,
+        position,
+    };
+    repo::update(c, id, &changes).map_err(unique_as("slug"))?;
+    Ok(())
+}
+
+/// Puts back a revision's content of a category (see `crate::revisions`).
+pub fn restore_revision(
+    c: &mut DbConn,
+    user: &AuthUser,
+    id: i64,
+    content: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    change_category(c, user, id, crate::http::from_revision(content)?)
 }
 
 /// Delete a category (editors, admins).

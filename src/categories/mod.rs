@@ -7,7 +7,9 @@ pub mod repo;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use handlers::{create_category, delete_category, get_category, list_categories, public_by_ids, update_category};
+pub use handlers::{
+    create_category, delete_category, get_category, list_categories, public_by_ids, restore_revision, update_category,
+};
 
 /// What other resources may ask of categories: one by id, all of a site, a subtree.
 pub use repo::{find_row, list_all, with_descendants};

@@ -6,6 +6,7 @@ pub mod backup;
 mod locks;
 mod pool_stats;
 pub mod schema;
+pub mod witness;
 
 pub use locks::{lock_name, lock_row, lock_row_by_key, lock_rows};
 
@@ -364,13 +365,15 @@ pub fn like_contains(word: &str) -> String {
 /// that waits its turn here never does. PostgreSQL needs no such lock.
 static SQLITE_WRITER: Mutex<()> = Mutex::new(());
 
-/// Runs `f` in a write transaction. Call it once per unit of work, never nested.
+/// Runs `f` in a write transaction. Call it once per unit of work, never nested. A request's
+/// [`witness`] (the audit log) records it inside the same transaction.
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let f = |conn: &mut DbConn| witness::watched(conn, f);
     let DbConn::Sqlite(_) = conn else { return conn.transaction(f) };
     let _turn = SQLITE_WRITER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     // `BEGIN IMMEDIATE` takes the write lock before the first read: a deferred transaction that
@@ -438,9 +441,10 @@ where
     T: Send + 'static,
 {
     let db = db.clone();
+    let witness = witness::current();
     tokio::task::spawn_blocking(move || {
         let mut conn = db.get()?;
-        let result = f(&mut conn);
+        let result = witness::on_thread(witness, || f(&mut conn));
         if matches!(result, Err(ApiError::Internal(_) | ApiError::Unavailable(_))) {
             conn.check();
         }

@@ -104,6 +104,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         changed_at -> Timestamp,
         cover_media_id -> Nullable<BigInt>,
+        revised_at -> Nullable<Timestamp>,
     }
 }
 
@@ -294,6 +295,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    revisions (id) {
+        id -> BigInt,
+        resource -> Text,
+        resource_id -> BigInt,
+        site_id -> Nullable<BigInt>,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        actor_role -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        restored_from -> Nullable<BigInt>,
+        request_id -> Nullable<Text>,
+        content -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        actor_role -> Nullable<Text>,
+        site_id -> Nullable<BigInt>,
+        action -> Text,
+        route -> Nullable<Text>,
+        resource -> Nullable<Text>,
+        resource_id -> Nullable<Text>,
+        changes -> Text,
+        request_id -> Nullable<Text>,
+        address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
     changes (id) {
         id -> BigInt,
         tick -> BigInt,
@@ -475,4 +513,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     content_version,
     changes,
     privacy_notices,
+    revisions,
 );

@@ -9,8 +9,8 @@ mod writes;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use reads::{event_revisions, events_ics, get_event, list_events, public_by_ids, week_of_events};
-pub use writes::{cancel_event, create_event, delete_event, update_event};
+pub use reads::{events_ics, get_event, list_events, public_by_ids, week_of_events};
+pub use writes::{cancel_event, create_event, delete_event, restore_revision, update_event};
 
 /// Routes whose anonymous answers the response cache may share: they read events and sites, both
 /// with content-version triggers.
@@ -23,7 +23,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(week_of_events)
         .service(create_event)
         .service(get_event)
-        .service(event_revisions)
         .service(update_event)
         .service(cancel_event)
         .service(delete_event);

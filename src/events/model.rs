@@ -194,20 +194,6 @@ pub struct Week {
     pub days: Vec<Day>,
 }
 
-/// One change of an event.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Revision {
-    /// The event's sequence after the change.
-    pub sequence: i32,
-    /// `created`, `updated`, `cancelled` or `deleted`.
-    pub action: String,
-    /// For each changed field: its value before and after.
-    #[schema(value_type = Object)]
-    pub changes: serde_json::Value,
-    pub changed_by: Option<crate::users::model::UserRef>,
-    pub changed_at: DateTime<Utc>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]

@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::ics;
 use super::model::{
-    Day, Event, EventListQuery, EventRow, EventStatus, IcsQuery, Revision, VIETNAMESE_WEEKDAYS, Week, WeekQuery,
-    iso_week_of, local_midnight, parse_iso_week,
+    Day, Event, EventListQuery, EventRow, EventStatus, IcsQuery, VIETNAMESE_WEEKDAYS, Week, WeekQuery, iso_week_of,
+    local_midnight, parse_iso_week,
 };
 use super::repo::{self, EventFilter};
 use crate::auth::{AuthUser, MaybeUser, Role};
@@ -253,42 +253,6 @@ pub async fn get_event(
     })
     .await?;
     Ok(web::Json(event))
-}
-
-/// What changed in an event, oldest first (editors, admins).
-#[utoipa::path(
-    tag = "events",
-    params(("id" = i64, Path, description = "The event's id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The event's revisions", body = Vec<Revision>),
-        (status = 404, description = "No such event"),
-    )
-)]
-#[get("/events/{id}/revisions")]
-pub async fn event_revisions(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<i64>,
-) -> Result<web::Json<Vec<Revision>>, ApiError> {
-    user.require(&[Role::Editor])?;
-    let id = id.into_inner();
-    let revisions = db::run(&state.db, move |conn| {
-        let row = repo::find_row(conn, id)?.ok_or_else(|| ApiError::not_found("event"))?;
-        user.require_site(Some(row.site_id))?;
-        Ok(repo::revisions(conn, id)?
-            .into_iter()
-            .map(|(sequence, action, changes, by, name, at)| Revision {
-                sequence,
-                action,
-                changes: serde_json::from_str(&changes).unwrap_or(Value::Null),
-                changed_by: by.map(|id| crate::users::model::UserRef { id, display_name: name.unwrap_or_default() }),
-                changed_at: at.and_utc(),
-            })
-            .collect())
-    })
-    .await?;
-    Ok(web::Json(revisions))
 }
 
 /// Of these events, those the public sees, as it sees them (the change feed's payloads).

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{ArticleRef, Event, EventRow, EventStatus};
-use crate::db::schema::{articles, event_revisions, events, sites, users};
+use crate::db::schema::{articles, events, sites};
 use crate::db::{Db, DbConn};
 use crate::sites::model::SiteRef;
 
@@ -160,45 +160,6 @@ pub fn to_events(conn: &mut DbConn, rows: Vec<EventRow>) -> QueryResult<Vec<Even
         .collect())
 }
 
-pub fn add_revision(
-    conn: &mut DbConn,
-    event_id: i64,
-    sequence: i32,
-    action: &str,
-    changes: &serde_json::Value,
-    user_id: i64,
-) -> QueryResult<()> {
-    diesel::insert_into(event_revisions::table)
-        .values((
-            event_revisions::event_id.eq(event_id),
-            event_revisions::sequence.eq(sequence),
-            event_revisions::action.eq(action),
-            event_revisions::changes.eq(changes.to_string()),
-            event_revisions::changed_by.eq(Some(user_id)),
-            event_revisions::changed_at.eq(crate::db::now()),
-        ))
-        .execute(conn)
-        .map(|_| ())
-}
-
-pub type RevisionRow = (i32, String, String, Option<i64>, Option<String>, NaiveDateTime);
-
-pub fn revisions(conn: &mut DbConn, event_id: i64) -> QueryResult<Vec<RevisionRow>> {
-    event_revisions::table
-        .left_join(users::table.on(users::id.nullable().eq(event_revisions::changed_by)))
-        .filter(event_revisions::event_id.eq(event_id))
-        .order(event_revisions::id.asc())
-        .select((
-            event_revisions::sequence,
-            event_revisions::action,
-            event_revisions::changes,
-            event_revisions::changed_by,
-            users::display_name.nullable(),
-            event_revisions::changed_at,
-        ))
-        .load(conn)
-}
-
 /// Inserts a new event (its `id` is ignored) and returns its id.
 pub fn insert(conn: &mut DbConn, row: &EventRow) -> QueryResult<i64> {
     diesel::insert_into(events::table)
@@ -240,7 +201,7 @@ pub fn article_exists(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
     .get_result(conn)
 }
 
-/// Stores an event's row as changed (its revision is written by [`add_revision`]).
+/// Stores an event's row as changed.
 pub fn save(conn: &mut DbConn, after: &EventRow, user_id: i64) -> QueryResult<()> {
     diesel::update(events::table.find(after.id))
         .set((

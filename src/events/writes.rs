@@ -169,7 +169,6 @@ pub async fn create_event(
             };
             row.search_text = repo::search_text(&row);
             let id = repo::insert(c, &row)?;
-            repo::add_revision(c, id, 0, "created", &json!({}), user.id)?;
             event_view(c, id)
         })
     })
@@ -185,13 +184,7 @@ fn writable(conn: &mut DbConn, user: &AuthUser, id: i64) -> Result<EventRow, Api
 }
 
 /// Stores a changed row: raises the sequence and keeps a revision with what changed.
-fn save_change(
-    conn: &mut DbConn,
-    before: &EventRow,
-    mut after: EventRow,
-    action: &str,
-    user: &AuthUser,
-) -> Result<(), ApiError> {
+fn save_change(conn: &mut DbConn, before: &EventRow, mut after: EventRow, user: &AuthUser) -> Result<(), ApiError> {
     let mut changes = serde_json::Map::new();
     let mut note = |field: &str, old: Value, new: Value| {
         if old != new {
@@ -225,7 +218,6 @@ fn save_change(
     after.search_text = repo::search_text(&after);
     after.updated_at = db::now();
     repo::save(conn, &after, user.id)?;
-    repo::add_revision(conn, before.id, after.sequence, action, &Value::Object(changes), user.id)?;
     Ok(())
 }
 
@@ -339,7 +331,7 @@ pub async fn update_event(
                 check_article(c, article_id)?;
                 after.article_id = article_id;
             }
-            save_change(c, &before, after, "updated", &user)?;
+            save_change(c, &before, after, &user)?;
             event_view(c, id)
         })
     })
@@ -380,7 +372,7 @@ pub async fn cancel_event(
             if let Some(reason) = options.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
                 after.description = format!("{}\nHoãn/hủy: {reason}", before.description).trim().to_owned();
             }
-            save_change(c, &before, after, "cancelled", &user)?;
+            save_change(c, &before, after, &user)?;
             event_view(c, id)
         })
     })
@@ -411,9 +403,55 @@ pub async fn delete_event(
             let before = writable(c, &user, id)?;
             let mut after = before.clone();
             after.deleted_at = Some(db::now());
-            save_change(c, &before, after, "deleted", &user)
+            save_change(c, &before, after, &user)
         })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Puts back a revision's content of an event (see `crate::revisions`): its wording, times and
+/// place as they were, as a change calendars see (a new sequence).
+pub fn restore_revision(
+    c: &mut DbConn,
+    user: &AuthUser,
+    id: i64,
+    content: &serde_json::Map<String, Value>,
+) -> Result<(), ApiError> {
+    let before = writable(c, user, id)?;
+    let mut after = before.clone();
+    let text = |key: &str| content.get(key).and_then(Value::as_str).map(str::to_owned);
+    let time = |key: &str| {
+        content
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.naive_utc())
+    };
+    for (key, target) in [
+        ("title", &mut after.title),
+        ("description", &mut after.description),
+        ("time_zone", &mut after.time_zone),
+        ("location", &mut after.location),
+        ("chair", &mut after.chair),
+        ("participants", &mut after.participants),
+        ("preparing_unit", &mut after.preparing_unit),
+    ] {
+        if let Some(value) = text(key) {
+            *target = value;
+        }
+    }
+    if let Some(all_day) = content.get("all_day").and_then(Value::as_bool) {
+        after.all_day = all_day;
+    }
+    if let (Some(starts_at), Some(ends_at)) = (time("starts_at"), time("ends_at")) {
+        after.starts_at = starts_at;
+        after.ends_at = ends_at;
+    }
+    let article_id = content.get("article_id").and_then(Value::as_i64);
+    if article_id != before.article_id {
+        check_article(c, article_id)?;
+        after.article_id = article_id;
+    }
+    save_change(c, &before, after, user)
 }

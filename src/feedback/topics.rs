@@ -141,6 +141,19 @@ pub async fn update_topic(
 ) -> Result<web::Json<Topic>, ApiError> {
     user.require(&[Role::Moderator])?;
     let (input, id) = (body.0, id.into_inner());
+    let topic = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            change_topic(c, &user, id, &input)?;
+            let row = repo::find_topic(c, id)?.ok_or_else(|| ApiError::internal("topic vanished"))?;
+            to_topics(c, vec![row])?.pop().ok_or_else(|| ApiError::internal("topic vanished"))
+        })
+    })
+    .await?;
+    Ok(web::Json(topic))
+}
+
+/// Checks and applies a change to a topic, in the caller's transaction.
+fn change_topic(c: &mut crate::db::DbConn, user: &AuthUser, id: i64, input: &UpdateTopic) -> Result<(), ApiError> {
     let mut errors = vec![];
     if let Some(name) = &input.name {
         check_text("name", name, 200, &mut errors);
@@ -149,23 +162,26 @@ pub async fn update_topic(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let topic = db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            let row = repo::find_topic(c, id)?.ok_or_else(|| ApiError::not_found("topic"))?;
-            user.require_site(Some(row.site_id))?;
-            let change = repo::TopicChange {
-                name: input.name.as_deref().map(str::trim),
-                description: input.description.as_deref().map(str::trim),
-                active: input.active,
-                position: input.position,
-            };
-            repo::update_topic(c, id, &change)?;
-            let row = repo::find_topic(c, id)?.ok_or_else(|| ApiError::internal("topic vanished"))?;
-            to_topics(c, vec![row])?.pop().ok_or_else(|| ApiError::internal("topic vanished"))
-        })
-    })
-    .await?;
-    Ok(web::Json(topic))
+    let row = repo::find_topic(c, id)?.ok_or_else(|| ApiError::not_found("topic"))?;
+    user.require_site(Some(row.site_id))?;
+    let change = repo::TopicChange {
+        name: input.name.as_deref().map(str::trim),
+        description: input.description.as_deref().map(str::trim),
+        active: input.active,
+        position: input.position,
+    };
+    repo::update_topic(c, id, &change)?;
+    Ok(())
+}
+
+/// Puts back a revision's content of a topic (see `crate::revisions`).
+pub fn restore_topic_revision(
+    c: &mut crate::db::DbConn,
+    user: &AuthUser,
+    id: i64,
+    content: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    change_topic(c, user, id, &crate::http::from_revision(content)?)
 }
 
 /// Of these topics, the active ones as the public sees them (the change feed's payloads).

@@ -300,6 +300,15 @@ where
     Option::<T>::deserialize(de).map(Some)
 }
 
+/// A revision's restorable content as a resource's change request (`UpdateArticle`, ...): 409
+/// when it no longer reads as one.
+pub fn from_revision<T: serde::de::DeserializeOwned>(
+    content: &serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
+    serde_json::from_value(serde_json::Value::Object(content.clone()))
+        .map_err(|e| ApiError::Conflict(format!("This revision cannot be restored as it is ({e}).")))
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

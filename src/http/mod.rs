@@ -16,6 +16,9 @@ pub mod routes;
 
 pub use etag::*;
 pub use extract::*;
+
+/// The header that says why a staff write is made (see `audit`, `revisions`).
+pub const CHANGE_REASON_HEADER: &str = "X-Change-Reason";
 pub use fields::{Fields, Selected};
 pub use paging::*;
 pub use params::{bad_parameter, parse_instant};

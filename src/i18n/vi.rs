@@ -106,6 +106,7 @@ fn noun(english: &str) -> Option<&'static str> {
         "sitemap part" => "phần sơ đồ trang",
         "tag" => "thẻ",
         "topic" => "chủ đề",
+        "revision" => "phiên bản",
         "user" => "người dùng",
         "webhook endpoint" => "điểm nhận webhook",
         "submission" => "phản ánh",
@@ -220,6 +221,9 @@ const CATALOG: &[(&str, &str)] = &[
     ("no such category", "không có chuyên mục này"),
     ("no article has this id", "không có bài viết nào có mã này"),
     ("no category has this id", "không có chuyên mục nào có mã này"),
+    ("no revision of this resource has this id", "không có phiên bản nào của mục này có mã này"),
+    ("This revision has no record to restore.", "Phiên bản này không có hồ sơ để khôi phục."),
+    ("This revision cannot be restored as it is ({}).", "Không thể khôi phục nguyên trạng phiên bản này ({})."),
     ("no field has this code", "không có lĩnh vực nào có mã này"),
     ("no media item has this id", "không có tệp nào trong thư viện có mã này"),
     ("no open topic has this code", "không có chủ đề đang mở nào có mã này"),
@@ -374,6 +378,11 @@ const CATALOG: &[(&str, &str)] = &[
         "An import over HTTP is at most {} bytes; use `muni import procedures` for more.",
         "Mỗi lần nhập qua HTTP tối đa {} byte; hãy dùng `muni import procedures` cho dữ liệu lớn hơn.",
     ),
+    ("must be json, jsonl or csv", "phải là json, jsonl hoặc csv"),
+    (
+        "{} entries match; an export takes at most {}: narrow it with from, to or after_id",
+        "có {} mục phù hợp; mỗi lần xuất tối đa {}: hãy thu hẹp bằng from, to hoặc after_id",
+    ),
     // Details: access.
     (
         "This endpoint needs an access token: `Authorization: Bearer <token>`.",
@@ -398,7 +407,17 @@ const CATALOG: &[(&str, &str)] = &[
     ("Metrics are not served on this address.", "Địa chỉ này không cung cấp số liệu giám sát."),
     ("Only /metrics is served on this address.", "Địa chỉ này chỉ cung cấp /metrics."),
     ("The metrics need the token in MUNI_METRICS_TOKEN.", "Số liệu giám sát cần mã trong MUNI_METRICS_TOKEN."),
-    ("The email or password is wrong.", "Email hoặc mật khẩu không đúng."),
+    ("The refresh token is not valid.", "Mã làm mới không hợp lệ."),
+    (
+        "The session of this refresh token has ended; sign in again.",
+        "Phiên của mã làm mới này đã kết thúc; hãy đăng nhập lại.",
+    ),
+    (
+        "This refresh token was already used; the session has been ended for safety.",
+        "Mã làm mới này đã được dùng; phiên đã được kết thúc để bảo đảm an toàn.",
+    ),
+    ("The refresh token has expired; sign in again.", "Mã làm mới đã hết hạn; hãy đăng nhập lại."),
+    ("The email or password is incorrect.", "Email hoặc mật khẩu không đúng."),
     // Details: rates and sizes.
     (
         "Too many requests from this address; try again in {} seconds.",

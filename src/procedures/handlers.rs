@@ -274,22 +274,43 @@ pub async fn update_procedure(
             let row = find_for_write(c, &user, id)?;
             let mut record: serde_json::Value = serde_json::from_str(&row.record).map_err(ApiError::internal)?;
             merge_patch(&mut record, &patch);
-            let record: ProcedureRecord = serde_json::from_value(record)
-                .map_err(|e| ApiError::Validation(vec![FieldError::new("body", "invalid_value", e.to_string())]))?;
-            if record.code.trim() != row.code {
-                return Err(ApiError::invalid("code", "invalid_value", "cannot change: import the new code instead"));
-            }
-            let errors = validate(&record);
-            if !errors.is_empty() {
-                return Err(ApiError::Validation(errors));
-            }
-            repo::upsert(c, row.site_id, &record, row.source.as_deref().unwrap_or("api"))?;
+            save_record(c, &row, record)?;
             let row = repo::find(c, id)?.ok_or_else(|| ApiError::internal("procedure vanished"))?;
             repo::to_procedures(c, vec![row])?.pop().ok_or_else(|| ApiError::internal("procedure vanished"))
         })
     })
     .await?;
     Ok(web::Json(procedure))
+}
+
+/// Checks a procedure's whole record as changed and saves it, in the caller's transaction.
+fn save_record(c: &mut DbConn, row: &ProcedureRow, record: serde_json::Value) -> Result<(), ApiError> {
+    let record: ProcedureRecord = serde_json::from_value(record)
+        .map_err(|e| ApiError::Validation(vec![FieldError::new("body", "invalid_value", e.to_string())]))?;
+    if record.code.trim() != row.code {
+        return Err(ApiError::invalid("code", "invalid_value", "cannot change: import the new code instead"));
+    }
+    let errors = validate(&record);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    repo::upsert(c, row.site_id, &record, row.source.as_deref().unwrap_or("api"))?;
+    Ok(())
+}
+
+/// Puts back a revision's record of a procedure (see `crate::revisions`).
+pub fn restore_revision(
+    c: &mut DbConn,
+    user: &AuthUser,
+    id: i64,
+    content: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    let row = find_for_write(c, user, id)?;
+    let record = content
+        .get("record")
+        .cloned()
+        .ok_or_else(|| ApiError::Conflict("This revision has no record to restore.".into()))?;
+    save_record(c, &row, record)
 }
 
 /// RFC 7386: objects merge, `null` removes, anything else replaces.
@@ -360,6 +381,8 @@ pub async fn import_procedures(
     mut payload: web::Payload,
 ) -> Result<web::Json<ImportReport>, ApiError> {
     user.require(&[Role::Editor])?;
+    // Each procedure the import changes keeps a revision that names it as the reason.
+    db::witness::reason("import");
     let content_type =
         req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let format = if content_type.starts_with("application/json") {

@@ -47,6 +47,18 @@ pub async fn update_question(
 ) -> Result<web::Json<Question>, ApiError> {
     user.require(&[Role::Moderator])?;
     let (input, id) = (body.0, id.into_inner());
+    let question = db::run(&state.db, move |conn| {
+        write_transaction(conn, |c| {
+            change_wording(c, &user, id, &input)?;
+            staff_view(c, id)
+        })
+    })
+    .await?;
+    Ok(web::Json(question))
+}
+
+/// Checks and applies a change of a question's wording, in the caller's transaction.
+fn change_wording(c: &mut DbConn, user: &AuthUser, id: i64, input: &UpdateQuestion) -> Result<QuestionRow, ApiError> {
     let mut errors = vec![];
     if let Some(t) = &input.title {
         check_text("title", t, 200, &mut errors);
@@ -57,29 +69,52 @@ pub async fn update_question(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let question = db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            let row = managed(c, &user, id)?;
-            let field_id = match &input.field {
-                Some(code) => field_by_code(c, code, "field")?.id,
-                None => row.field_id,
-            };
-            let title = input.title.as_deref().map(str::trim).unwrap_or(&row.title).to_owned();
-            let question = input.question.as_deref().map(str::trim).unwrap_or(&row.question).to_owned();
-            let wording = repo::Wording {
-                title: &title,
-                question: &question,
-                field_id,
-                procedure_code: input.procedure_code.clone().unwrap_or(row.procedure_code.clone()),
-                featured: input.featured.unwrap_or(row.featured),
-                search_text: search_text(&title, &question, row.answer.as_deref()),
-            };
-            repo::update_wording(c, id, &wording)?;
-            staff_view(c, id)
-        })
-    })
-    .await?;
-    Ok(web::Json(question))
+    let row = managed(c, user, id)?;
+    let field_id = match &input.field {
+        Some(code) => field_by_code(c, code, "field")?.id,
+        None => row.field_id,
+    };
+    let title = input.title.as_deref().map(str::trim).unwrap_or(&row.title).to_owned();
+    let question = input.question.as_deref().map(str::trim).unwrap_or(&row.question).to_owned();
+    let wording = repo::Wording {
+        title: &title,
+        question: &question,
+        field_id,
+        procedure_code: input.procedure_code.clone().unwrap_or(row.procedure_code.clone()),
+        featured: input.featured.unwrap_or(row.featured),
+        search_text: search_text(&title, &question, row.answer.as_deref()),
+    };
+    repo::update_wording(c, id, &wording)?;
+    Ok(row)
+}
+
+/// Puts back a revision's wording and answer of a question (see `crate::revisions`); its status
+/// stays as it is (an answer comes back only to a question that takes one).
+pub fn restore_revision(
+    c: &mut DbConn,
+    user: &AuthUser,
+    id: i64,
+    content: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    let mut wording = content.clone();
+    let answer = wording.remove("answer").and_then(|a| a.as_str().map(str::to_owned));
+    let unit = wording.remove("answering_unit").and_then(|u| u.as_str().map(str::to_owned));
+    change_wording(c, user, id, &crate::http::from_revision(&wording)?)?;
+    let row = repo::find_for_write(c, id)?.ok_or_else(|| ApiError::not_found("question"))?;
+    if let (Some(answer), Some(unit)) = (answer, unit)
+        && row.status().may_take_answer()
+        && (row.answer.as_deref() != Some(answer.as_str()) || row.answering_unit.as_deref() != Some(unit.as_str()))
+    {
+        let stored = repo::Answer {
+            answer: &answer,
+            answering_unit: &unit,
+            answered_at: row.answered_at.unwrap_or_else(db::now),
+            status: row.status().after_answer(),
+            search_text: search_text(&row.title, &row.question, Some(&answer)),
+        };
+        repo::set_answer(c, id, &stored)?;
+    }
+    Ok(())
 }
 
 /// Answer a question (moderators, admins): sanitised HTML, the answering unit and the date.
@@ -260,18 +295,21 @@ pub async fn question_asker(
 ) -> Result<web::Json<AskerView>, ApiError> {
     let id = id.into_inner();
     let state2 = state.clone();
+    // A write transaction although nothing is written: its audit entry records the read.
     let view = db::run(&state.db, move |conn| {
-        let row = managed(conn, &user, id)?;
-        log::info!("personal data of question {id} read by user {}", user.id);
-        let open = |v: &Option<String>| -> Result<Option<String>, ApiError> {
-            v.as_deref().map(|s| state2.vault.open(s).map_err(ApiError::internal)).transpose()
-        };
-        Ok(AskerView {
-            name: open(&row.asker_name)?,
-            phone: open(&row.asker_phone)?,
-            email: open(&row.asker_email)?,
-            consent_notice_version: row.consent_version,
-            consent_at: row.consent_at.and_utc(),
+        write_transaction(conn, |c| {
+            let row = managed(c, &user, id)?;
+            log::info!("personal data of question {id} read by user {}", user.id);
+            let open = |v: &Option<String>| -> Result<Option<String>, ApiError> {
+                v.as_deref().map(|s| state2.vault.open(s).map_err(ApiError::internal)).transpose()
+            };
+            Ok(AskerView {
+                name: open(&row.asker_name)?,
+                phone: open(&row.asker_phone)?,
+                email: open(&row.asker_email)?,
+                consent_notice_version: row.consent_version,
+                consent_at: row.consent_at.and_utc(),
+            })
         })
     })
     .await?;

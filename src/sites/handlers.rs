@@ -106,7 +106,19 @@ pub async fn update_site(
     body: ApiJson<UpdateSite>,
 ) -> Result<web::Json<Site>, ApiError> {
     user.require(&[Role::Admin])?;
-    let UpdateSite { name, time_zone, public_url, page_urls } = body.0;
+    let (input, key) = (body.0, key.into_inner());
+    let row = db::run(&state.db, move |conn| write_transaction(conn, |c| change_site(c, &user, &key, input))).await?;
+    Ok(web::Json(row.into()))
+}
+
+/// Checks and applies a change to a site, in the caller's transaction.
+fn change_site(
+    c: &mut crate::db::DbConn,
+    user: &AuthUser,
+    key: &str,
+    input: UpdateSite,
+) -> Result<super::model::SiteRow, ApiError> {
+    let UpdateSite { name, time_zone, public_url, page_urls } = input;
     let mut errors = vec![];
     if let Some(name) = &name {
         validate_name(name, &mut errors);
@@ -134,29 +146,41 @@ pub async fn update_site(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let key = key.into_inner();
-    let row = db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            let site = repo::find_site_for_write(c, &key)?.ok_or_else(|| ApiError::not_found("site"))?;
-            user.require_site(Some(site.id))?;
-            // The templates set so far, with this change; stored only when something is set.
-            let page_urls = page_urls.map(|change| {
-                let set: PageUrlsPatch =
-                    site.page_urls.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
-                let merged = set.merged(change);
-                (merged != PageUrlsPatch::default()).then(|| serde_json::to_string(&merged).unwrap_or_default())
-            });
-            let change = repo::SiteChange {
-                name: name.as_deref().map(str::trim),
-                time_zone: time_zone.as_deref(),
-                public_url: public_url.as_ref().map(|u| u.as_deref()),
-                page_urls: page_urls.as_ref().map(|p| p.as_deref()),
-            };
-            Ok(repo::update_site(c, site.id, &change)?)
-        })
-    })
-    .await?;
-    Ok(web::Json(row.into()))
+    let site = repo::find_site_for_write(c, key)?.ok_or_else(|| ApiError::not_found("site"))?;
+    user.require_site(Some(site.id))?;
+    // The templates set so far, with this change; stored only when something is set.
+    let page_urls = page_urls.map(|change| {
+        let set: PageUrlsPatch =
+            site.page_urls.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+        let merged = set.merged(change);
+        (merged != PageUrlsPatch::default()).then(|| serde_json::to_string(&merged).unwrap_or_default())
+    });
+    let change = repo::SiteChange {
+        name: name.as_deref().map(str::trim),
+        time_zone: time_zone.as_deref(),
+        public_url: public_url.as_ref().map(|u| u.as_deref()),
+        page_urls: page_urls.as_ref().map(|p| p.as_deref()),
+    };
+    Ok(repo::update_site(c, site.id, &change)?)
+}
+
+/// Puts back a revision's content of a site (see `crate::revisions`): its page templates as they
+/// were, the ones it had not set back to the defaults.
+pub fn restore_revision(
+    c: &mut crate::db::DbConn,
+    user: &AuthUser,
+    id: i64,
+    content: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), ApiError> {
+    let mut content = content.clone();
+    let templates = content.remove("page_urls").filter(|v| v.is_object()).unwrap_or_else(|| serde_json::json!({}));
+    let templates = ["article", "category", "procedure", "question", "event"]
+        .into_iter()
+        .map(|kind| (kind.to_owned(), templates.get(kind).cloned().unwrap_or(serde_json::Value::Null)))
+        .collect();
+    content.insert("page_urls".into(), serde_json::Value::Object(templates));
+    change_site(c, user, &id.to_string(), crate::http::from_revision(&content)?)?;
+    Ok(())
 }
 
 /// These sites as the public sees them (the change feed's payloads).

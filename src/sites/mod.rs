@@ -7,7 +7,7 @@ pub mod repo;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use handlers::{create_site, get_site, list_sites, public_by_ids, update_site};
+pub use handlers::{create_site, get_site, list_sites, public_by_ids, restore_revision, update_site};
 
 /// Tenancy, as every resource uses it: which sites a request names (`site_filter`), which one a
 /// user may write to (`site_for_write`), and sites by code or id.

@@ -19,6 +19,8 @@ const RESOURCES: &[&str] = &[
     "privacy",
     "webhooks",
     "media",
+    "audit",
+    "revisions",
 ];
 const ASSEMBLY: &[&str] = &["startup", "main", "lib", "seed", "personal_data"];
 /// What a module may reach inside another: its public model types; of auth also its pure token code.

@@ -194,11 +194,16 @@ async fn changes_and_cancellations_reach_subscribers() {
     let feed = app.get("/api/v1/events.ics?from=2026-11-01").await.text().await.unwrap();
     assert!(feed.contains("STATUS:CANCELLED\r\n") && feed.contains("SEQUENCE:2\r\n"));
 
+    // Created, updated, cancelled: three revisions, newest first; the update moved and relocated it.
     let revisions: Value = app.get_as(&format!("{path}/revisions"), &editor).await.json().await.unwrap();
-    let actions: Vec<&str> = revisions.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["created", "updated", "cancelled"]);
-    assert_eq!(revisions[1]["changes"]["location"], json!(["Phòng 1", "Hội trường"]));
-    assert!(revisions[1]["changes"]["starts_at"].is_array());
+    let data = revisions["data"].as_array().unwrap();
+    assert_eq!(data.len(), 3, "{revisions}");
+    assert!(data[0]["changed"].as_array().unwrap().contains(&json!("status")), "{}", data[0]);
+    let diff: Value =
+        app.get_as(&format!("{path}/revisions/{}/diff", data[1]["id"]), &editor).await.json().await.unwrap();
+    let location = diff["fields"].as_array().unwrap().iter().find(|f| f["field"] == "location").unwrap();
+    assert_eq!((&location["before"], &location["after"]), (&json!("Phòng 1"), &json!("Hội trường")));
+    assert!(diff["fields"].as_array().unwrap().iter().any(|f| f["field"] == "starts_at"), "{diff}");
 
     // A deleted event stays in the feed as cancelled, so calendars drop it.
     let other = create_event(&app, &editor, json!({"title": "Sẽ xóa", "starts_at": "2026-12-04T08:00"})).await;

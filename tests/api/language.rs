@@ -178,6 +178,8 @@ fn messages_in(root: &Path) -> Vec<(String, String)> {
         "ApiError::TooManyRequests {",
         "detail: format!(",
         "detail: \"",
+        "bad_parameter(",
+        "Outcome::Refused(",
     ];
     let mut out = vec![];
     walk(root, &mut |file, text| {

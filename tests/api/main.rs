@@ -3,6 +3,7 @@
 
 mod architecture;
 mod articles;
+mod audit;
 mod auth;
 mod browser;
 mod cache;
@@ -23,6 +24,7 @@ mod platform;
 mod privacy;
 mod procedures;
 mod questions;
+mod revisions;
 mod sites;
 mod users;
 mod webhooks;

@@ -183,6 +183,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/articles/{key}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The revisions of one of these, newest first: who saved each, when, why, and which
+         *     fields it changed.
+         */
+        get: operations["list_article_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/articles/{key}/revisions/{revision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One revision, with the whole content as it was saved. */
+        get: operations["get_article_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/articles/{key}/revisions/{revision}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a revision differs from another (by default the one before it), field by field;
+         *     text and HTML also word by word, as a reader sees the text.
+         */
+        get: operations["diff_article_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/articles/{key}/revisions/{revision}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a revision: its content (not its address or publication state) is saved again
+         *     through the usual checks, as a new revision that names the one restored. History is
+         *     never rewritten. Give the reason in `X-Change-Reason`.
+         */
+        post: operations["restore_article_revision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the audit log: who did what, when, from where.
+         * @description Every staff write (one entry per write, with the change-log entries it made), sign-ins and
+         *     failed sign-ins, a reused refresh token, and staff reads of personal data. Newest first; admins
+         *     bound to a site see what their site's accounts did. `format=jsonl` or `format=csv` exports every
+         *     entry matching, oldest first.
+         */
+        get: operations["list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -323,6 +424,84 @@ export interface paths {
         patch: operations["update_category"];
         trace?: never;
     };
+    "/api/v1/categories/{key}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The revisions of one of these, newest first: who saved each, when, why, and which
+         *     fields it changed.
+         */
+        get: operations["list_category_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/categories/{key}/revisions/{revision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One revision, with the whole content as it was saved. */
+        get: operations["get_category_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/categories/{key}/revisions/{revision}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a revision differs from another (by default the one before it), field by field;
+         *     text and HTML also word by word, as a reader sees the text.
+         */
+        get: operations["diff_category_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/categories/{key}/revisions/{revision}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a revision: its content (not its address or publication state) is saved again
+         *     through the usual checks, as a new revision that names the one restored. History is
+         *     never rewritten. Give the reason in `X-Change-Reason`.
+         */
+        post: operations["restore_category_revision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/changes": {
         parameters: {
             query?: never;
@@ -453,10 +632,71 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What changed in an event, oldest first (editors, admins). */
-        get: operations["event_revisions"];
+        /**
+         * The revisions of one of these, newest first: who saved each, when, why, and which
+         *     fields it changed.
+         */
+        get: operations["list_event_revisions"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{id}/revisions/{revision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One revision, with the whole content as it was saved. */
+        get: operations["get_event_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{id}/revisions/{revision}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a revision differs from another (by default the one before it), field by field;
+         *     text and HTML also word by word, as a reader sees the text.
+         */
+        get: operations["diff_event_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{id}/revisions/{revision}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a revision: its content (not its address or publication state) is saved again
+         *     through the usual checks, as a new revision that names the one restored. History is
+         *     never rewritten. Give the reason in `X-Change-Reason`.
+         */
+        post: operations["restore_event_revision"];
         delete?: never;
         options?: never;
         head?: never;
@@ -540,6 +780,84 @@ export interface paths {
         head?: never;
         /** Rename, describe, close or reorder a topic (moderators, admins). */
         patch: operations["update_topic"];
+        trace?: never;
+    };
+    "/api/v1/feedback/topics/{id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The revisions of one of these, newest first: who saved each, when, why, and which
+         *     fields it changed.
+         */
+        get: operations["list_topic_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/topics/{id}/revisions/{revision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One revision, with the whole content as it was saved. */
+        get: operations["get_topic_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/topics/{id}/revisions/{revision}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a revision differs from another (by default the one before it), field by field;
+         *     text and HTML also word by word, as a reader sees the text.
+         */
+        get: operations["diff_topic_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/topics/{id}/revisions/{revision}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a revision: its content (not its address or publication state) is saved again
+         *     through the usual checks, as a new revision that names the one restored. History is
+         *     never rewritten. Give the reason in `X-Change-Reason`.
+         */
+        post: operations["restore_topic_revision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/feedback/track/{code}": {
@@ -1003,6 +1321,84 @@ export interface paths {
         patch: operations["update_procedure"];
         trace?: never;
     };
+    "/api/v1/procedures/{key}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The revisions of one of these, newest first: who saved each, when, why, and which
+         *     fields it changed.
+         */
+        get: operations["list_procedure_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/procedures/{key}/revisions/{revision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One revision, with the whole content as it was saved. */
+        get: operations["get_procedure_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/procedures/{key}/revisions/{revision}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a revision differs from another (by default the one before it), field by field;
+         *     text and HTML also word by word, as a reader sees the text.
+         */
+        get: operations["diff_procedure_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/procedures/{key}/revisions/{revision}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a revision: its content (not its address or publication state) is saved again
+         *     through the usual checks, as a new revision that names the one restored. History is
+         *     never rewritten. Give the reason in `X-Change-Reason`.
+         */
+        post: operations["restore_procedure_revision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/questions": {
         parameters: {
             query?: never;
@@ -1156,6 +1552,84 @@ export interface paths {
         patch: operations["update_question"];
         trace?: never;
     };
+    "/api/v1/questions/{key}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The revisions of one of these, newest first: who saved each, when, why, and which
+         *     fields it changed.
+         */
+        get: operations["list_question_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/questions/{key}/revisions/{revision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One revision, with the whole content as it was saved. */
+        get: operations["get_question_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/questions/{key}/revisions/{revision}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a revision differs from another (by default the one before it), field by field;
+         *     text and HTML also word by word, as a reader sees the text.
+         */
+        get: operations["diff_question_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/questions/{key}/revisions/{revision}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a revision: its content (not its address or publication state) is saved again
+         *     through the usual checks, as a new revision that names the one restored. History is
+         *     never rewritten. Give the reason in `X-Change-Reason`.
+         */
+        post: operations["restore_question_revision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sites": {
         parameters: {
             query?: never;
@@ -1190,6 +1664,84 @@ export interface paths {
         head?: never;
         /** Change a site's name or time zone (admins; a site-bound admin only its own site). */
         patch: operations["update_site"];
+        trace?: never;
+    };
+    "/api/v1/sites/{key}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The revisions of one of these, newest first: who saved each, when, why, and which
+         *     fields it changed.
+         */
+        get: operations["list_site_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{key}/revisions/{revision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One revision, with the whole content as it was saved. */
+        get: operations["get_site_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{key}/revisions/{revision}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a revision differs from another (by default the one before it), field by field;
+         *     text and HTML also word by word, as a reader sees the text.
+         */
+        get: operations["diff_site_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{key}/revisions/{revision}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a revision: its content (not its address or publication state) is saved again
+         *     through the usual checks, as a new revision that names the one restored. History is
+         *     never rewritten. Give the reason in `X-Change-Reason`.
+         */
+        post: operations["restore_site_revision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/sites/{key}/sitemap.xml": {
@@ -1811,6 +2363,12 @@ export interface components {
              * @description Minutes to read, at 200 words a minute.
              */
             reading_time_minutes: number;
+            /**
+             * Format: date-time
+             * @description When its content last changed after it was published (null if never): what a portal shows
+             *     as "cập nhật lúc ...". Its revisions say what changed.
+             */
+            revised_at?: string | null;
             site: components["schemas"]["SiteRef"];
             /**
              * @description Unique; the article's address. Former slugs answer 301 to the current one.
@@ -1876,6 +2434,12 @@ export interface components {
              * @description Minutes to read, at 200 words a minute.
              */
             reading_time_minutes?: number;
+            /**
+             * Format: date-time
+             * @description When its content last changed after it was published (null if never): what a portal shows
+             *     as "cập nhật lúc ...". Its revisions say what changed.
+             */
+            revised_at?: string | null;
             site?: components["schemas"]["SiteRef"];
             /**
              * @description Unique; the article's address. Former slugs answer 301 to the current one.
@@ -1977,6 +2541,131 @@ export interface components {
         AttributeValue: {
             key: string;
             name: string;
+        };
+        /** @description Who acted, as they were when they did. */
+        AuditActor: {
+            /**
+             * Format: int64
+             * @description The user's id.
+             */
+            id: number;
+            /** @description Their role at the time (`admin`, `editor`, `moderator`). */
+            role: string;
+        };
+        /** @description A change-log entry a write made. */
+        AuditChange: {
+            /** @description `insert`, `update` or `delete`. */
+            action: string;
+            /**
+             * Format: int64
+             * @description Its position in the change log (`GET /api/v1/changes`).
+             */
+            position: number;
+            /** @description `article`, `category`, `event`, `procedure`, `question`, `topic`, `site`, `feedback` ... */
+            resource: string;
+            /** Format: int64 */
+            resource_id: number;
+            /**
+             * Format: int64
+             * @description The revision the save made (resources that keep revisions, when their content changed).
+             */
+            revision?: number | null;
+        };
+        /**
+         * @description One entry of the audit log: who did what, when, from where.
+         * @example {
+         *       "action": "articles.publish",
+         *       "actor": {
+         *         "id": 4,
+         *         "role": "editor"
+         *       },
+         *       "address": "203.0.113.7",
+         *       "at": "2026-12-02T03:14:07.512000Z",
+         *       "changes": [
+         *         {
+         *           "action": "update",
+         *           "position": 1907,
+         *           "resource": "article",
+         *           "resource_id": 42,
+         *           "revision": 311
+         *         }
+         *       ],
+         *       "hash": "5e0c1bd0c5b2f3f1b8b8c1c2e1c8f1b45a3e6f3a0d5c7a9b1e2f3a4b5c6d7e8f",
+         *       "id": 812,
+         *       "request_id": "9f86d081884c7d659a2feaa0c55ad015",
+         *       "resource": "article",
+         *       "resource_id": "42",
+         *       "route": "POST /api/v1/articles/{key}/publish",
+         *       "site_id": 1,
+         *       "user_agent": "Mozilla/5.0"
+         *     }
+         */
+        AuditEntry: {
+            /**
+             * @description What was done: `<resource>.<verb>` from the route (`articles.update`, `feedback.topics.create`,
+             *     `articles.publish`), or `auth.login`, `auth.login_failed`, `auth.refresh_reused`.
+             */
+            action: string;
+            actor?: components["schemas"]["AuditActor"] | null;
+            /** @description The client's address (from a trusted proxy's header when `MUNI_TRUST_PROXY` is set). */
+            address?: string | null;
+            /** Format: date-time */
+            at: string;
+            /** @description Every change-log entry the write made, in the order made. */
+            changes: components["schemas"]["AuditChange"][];
+            /** @description Details of the action (for a failed sign-in: the email tried; never a password). */
+            detail?: Record<string, never> | null;
+            /** @description SHA-256 of the previous entry's hash and this entry's content (`muni audit verify`). */
+            hash: string;
+            /** Format: int64 */
+            id: number;
+            /** @description The request's `X-Request-Id`, as its response carried it. */
+            request_id?: string | null;
+            /** @description The resource changed first (from the change log), or the one the route names. */
+            resource?: string | null;
+            resource_id?: string | null;
+            /** @description The method and route template of the request. */
+            route?: string | null;
+            /**
+             * Format: int64
+             * @description The site of the account that acted (null for an admin of every site).
+             */
+            site_id?: number | null;
+            user_agent?: string | null;
+        };
+        /** @description One entry of the audit log: who did what, when, from where, with only the fields `fields` asked for (its key, `id`, always). */
+        AuditEntryFields: {
+            /**
+             * @description What was done: `<resource>.<verb>` from the route (`articles.update`, `feedback.topics.create`,
+             *     `articles.publish`), or `auth.login`, `auth.login_failed`, `auth.refresh_reused`.
+             */
+            action?: string;
+            actor?: components["schemas"]["AuditActor"] | null;
+            /** @description The client's address (from a trusted proxy's header when `MUNI_TRUST_PROXY` is set). */
+            address?: string | null;
+            /** Format: date-time */
+            at?: string;
+            /** @description Every change-log entry the write made, in the order made. */
+            changes?: components["schemas"]["AuditChange"][];
+            /** @description Details of the action (for a failed sign-in: the email tried; never a password). */
+            detail?: Record<string, never> | null;
+            /** @description SHA-256 of the previous entry's hash and this entry's content (`muni audit verify`). */
+            hash?: string;
+            /** Format: int64 */
+            id: number;
+            /** @description The request's `X-Request-Id`, as its response carried it. */
+            request_id?: string | null;
+            /** @description The resource changed first (from the change log), or the one the route names. */
+            resource?: string | null;
+            resource_id?: string | null;
+            /** @description The method and route template of the request. */
+            route?: string | null;
+            /**
+             * Format: int64
+             * @description The site of the account that acted (null for an admin of every site).
+             */
+            site_id?: number | null;
+            user_agent?: string | null;
         };
         /** @description Why an event is cancelled. */
         CancelEvent: {
@@ -2610,6 +3299,17 @@ export interface components {
             /** @example Hộ tịch */
             name: string;
         };
+        /** @description How one field differs between two revisions. */
+        FieldDiff: {
+            after: string | number | boolean | Record<string, never> | unknown[] | null;
+            before: string | number | boolean | Record<string, never> | unknown[] | null;
+            field: string;
+            /**
+             * @description For text of several words (HTML as its readable text): the words kept, inserted and
+             *     deleted, in order.
+             */
+            words?: components["schemas"]["WordChange"][] | null;
+        };
         /** @description One invalid field of a request. */
         FieldError: {
             /**
@@ -2679,6 +3379,11 @@ export interface components {
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
+        ListResponse_AuditEntry: {
+            data: (components["schemas"]["AuditEntry"] | components["schemas"]["AuditEntryFields"])[];
+            meta: components["schemas"]["ListMeta"];
+        };
+        /** @description A list response: the items and the paging facts. */
         ListResponse_CategoryNode: {
             data: (components["schemas"]["CategoryNode"] | components["schemas"]["CategoryNodeFields"])[];
             meta: components["schemas"]["ListMeta"];
@@ -2716,6 +3421,11 @@ export interface components {
         /** @description A list response: the items and the paging facts. */
         ListResponse_Question: {
             data: (components["schemas"]["Question"] | components["schemas"]["QuestionFields"])[];
+            meta: components["schemas"]["ListMeta"];
+        };
+        /** @description A list response: the items and the paging facts. */
+        ListResponse_RevisionSummary: {
+            data: (components["schemas"]["RevisionSummary"] | components["schemas"]["RevisionSummaryFields"])[];
             meta: components["schemas"]["ListMeta"];
         };
         /** @description A list response: the items and the paging facts. */
@@ -3458,20 +4168,115 @@ export interface components {
          * @enum {string}
          */
         ResourceType: "article" | "category" | "event" | "procedure" | "question" | "feedback" | "topic" | "site";
-        /** @description One change of an event. */
-        Revision: {
-            /** @description `created`, `updated`, `cancelled` or `deleted`. */
-            action: string;
-            /** Format: date-time */
-            changed_at: string;
-            changed_by?: components["schemas"]["UserRef"] | null;
-            /** @description For each changed field: its value before and after. */
-            changes: Record<string, never>;
+        /** @description A revision with the whole content as it was. */
+        Revision: components["schemas"]["RevisionSummary"] & {
+            /** @description The content: the resource's fields as saved (never personal data). */
+            content: Record<string, never>;
+        };
+        /**
+         * @description Who saved a revision (none: the system, an import from the command line, or content older
+         *     than revisions).
+         */
+        RevisionAuthor: {
+            /** @description Their name now (none if the account is gone). */
+            display_name?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description Their role when they saved it. */
+            role?: string | null;
+        };
+        /** @description The differences between two revisions of a resource, field by field. */
+        RevisionDiff: {
+            /** @description Only the fields that differ. */
+            fields: components["schemas"]["FieldDiff"][];
             /**
-             * Format: int32
-             * @description The event's sequence after the change.
+             * Format: int64
+             * @description The older revision (none: compared with nothing, the first revision).
              */
-            sequence: number;
+            from?: number | null;
+            /**
+             * Format: int64
+             * @description The newer revision.
+             */
+            to: number;
+        };
+        /**
+         * @description A revision without its content.
+         * @example {
+         *       "at": "2026-12-03T02:14:09Z",
+         *       "author": {
+         *         "display_name": "Nguyễn Thị Lan",
+         *         "id": 3,
+         *         "role": "editor"
+         *       },
+         *       "changed": [
+         *         "title",
+         *         "body"
+         *       ],
+         *       "id": 412,
+         *       "reason": "Sửa lịch tiếp công dân",
+         *       "request_id": "7f0c2a9e41b3d5a8",
+         *       "resource": "article",
+         *       "resource_id": 37,
+         *       "restored_from": null
+         *     }
+         */
+        RevisionSummary: {
+            /**
+             * Format: date-time
+             * @description When it was saved.
+             */
+            at: string;
+            author?: components["schemas"]["RevisionAuthor"] | null;
+            /** @description The fields that differ from the revision before (every field for the first). */
+            changed: string[];
+            /**
+             * Format: int64
+             * @description The revision's id (ids grow with time, across resources).
+             */
+            id: number;
+            /** @description Why, as given with the save (`X-Change-Reason`), or what made it (an import, a restore). */
+            reason?: string | null;
+            /** @description The request that saved it (the audit log's entry names it too). */
+            request_id?: string | null;
+            /** @description What it is a revision of (`site`, `category`, `article`, `event`, `procedure`, `question`, `topic`). */
+            resource: string;
+            /** Format: int64 */
+            resource_id: number;
+            /**
+             * Format: int64
+             * @description The revision a restore brought back.
+             */
+            restored_from?: number | null;
+        };
+        /** @description A revision without its content, with only the fields `fields` asked for (its key, `id`, always). */
+        RevisionSummaryFields: {
+            /**
+             * Format: date-time
+             * @description When it was saved.
+             */
+            at?: string;
+            author?: components["schemas"]["RevisionAuthor"] | null;
+            /** @description The fields that differ from the revision before (every field for the first). */
+            changed?: string[];
+            /**
+             * Format: int64
+             * @description The revision's id (ids grow with time, across resources).
+             */
+            id: number;
+            /** @description Why, as given with the save (`X-Change-Reason`), or what made it (an import, a restore). */
+            reason?: string | null;
+            /** @description The request that saved it (the audit log's entry names it too). */
+            request_id?: string | null;
+            /** @description What it is a revision of (`site`, `category`, `article`, `event`, `procedure`, `question`, `topic`). */
+            resource?: string;
+            /** Format: int64 */
+            resource_id?: number;
+            /**
+             * Format: int64
+             * @description The revision a restore brought back.
+             */
+            restored_from?: number | null;
         };
         /**
          * @description What a staff account may do. Admins may do everything.
@@ -4177,6 +4982,13 @@ export interface components {
              */
             week: string;
         };
+        /** @description One operation of a word-level diff. */
+        WordChange: {
+            /** @description `equal`, `insert` or `delete`. */
+            op: string;
+            /** @description The words (with their spacing) the operation covers. */
+            text: string;
+        };
     };
     responses: {
         /** @description Malformed request: bad JSON, an unknown or invalid query parameter, or a path segment of the wrong shape */
@@ -4365,7 +5177,10 @@ export interface operations {
     create_article: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4515,7 +5330,10 @@ export interface operations {
     archive_article: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The article's id */
                 id: number;
@@ -4561,7 +5379,10 @@ export interface operations {
     publish_article: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The article's id */
                 id: number;
@@ -4616,7 +5437,10 @@ export interface operations {
     unpublish_article: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The article's id */
                 id: number;
@@ -4722,7 +5546,10 @@ export interface operations {
     delete_article: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The article's id */
                 key: number;
@@ -4760,6 +5587,8 @@ export interface operations {
             header?: {
                 /** @description The ETag the change is based on; 412 if the article changed since */
                 "If-Match"?: string | null;
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
             };
             path: {
                 /** @description The article's id */
@@ -4929,6 +5758,262 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    list_article_revisions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `at,author`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of revisions */
+            200: {
+                headers: {
+                    /** @description RFC 8288 links to the first, previous, next and last pages */
+                    Link?: string;
+                    /** @description Revisions over all pages */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_RevisionSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No revisions: there is no such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_article_revision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    diff_article_revision: {
+        parameters: {
+            query?: {
+                /** @description Another revision of the same resource, older or newer (default: the one before). */
+                with?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The differences, older to newer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionDiff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restore_article_revision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision to restore */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest revision after the restore (the same as before when nothing differed) */
+            200: {
+                headers: {
+                    /** @description The URL of that revision */
+                    "Content-Location"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content cannot be restored as it was (a name since taken, say) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_audit: {
+        parameters: {
+            query?: {
+                /** @description Only what this user did, by id. */
+                user?: number;
+                /**
+                 * @description Only this action (`articles.update`), or actions starting with a prefix ending in `*`
+                 *     (`auth.*`).
+                 */
+                action?: string;
+                /** @description Only entries about this resource (`article`, `users`, ...). */
+                resource?: string;
+                /** @description With `resource`: only this one. */
+                resource_id?: string;
+                /** @description From this time (RFC 3339, or a date: its start in the deployment's time zone). */
+                from?: string;
+                /** @description Until this time (RFC 3339, or a date: its end in the deployment's time zone). */
+                to?: string;
+                /** @description Only entries with an id after this one (to export what is new since the last export). */
+                after_id?: number;
+                /**
+                 * @description `json` (default, a page), `jsonl` (JSON Lines) or `csv`: an export of every entry matching,
+                 *     oldest first, at most 100,000 (narrow by time or `after_id` for more).
+                 */
+                format?: string;
+                /** @description Page number, from 1 (JSON only). */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20; JSON only). */
+                per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `action,at`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries, newest first; or, with `format`, the export */
+            200: {
+                headers: {
+                    /** @description RFC 8288 links to the first, previous, next and last pages */
+                    Link?: string;
+                    /** @description Entries matching, over all pages */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_AuditEntry"];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description An invalid filter, or an export of more than 100,000 entries */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -4984,7 +6069,10 @@ export interface operations {
                 /** @description End every session of the user, not only the current one. */
                 all?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5032,7 +6120,10 @@ export interface operations {
     change_password: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5155,7 +6246,10 @@ export interface operations {
     create_category: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5240,7 +6334,10 @@ export interface operations {
                 /** @description Move the category's articles to this category (same site) before deleting it. */
                 move_articles_to?: number;
             };
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The category's id */
                 key: number;
@@ -5284,7 +6381,10 @@ export interface operations {
     update_category: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The category's id */
                 key: number;
@@ -5331,6 +6431,191 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_category_revisions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `at,author`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of revisions */
+            200: {
+                headers: {
+                    /** @description RFC 8288 links to the first, previous, next and last pages */
+                    Link?: string;
+                    /** @description Revisions over all pages */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_RevisionSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No revisions: there is no such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_category_revision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    diff_category_revision: {
+        parameters: {
+            query?: {
+                /** @description Another revision of the same resource, older or newer (default: the one before). */
+                with?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The differences, older to newer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionDiff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restore_category_revision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision to restore */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest revision after the restore (the same as before when nothing differed) */
+            200: {
+                headers: {
+                    /** @description The URL of that revision */
+                    "Content-Location"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content cannot be restored as it was (a name since taken, say) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5446,7 +6731,10 @@ export interface operations {
     create_event: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5602,7 +6890,10 @@ export interface operations {
     delete_event: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The event's id */
                 id: number;
@@ -5637,7 +6928,10 @@ export interface operations {
     update_event: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The event's id */
                 id: number;
@@ -5691,7 +6985,10 @@ export interface operations {
     cancel_event: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The event's id */
                 id: number;
@@ -5743,32 +7040,180 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    event_revisions: {
+    list_event_revisions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `at,author`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
+            };
             header?: never;
             path: {
-                /** @description The event's id */
+                /** @description Its id */
                 id: number;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The event's revisions */
+            /** @description A page of revisions */
             200: {
                 headers: {
+                    /** @description RFC 8288 links to the first, previous, next and last pages */
+                    Link?: string;
+                    /** @description Revisions over all pages */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Revision"][];
+                    "application/json": components["schemas"]["ListResponse_RevisionSummary"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description No such event */
+            /** @description No revisions: there is no such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_event_revision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its id */
+                id: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    diff_event_revision: {
+        parameters: {
+            query?: {
+                /** @description Another revision of the same resource, older or newer (default: the one before). */
+                with?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                id: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The differences, older to newer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionDiff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restore_event_revision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
+            path: {
+                /** @description Its id */
+                id: number;
+                /** @description The revision to restore */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest revision after the restore (the same as before when nothing differed) */
+            200: {
+                headers: {
+                    /** @description The URL of that revision */
+                    "Content-Location"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content cannot be restored as it was (a name since taken, say) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5963,7 +7408,10 @@ export interface operations {
     create_topic: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6007,7 +7455,10 @@ export interface operations {
     update_topic: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The topic's id */
                 id: number;
@@ -6045,6 +7496,191 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_topic_revisions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `at,author`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of revisions */
+            200: {
+                headers: {
+                    /** @description RFC 8288 links to the first, previous, next and last pages */
+                    Link?: string;
+                    /** @description Revisions over all pages */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_RevisionSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No revisions: there is no such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_topic_revision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its id */
+                id: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    diff_topic_revision: {
+        parameters: {
+            query?: {
+                /** @description Another revision of the same resource, older or newer (default: the one before). */
+                with?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                id: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The differences, older to newer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionDiff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restore_topic_revision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
+            path: {
+                /** @description Its id */
+                id: number;
+                /** @description The revision to restore */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest revision after the restore (the same as before when nothing differed) */
+            200: {
+                headers: {
+                    /** @description The URL of that revision */
+                    "Content-Location"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content cannot be restored as it was (a name since taken, say) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -6164,7 +7800,10 @@ export interface operations {
     answer_feedback: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The submission's id */
                 id: number;
@@ -6219,7 +7858,10 @@ export interface operations {
     assign_feedback: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The submission's id */
                 id: number;
@@ -6264,7 +7906,10 @@ export interface operations {
     forward_feedback: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The submission's id */
                 id: number;
@@ -6319,7 +7964,10 @@ export interface operations {
     note_feedback: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The submission's id */
                 id: number;
@@ -6411,7 +8059,10 @@ export interface operations {
     erase_personal_data: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The submission's id */
                 id: number;
@@ -6446,7 +8097,10 @@ export interface operations {
     publish_feedback: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The submission's id */
                 id: number;
@@ -6501,7 +8155,10 @@ export interface operations {
     reject_feedback: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The submission's id */
                 id: number;
@@ -6556,7 +8213,10 @@ export interface operations {
     start_feedback: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The submission's id */
                 id: number;
@@ -6611,7 +8271,10 @@ export interface operations {
     unpublish_feedback: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The submission's id */
                 id: number;
@@ -6745,7 +8408,10 @@ export interface operations {
                 /** @description The site, by code; the account's own (or the only one) when absent. */
                 site?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6847,7 +8513,10 @@ export interface operations {
                 /** @description Delete even while used (what used it loses it). */
                 force?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The item's id */
                 id: number;
@@ -6891,7 +8560,10 @@ export interface operations {
     update_media: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The item's id */
                 id: number;
@@ -6941,7 +8613,10 @@ export interface operations {
                 /** @description The site, by code; the account's own (or the only one) when absent. */
                 site?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The item's id */
                 id: number;
@@ -7052,7 +8727,10 @@ export interface operations {
     publish_privacy_notice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7185,7 +8863,10 @@ export interface operations {
                 /** @description Refuse the whole import if any row is malformed. */
                 strict?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7298,7 +8979,10 @@ export interface operations {
                 /** @description Refuse the whole import if any row is malformed. */
                 strict?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7378,7 +9062,10 @@ export interface operations {
     delete_procedure: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The procedure's id */
                 key: number;
@@ -7413,7 +9100,10 @@ export interface operations {
     update_procedure: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The procedure's id */
                 key: number;
@@ -7452,6 +9142,191 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_procedure_revisions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `at,author`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of revisions */
+            200: {
+                headers: {
+                    /** @description RFC 8288 links to the first, previous, next and last pages */
+                    Link?: string;
+                    /** @description Revisions over all pages */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_RevisionSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No revisions: there is no such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_procedure_revision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    diff_procedure_revision: {
+        parameters: {
+            query?: {
+                /** @description Another revision of the same resource, older or newer (default: the one before). */
+                with?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The differences, older to newer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionDiff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restore_procedure_revision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision to restore */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest revision after the restore (the same as before when nothing differed) */
+            200: {
+                headers: {
+                    /** @description The URL of that revision */
+                    "Content-Location"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content cannot be restored as it was (a name since taken, say) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -7625,7 +9500,10 @@ export interface operations {
     answer_question: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The question's id */
                 id: number;
@@ -7716,7 +9594,10 @@ export interface operations {
     erase_asker: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The question's id */
                 id: number;
@@ -7751,7 +9632,10 @@ export interface operations {
     publish_question: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The question's id */
                 id: number;
@@ -7797,7 +9681,10 @@ export interface operations {
     reject_question: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The question's id */
                 id: number;
@@ -7851,7 +9738,10 @@ export interface operations {
     unpublish_question: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The question's id */
                 id: number;
@@ -7941,7 +9831,10 @@ export interface operations {
     update_question: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The question's id */
                 key: number;
@@ -7979,6 +9872,191 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_question_revisions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `at,author`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of revisions */
+            200: {
+                headers: {
+                    /** @description RFC 8288 links to the first, previous, next and last pages */
+                    Link?: string;
+                    /** @description Revisions over all pages */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_RevisionSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No revisions: there is no such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_question_revision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    diff_question_revision: {
+        parameters: {
+            query?: {
+                /** @description Another revision of the same resource, older or newer (default: the one before). */
+                with?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The differences, older to newer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionDiff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restore_question_revision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision to restore */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest revision after the restore (the same as before when nothing differed) */
+            200: {
+                headers: {
+                    /** @description The URL of that revision */
+                    "Content-Location"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content cannot be restored as it was (a name since taken, say) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -8023,7 +10101,10 @@ export interface operations {
     create_site: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8102,7 +10183,10 @@ export interface operations {
     update_site: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The site's code, or its numeric id */
                 key: string;
@@ -8140,6 +10224,191 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    list_site_revisions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+                /**
+                 * @description Comma-separated fields of each item to return (e.g. `at,author`; `id` is always included).
+                 *     Default: every field.
+                 */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of revisions */
+            200: {
+                headers: {
+                    /** @description RFC 8288 links to the first, previous, next and last pages */
+                    Link?: string;
+                    /** @description Revisions over all pages */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListResponse_RevisionSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No revisions: there is no such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    get_site_revision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    diff_site_revision: {
+        parameters: {
+            query?: {
+                /** @description Another revision of the same resource, older or newer (default: the one before). */
+                with?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision's id */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The differences, older to newer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionDiff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restore_site_revision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
+            path: {
+                /** @description Its id */
+                key: number;
+                /** @description The revision to restore */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest revision after the restore (the same as before when nothing differed) */
+            200: {
+                headers: {
+                    /** @description The URL of that revision */
+                    "Content-Location"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No such revision of this resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The content cannot be restored as it was (a name since taken, say) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -8341,7 +10610,10 @@ export interface operations {
     create_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8422,7 +10694,10 @@ export interface operations {
     update_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The user's id */
                 id: number;
@@ -8476,7 +10751,10 @@ export interface operations {
     reset_password: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The user's id */
                 id: number;
@@ -8556,7 +10834,10 @@ export interface operations {
     create_webhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8653,7 +10934,10 @@ export interface operations {
     delete_webhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The endpoint's id */
                 id: number;
@@ -8688,7 +10972,10 @@ export interface operations {
     update_webhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The endpoint's id */
                 id: number;
@@ -8823,7 +11110,10 @@ export interface operations {
     redeliver: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The endpoint's id */
                 id: number;
@@ -8862,7 +11152,10 @@ export interface operations {
     pause_webhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The endpoint's id */
                 id: number;
@@ -8908,7 +11201,10 @@ export interface operations {
     ping_webhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The endpoint's id */
                 id: number;
@@ -8945,7 +11241,10 @@ export interface operations {
     resume_webhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The endpoint's id */
                 id: number;
@@ -8991,7 +11290,10 @@ export interface operations {
     rotate_webhook_secret: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Why the change is made (at most 500 characters; UTF-8, percent-encoded from a browser): kept on the revisions it makes and in the audit log */
+                "X-Change-Reason"?: string;
+            };
             path: {
                 /** @description The endpoint's id */
                 id: number;

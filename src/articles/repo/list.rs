@@ -366,6 +366,7 @@ fn rows_in_order(
             articles::deleted_at,
             articles::changed_at,
             articles::cover_media_id,
+            articles::revised_at,
         ))
         .load(conn)?;
     let position: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();

@@ -217,6 +217,7 @@ pub fn to_articles(
             reading_time_minutes: (row.word_count + 199) / 200,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
+            revised_at: row.revised_at.map(|t| t.and_utc()),
             created_by: row.created_by.and_then(|id| users.get(&id).cloned()),
             updated_by: row.updated_by.and_then(|id| users.get(&id).cloned()),
         })
@@ -376,6 +377,8 @@ pub struct ArticleChange<'a> {
     pub published_at: Option<NaiveDateTime>,
     pub user_id: i64,
     pub now: NaiveDateTime,
+    /// When its content last changed after publication (this change, if it was public).
+    pub revised_at: Option<NaiveDateTime>,
 }
 
 /// When a change shows in the change feed: now, or at publication when that is later.
@@ -403,6 +406,7 @@ pub fn update_article(conn: &mut DbConn, id: i64, change: &ArticleChange<'_>) ->
             articles::updated_by.eq(Some(change.user_id)),
             articles::updated_at.eq(change.now),
             articles::changed_at.eq(changed_at(change.published_at, change.now)),
+            articles::revised_at.eq(change.revised_at),
         ))
         .execute(conn)?;
     Ok(())

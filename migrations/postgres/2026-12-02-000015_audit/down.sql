@@ -1,0 +1,2 @@
+DROP TABLE audit_log;
+DROP FUNCTION muni_audit_append_only();

@@ -1,0 +1,2 @@
+ALTER TABLE articles DROP COLUMN revised_at;
+DROP TABLE revisions;
