@@ -6,7 +6,8 @@
 #
 #   bench/run.sh                      # 100,000 articles, 10 s a workload, 64 connections
 #   ARTICLES=20000 DURATION=5 BACKENDS=sqlite bench/run.sh
-#   PHASES=metrics bench/run.sh       # only some phases: cached, uncached, metrics, media
+#   PHASES=metrics bench/run.sh       # only some phases: cached, uncached, metrics, media, writes
+#   BIN=/tmp/muni-old PHASES=writes bench/run.sh   # another build (say, before a change) on the same workloads
 #
 # Results are also written as JSON (OUT, default bench/results/latest.json) to compare runs.
 set -euo pipefail
@@ -28,8 +29,10 @@ if ! command -v wrk >/dev/null; then
     echo "installing wrk" >&2
     apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 fi
-cargo build --release --quiet
-BIN=target/release/muni
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet
+    BIN=target/release/muni
+fi
 
 export JWT_SECRET="bench-secret-that-is-long-enough-for-hs256-0123456789"
 export MUNI_DATA_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -165,6 +168,45 @@ LUA
         wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$base/healthz" > "$WORK/$backend-healthz-media.txt" 2>&1 || true
         printf '%s\t%s\t%s\n' "$backend" "healthz" "$WORK/$backend-healthz-media.txt" >> "$WORK/results.tsv"
         echo "   media reads done" >&2
+        kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+    fi
+    if [[ " $PHASES " == *" writes "* ]]; then
+        # Writes: citizens' submissions (group-committed), and staff edits of random articles, each
+        # a new title (so each is a real change, with its audit entry and revision).
+        "$BIN" serve > "$WORK/server-$backend-writes.log" 2>&1 &
+        SERVER=$!
+        until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.02; done
+        base="http://127.0.0.1:$PORT"
+        token=$(curl -s -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+            -d "{\"email\":\"$MUNI_ADMIN_EMAIL\",\"password\":\"$MUNI_ADMIN_PASSWORD\"}" \
+            | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+        for page in $(seq 1 20); do
+            curl -s "$base/api/v1/articles?per_page=100&page=$page&fields=id" \
+                | python3 -c 'import json,sys; [print(a["id"]) for a in json.load(sys.stdin)["data"]]'
+        done > "$WORK/ids.txt"
+        cat > "$WORK/article_update.lua" <<LUA
+local ids = {}
+for line in io.lines("$WORK/ids.txt") do ids[#ids + 1] = line end
+local counter = 0
+function setup(thread) thread:set("seed", math.random(1, 1000000)) end
+function init(args) math.randomseed(os.time() + (seed or 0)) end
+request = function()
+  counter = counter + 1
+  local body = string.format('{"title":"Bài viết đã sửa %d-%d"}', math.random(1000000), counter)
+  return wrk.format("PATCH", "/api/v1/articles/" .. ids[math.random(#ids)],
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $token"}, body)
+end
+LUA
+        for name in feedback_submit article_update; do
+            script="$WORK/feedback.lua"; url="$base/api/v1/feedback"
+            [ "$name" = article_update ] && { script="$WORK/article_update.lua"; url="$base"; }
+            wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$script" "$url" > "$WORK/$backend-$name-writes.txt" 2>&1 || true
+            printf '%s\t%s\t%s\n' "$backend" "${name}_writes" "$WORK/$backend-$name-writes.txt" >> "$WORK/results.tsv"
+            echo "   ${name} (writes) done" >&2
+            drain
+        done
+        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$base/healthz" > "$WORK/$backend-healthz-writes.txt" 2>&1 || true
+        printf '%s\t%s\t%s\n' "$backend" "healthz" "$WORK/$backend-healthz-writes.txt" >> "$WORK/results.tsv"
         kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
     fi
     if [[ " $PHASES " != *" cached "* && " $PHASES " != *" uncached "* ]]; then

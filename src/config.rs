@@ -58,6 +58,12 @@ pub struct Config {
     pub data_key: [u8; 32],
     /// Days after a feedback submission is closed before its submitter's personal data is erased.
     pub feedback_retention_days: Option<u32>,
+    /// Days the audit log keeps an entry in the database (`MUNI_AUDIT_RETENTION_DAYS`; unset: for
+    /// good). Older entries are archived to `audit_archive_dir` first, then removed.
+    pub audit_retention_days: Option<u32>,
+    /// Where aged-out audit entries go, as JSON Lines files (`MUNI_AUDIT_ARCHIVE_DIR`, default
+    /// `audit-archive` in the data folder; a shared folder when several nodes serve).
+    pub audit_archive_dir: PathBuf,
     /// Whether requests are counted for `/metrics` (`MUNI_METRICS=off` turns counting off).
     pub metrics_enabled: bool,
     /// The bearer token that reads `/metrics` on the API's own address; `None`: not served there.
@@ -164,6 +170,14 @@ impl Config {
                         .map_err(|_| ConfigError(format!("MUNI_FEEDBACK_RETENTION_DAYS has an invalid value `{v}`")))?,
                 ),
             },
+            audit_retention_days: match get("MUNI_AUDIT_RETENTION_DAYS") {
+                None => None,
+                Some(v) => Some(
+                    v.parse()
+                        .map_err(|_| ConfigError(format!("MUNI_AUDIT_RETENTION_DAYS has an invalid value `{v}`")))?,
+                ),
+            },
+            audit_archive_dir: get("MUNI_AUDIT_ARCHIVE_DIR").map_or_else(|| data_dir.join("audit-archive"), PathBuf::from),
             environment,
             database_url,
             host: get("MUNI_HOST").unwrap_or_else(|| "127.0.0.1".into()),

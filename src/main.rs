@@ -80,6 +80,9 @@ enum AuditCommand {
     /// Recompute the audit log's hash chain from its first entry: exits 1 naming the first entry
     /// that was edited, or that follows a removed one.
     Verify,
+    /// Archive the entries older than MUNI_AUDIT_RETENTION_DAYS to MUNI_AUDIT_ARCHIVE_DIR (JSON
+    /// Lines, with their hashes), then remove them; the server does this every ten minutes.
+    Archive,
 }
 
 #[derive(Subcommand)]
@@ -194,6 +197,7 @@ fn main() -> ExitCode {
         Command::Backup { file } => backup(&config, &file),
         Command::Restore { file } => restore(&config, &file),
         Command::Audit { command: AuditCommand::Verify } => verify_audit(&config),
+        Command::Audit { command: AuditCommand::Archive } => archive_audit(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -394,11 +398,31 @@ fn purge_feedback(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
+fn archive_audit(config: &Config) -> Result<(), String> {
+    let Some(days) = config.audit_retention_days else {
+        return Err("MUNI_AUDIT_RETENTION_DAYS is not set: the audit log keeps every entry".into());
+    };
+    let mut conn = db::connect(&config.database_url).map_err(|e| e.to_string())?;
+    let archived = startup::age_out_audit(&mut conn, days, &config.audit_archive_dir)?;
+    println!("Archived {archived} audit entries older than {days} days to {}.", config.audit_archive_dir.display());
+    Ok(())
+}
+
 fn verify_audit(config: &Config) -> Result<(), String> {
     let mut conn = db::connect(&config.database_url).map_err(|e| e.to_string())?;
+    let anchor = muni::audit::anchor(&mut conn).map_err(|e| e.to_string())?;
     match muni::audit::verify(&mut conn).map_err(|e| e.to_string())? {
         muni::audit::Verdict::Intact { entries } => {
-            println!("The audit log is intact: {entries} entries, each chained to the one before.");
+            match anchor {
+                Some(a) => println!(
+                    "The audit log is intact: {entries} entries, each chained to the one before, from entry {} \
+                     (archived to {} on {}).",
+                    a.through_id,
+                    a.archive,
+                    a.at.format("%Y-%m-%d %H:%M")
+                ),
+                None => println!("The audit log is intact: {entries} entries, each chained to the one before."),
+            }
             Ok(())
         }
         muni::audit::Verdict::Broken { id, reason } => Err(format!(

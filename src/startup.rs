@@ -157,12 +157,7 @@ impl Application {
         let store = web::Data::new(media::store::Store::open(&state.config.media.dir).map_err(|e| {
             std::io::Error::other(format!("cannot open the media store {}: {e}", state.config.media.dir.display()))
         })?);
-        start_maintenance(
-            state.db.clone(),
-            state.config.feedback_retention_days,
-            state.metrics.clone(),
-            store.get_ref().clone(),
-        );
+        start_maintenance(state.db.clone(), &state.config, state.metrics.clone(), store.get_ref().clone());
         if state.config.media.worker {
             media::start_processing(state.db.clone(), store.get_ref().clone(), state.metrics.clone());
         }
@@ -314,15 +309,12 @@ fn raise_descriptor_limit() -> Option<usize> {
     usize::try_from(limit.rlim_cur).ok()
 }
 
-/// A background thread for periodic upkeep (every ten minutes): expired sign-in throttles and the
-/// feedback retention period.
+/// A background thread for periodic upkeep (every ten minutes): expired sign-in throttles, the
+/// feedback retention period, and the audit log's (archived, then removed).
 /// Idempotent, so several API nodes running it at once do no harm.
-fn start_maintenance(
-    db: Database,
-    retention_days: Option<u32>,
-    metrics: Option<Arc<Metrics>>,
-    store: media::store::Store,
-) {
+fn start_maintenance(db: Database, config: &Config, metrics: Option<Arc<Metrics>>, store: media::store::Store) {
+    let retention_days = config.feedback_retention_days;
+    let audit = config.audit_retention_days.map(|days| (days, config.audit_archive_dir.clone()));
     let spawned = std::thread::Builder::new().name("muni-maintenance".into()).spawn(move || {
         loop {
             std::thread::sleep(std::time::Duration::from_secs(600));
@@ -330,6 +322,9 @@ fn start_maintenance(
                 db::write_transaction(&mut conn, crate::auth::forget_old_throttles).map_err(|e| e.to_string())?;
                 webhooks::forget_old_deliveries(&mut conn).map_err(|e| e.to_string())?;
                 media::collect_garbage(&mut conn, &store)?;
+                if let Some((days, dir)) = &audit {
+                    age_out_audit(&mut conn, *days, dir)?;
+                }
                 db::write_transaction(&mut conn, |c| crate::feedback::repo::maintain(c, retention_days))
                     .map_err(|e| e.to_string())
             });
@@ -349,6 +344,22 @@ fn start_maintenance(
     if let Err(e) = spawned {
         log::error!("cannot start the maintenance thread: {e}");
     }
+}
+
+/// Archives and removes audit entries older than `days`, a batch at a time, until none is left.
+pub fn age_out_audit(conn: &mut db::DbConn, days: u32, dir: &std::path::Path) -> Result<usize, String> {
+    let before = db::now() - chrono::Duration::days(i64::from(days));
+    let mut total = 0;
+    while let Some(archived) = audit::age_out(conn, before, dir)? {
+        log::info!(
+            "audit retention: archived {} entries (through {}) to {}",
+            archived.entries,
+            archived.through_id,
+            archived.file.display()
+        );
+        total += archived.entries;
+    }
+    Ok(total)
 }
 
 /// A background thread that, twice a second, puts the scheduled articles that have come due into

@@ -15,7 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use handlers::list_audit;
 pub use record::{action_of, audit_layer, unattended};
-pub use repo::{Verdict, verify};
+pub use repo::{Anchor, Archived, Verdict, age_out, anchor, verify};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_audit);

@@ -5,7 +5,7 @@ use diesel::sql_types::{BigInt, Text};
 use sha2::{Digest, Sha256};
 
 use super::model::{AuditFilter, AuditRow, NewEntry};
-use crate::db::schema::audit_log;
+use crate::db::schema::{audit_anchor, audit_log};
 use crate::db::{self, DbConn};
 
 /// The hash the first entry chains to.
@@ -83,12 +83,12 @@ pub fn changes_since(conn: &mut DbConn, mark: i64) -> QueryResult<Vec<ChangeOfTh
 /// the single writer on SQLite) until the transaction ends, so the chain follows the ids.
 pub fn append(conn: &mut DbConn, entry: &NewEntry) -> QueryResult<i64> {
     db::lock_name(conn, "audit_log")?;
-    let prev_hash = audit_log::table
-        .select(audit_log::hash)
-        .order(audit_log::id.desc())
-        .first::<String>(conn)
-        .optional()?
-        .unwrap_or_else(|| GENESIS.to_owned());
+    let last = audit_log::table.select(audit_log::hash).order(audit_log::id.desc()).first::<String>(conn).optional()?;
+    let prev_hash = match last {
+        Some(hash) => hash,
+        // Every entry aged out: the chain goes on from the last one archived.
+        None => anchor(conn)?.map_or_else(|| GENESIS.to_owned(), |a| a.through_hash),
+    };
     let hash = chain_hash(&prev_hash, entry);
     diesel::insert_into(audit_log::table)
         .values((
@@ -201,9 +201,14 @@ pub enum Verdict {
     Broken { id: i64, reason: String },
 }
 
-/// Recomputes the chain from the start, a thousand entries at a time.
+/// Recomputes the chain from the start (or from the last entry archived), a thousand entries at a
+/// time.
 pub fn verify(conn: &mut DbConn) -> QueryResult<Verdict> {
-    let (mut prev, mut after, mut entries) = (GENESIS.to_owned(), 0_i64, 0_u64);
+    let (mut prev, mut after) = match anchor(conn)? {
+        Some(anchor) => (anchor.through_hash, anchor.through_id),
+        None => (GENESIS.to_owned(), 0_i64),
+    };
+    let mut entries = 0_u64;
     loop {
         let rows = chain_from(conn, after, 1000)?;
         if rows.is_empty() {
@@ -221,4 +226,101 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<Verdict> {
             entries += 1;
         }
     }
+}
+
+/// The last entry archived and removed: where the chain in the table starts.
+#[derive(Debug, Clone, Queryable)]
+pub struct Anchor {
+    pub through_id: i64,
+    pub through_hash: String,
+    pub archive: String,
+    pub at: chrono::NaiveDateTime,
+}
+
+pub fn anchor(conn: &mut DbConn) -> QueryResult<Option<Anchor>> {
+    audit_anchor::table
+        .select((audit_anchor::through_id, audit_anchor::through_hash, audit_anchor::archive, audit_anchor::at))
+        .first(conn)
+        .optional()
+}
+
+/// What one ageing-out step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Archived {
+    pub entries: usize,
+    pub through_id: i64,
+    pub file: std::path::PathBuf,
+}
+
+/// The most entries one archive file holds.
+const ARCHIVE_BATCH: i64 = 50_000;
+
+/// Ages out entries older than `before`, at most a batch: writes them to a JSON Lines file in
+/// `dir` (synced to disk), moves the anchor to the last of them, and only then deletes them, all
+/// in one transaction (the triggers refuse to delete past the anchor). `None`: nothing to age out.
+pub fn age_out(
+    conn: &mut DbConn,
+    before: chrono::NaiveDateTime,
+    dir: &std::path::Path,
+) -> Result<Option<Archived>, String> {
+    db::write_transaction(conn, |conn| -> Result<Option<Archived>, crate::error::ApiError> {
+        db::lock_name(conn, "audit_log")?;
+        let after = anchor(conn)?.map_or(0, |a| a.through_id);
+        let rows: Vec<AuditRow> = audit_log::table
+            .filter(audit_log::id.gt(after))
+            .filter(audit_log::at.lt(before))
+            .order(audit_log::id.asc())
+            .limit(ARCHIVE_BATCH)
+            .select(AuditRow::as_select())
+            .load(conn)?;
+        // Only a run of the chain from its start: an older entry after a newer one waits for it.
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else { return Ok(None) };
+        let file = dir.join(format!("audit-{:012}-{:012}.jsonl", first.id, last.id));
+        let mut text = String::new();
+        for row in &rows {
+            let mut line = serde_json::to_value(row.view()).map_err(crate::error::ApiError::internal)?;
+            line["prev_hash"] = serde_json::Value::String(row.prev_hash.clone());
+            text.push_str(&line.to_string());
+            text.push('\n');
+        }
+        write_synced(&file, text.as_bytes()).map_err(|e| {
+            crate::error::ApiError::internal(format!("cannot write the archive {}: {e}", file.display()))
+        })?;
+        let name = file.to_string_lossy().into_owned();
+        let moved = diesel::update(audit_anchor::table.filter(audit_anchor::id.eq(1_i64)))
+            .set((
+                audit_anchor::through_id.eq(last.id),
+                audit_anchor::through_hash.eq(&last.hash),
+                audit_anchor::archive.eq(&name),
+                audit_anchor::at.eq(db::now()),
+            ))
+            .execute(conn)?;
+        if moved == 0 {
+            diesel::insert_into(audit_anchor::table)
+                .values((
+                    audit_anchor::id.eq(1_i64),
+                    audit_anchor::through_id.eq(last.id),
+                    audit_anchor::through_hash.eq(&last.hash),
+                    audit_anchor::archive.eq(&name),
+                    audit_anchor::at.eq(db::now()),
+                ))
+                .execute(conn)?;
+        }
+        diesel::delete(audit_log::table.filter(audit_log::id.le(last.id))).execute(conn)?;
+        Ok(Some(Archived { entries: rows.len(), through_id: last.id, file }))
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// Writes a file whole or not at all: a temporary file, synced, renamed, and the folder synced.
+fn write_synced(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let staged = path.with_extension("jsonl.partial");
+    let mut file = std::fs::File::create(&staged)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&staged, path)?;
+    std::fs::File::open(dir)?.sync_all()
 }

@@ -288,3 +288,24 @@ pub async fn change_password(
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::slow_down;
+    use crate::auth::repo::ThrottleState;
+
+    fn after(account_failures: i32, known_address: bool) -> Option<Duration> {
+        slow_down(&ThrottleState { pair_locked_until: None, account_failures, known_address }, 3)
+    }
+
+    #[test]
+    fn failures_from_many_addresses_slow_sign_ins_down_with_a_low_cap() {
+        assert_eq!(after(5, false), None, "under twice the per-address limit");
+        assert_eq!(after(6, false), Some(Duration::from_millis(250)));
+        assert_eq!(after(8, false), Some(Duration::from_millis(750)));
+        assert_eq!(after(10_000, false), Some(Duration::from_secs(2)), "never more than 2 s");
+        assert_eq!(after(10_000, true), None, "an address the account signed in from is not slowed");
+    }
+}

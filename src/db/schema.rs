@@ -311,6 +311,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_anchor (id) {
+        id -> BigInt,
+        through_id -> BigInt,
+        through_hash -> Text,
+        archive -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> BigInt,
         at -> Timestamp,

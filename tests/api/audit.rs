@@ -294,3 +294,73 @@ async fn reads_of_personal_data_are_recorded_as_the_access_log_records_them() {
     let reads = audited["data"].as_array().unwrap().iter().filter(|e| e["actor"]["role"] == "moderator").count();
     assert_eq!(access.as_array().unwrap().len(), reads, "{access} vs {audited}");
 }
+
+/// Retention: what ages out is archived first (JSON Lines with the hashes), then removed; the chain
+/// goes on from the last entry archived, entries not archived still cannot be deleted, and
+/// `muni audit verify` still checks everything that remains.
+#[tokio::test]
+async fn aged_out_entries_are_archived_before_they_go_and_the_chain_goes_on() {
+    let app = spawn_app().await;
+    let editor = app.token_for("editor").await;
+    let admin = app.admin_token().await;
+    for name in ["Tin cũ một", "Tin cũ hai", "Tin cũ ba"] {
+        create_category(&app, &editor, json!({"name": name})).await;
+    }
+    let before = total(&app, &admin).await;
+    assert!(before >= 5, "sign-ins and the writes: {before}");
+
+    // Without the setting there is nothing to do.
+    let (ok, said) = cli(&app, &["audit", "archive"]);
+    assert!(!ok && said.contains("MUNI_AUDIT_RETENTION_DAYS"), "{said}");
+
+    let archive = app.db.dir.path().join("archive");
+    let run = |days: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_muni"))
+            .args(["audit", "archive"])
+            .envs(test_env(&app.db))
+            .env("MUNI_AUDIT_RETENTION_DAYS", days)
+            .env("MUNI_AUDIT_ARCHIVE_DIR", &archive)
+            .output()
+            .expect("muni");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // A year's retention: nothing is that old.
+    assert!(run("365").contains("Archived 0 "));
+    assert_eq!(total(&app, &admin).await, before);
+    // None: everything before now ages out.
+    let said = run("0");
+    assert!(said.starts_with("Archived "), "{said}");
+    let files: Vec<_> = std::fs::read_dir(&archive).unwrap().map(|f| f.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&files[0]).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() as i64 >= before, "{} archived", lines.len());
+    assert!(lines.iter().all(|l| l["hash"].is_string() && l["prev_hash"].is_string()));
+    assert!(lines.iter().any(|l| l["action"] == "categories.create"));
+    let archived_through = lines.last().unwrap()["id"].as_i64().unwrap();
+
+    // The log goes on from the anchor; what is left verifies; the archived ids are gone.
+    create_category(&app, &editor, json!({"name": "Tin mới"})).await;
+    let (ok, said) = cli(&app, &["audit", "verify"]);
+    assert!(ok, "{said}");
+    assert!(said.contains(&format!("from entry {archived_through}")), "{said}");
+    let left = entries(&app, &admin, "?per_page=100").await;
+    assert!(left["data"].as_array().unwrap().iter().all(|e| e["id"].as_i64().unwrap() > archived_through));
+
+    // An entry not archived still cannot be deleted, and the anchor cannot go back.
+    let mut conn = app.db.connect();
+    let newest = left["data"][0]["id"].as_i64().unwrap();
+    for statement in [
+        format!("DELETE FROM audit_log WHERE id = {newest}"),
+        "UPDATE audit_anchor SET through_id = 0".to_owned(),
+        "DELETE FROM audit_anchor".to_owned(),
+    ] {
+        let result = match &mut conn {
+            muni::db::DbConn::Sqlite(c) => diesel::sql_query(&statement).execute(c),
+            muni::db::DbConn::Postgres(c) => diesel::sql_query(&statement).execute(c),
+        };
+        let error = result.expect_err(&statement).to_string();
+        assert!(error.contains("append-only") || error.contains("anchor"), "{statement}: {error}");
+    }
+}

@@ -312,14 +312,10 @@ async fn wrong_passwords_from_other_addresses_cannot_keep_the_owner_out() {
             assert_problem(login_from(&format!("127.0.6.{i}"), "guess").await.unwrap(), 401).await;
         }
     }
-    let started = Instant::now();
     assert_eq!(login_from("127.0.0.9", ADMIN_PASSWORD).await.unwrap().status(), 200, "from a known address");
-    let known = started.elapsed();
-    // From a new address it is slowed down, with a low cap, and still gets in.
-    let started = Instant::now();
+    // From a new address it is slowed down (by at most 2 s: `auth::handlers` tests the delays, not
+    // this noisy clock) and still gets in.
     assert_eq!(login_from("127.0.7.1", ADMIN_PASSWORD).await.unwrap().status(), 200, "from a new address");
-    assert!(started.elapsed() < Duration::from_secs(5), "slowed {:?}", started.elapsed());
-    assert!(known < Duration::from_secs(2), "a known address is not slowed: {known:?}");
 }
 
 /// Writes `head` and then one byte of the body every `pace`, until the server answers or closes;

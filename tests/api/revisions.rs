@@ -22,6 +22,12 @@ async fn revision(app: &TestApp, token: &str, path: &str, id: &Value) -> Value {
     res.json().await.unwrap()
 }
 
+/// How many audit entries there are, and the newest.
+async fn audit_head(app: &TestApp, admin: &str) -> (i64, Value) {
+    let list: Value = app.get_as("/api/v1/audit?per_page=1", admin).await.json().await.unwrap();
+    (list["meta"]["total"].as_i64().unwrap(), list["data"][0].clone())
+}
+
 async fn restore(app: &TestApp, token: &str, path: &str, id: &Value) -> Value {
     let res = app.request(Method::POST, &format!("{path}/revisions/{id}/restore"), Some(token)).send().await.unwrap();
     assert_eq!(res.status(), 200, "restore {path} {id}: {:?}", res.text().await);
@@ -206,10 +212,17 @@ async fn every_kind_of_content_keeps_revisions_and_restores_them() {
         ),
     ];
     for (path, token, change, field) in cases {
+        let (before, _) = audit_head(&app, &admin).await;
         let res = app.patch_json(&path, &change, Some(token)).await;
         assert_eq!(res.status(), 200, "PATCH {path}: {:?}", res.text().await);
         let list = revisions(&app, token, &path).await;
         assert_eq!(list.len(), 2, "{path}: {list:?}");
+        // One audit entry for the write, naming the one revision it made.
+        let (after, entry) = audit_head(&app, &admin).await;
+        assert_eq!(after, before + 1, "{path}");
+        let named: Vec<&Value> =
+            entry["changes"].as_array().unwrap().iter().filter_map(|c| c.get("revision")).collect();
+        assert_eq!(named, [&list[0]["id"]], "{path}: {entry}");
         assert!(list[0]["changed"].as_array().unwrap().contains(&json!(field)), "{path}: {}", list[0]);
         let first = revision(&app, token, &path, &list[1]["id"]).await;
         let restored = restore(&app, token, &path, &list[1]["id"]).await;
