@@ -76,13 +76,16 @@ fn snapshot(
     let postgres = matches!(conn, DbConn::Postgres(_));
     let p = |n: u8| if postgres { format!("${n}") } else { format!("?{n}") };
     let content = content_sql(spec, postgres);
+    // The content is built once, and kept only when it differs from the latest revision's.
     let sql = format!(
-        "INSERT INTO revisions (resource, resource_id, site_id, at, actor_id, actor_role, reason, restored_from, \
+        "WITH saved AS MATERIALIZED (SELECT t.id, t.{site} AS site_id, {content} AS content FROM {table} t WHERE t.id = {id}) \
+         INSERT INTO revisions (resource, resource_id, site_id, at, actor_id, actor_role, reason, restored_from, \
              request_id, content) \
-         SELECT {resource}, t.id, t.{site}, {at}, {actor}, {role}, {reason}, {restored}, {request}, {content} \
-         FROM {table} t WHERE t.id = {id} AND NOT EXISTS ( \
+         SELECT {resource}, saved.id, saved.site_id, {at}, {actor}, {role}, {reason}, {restored}, {request}, \
+             saved.content \
+         FROM saved WHERE NOT EXISTS ( \
              SELECT 1 FROM revisions r WHERE r.id = (SELECT MAX(id) FROM revisions \
-                 WHERE resource = {resource} AND resource_id = {id}) AND r.content = {content}) \
+                 WHERE resource = {resource} AND resource_id = {id}) AND r.content = saved.content) \
          RETURNING id",
         resource = p(1),
         site = spec.site_column,
