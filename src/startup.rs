@@ -146,6 +146,7 @@ impl Application {
             config: Arc::new(config),
         });
         start_release_clock(state.db.clone(), state.metrics.clone());
+        audit::sealer::start(state.db.clone(), state.metrics.clone());
         if state.config.webhooks.worker {
             webhooks::start(
                 state.db.clone(),
@@ -349,6 +350,8 @@ fn start_maintenance(db: Database, config: &Config, metrics: Option<Arc<Metrics>
 /// Archives and removes audit entries older than `days`, a batch at a time, until none is left.
 pub fn age_out_audit(conn: &mut db::DbConn, days: u32, dir: &std::path::Path) -> Result<usize, String> {
     let before = db::now() - chrono::Duration::days(i64::from(days));
+    // Entries are archived with their hashes: what awaits its seal is sealed first.
+    audit::seal(conn).map_err(|e| e.to_string())?;
     let mut total = 0;
     while let Some(archived) = audit::age_out(conn, before, dir)? {
         log::info!(

@@ -141,7 +141,7 @@ fn csv(entries: impl Iterator<Item = AuditEntry>) -> Result<String, ApiError> {
                 text(e.address),
                 text(e.user_agent),
                 text(e.detail.map(|d| d.to_string())),
-                e.hash,
+                e.hash.unwrap_or_default(),
             ])
             .map_err(ApiError::internal)?;
     }

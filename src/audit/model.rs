@@ -44,8 +44,10 @@ pub struct AuditRow {
     pub address: Option<String>,
     pub user_agent: Option<String>,
     pub detail: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+    /// The entry's place in the chain; none while it awaits its seal.
+    pub seq: Option<i64>,
 }
 
 impl AuditRow {
@@ -146,8 +148,10 @@ pub struct AuditEntry {
     /// Details of the action (for a failed sign-in: the email tried; never a password).
     #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
-    /// SHA-256 of the previous entry's hash and this entry's content (`muni audit verify`).
-    pub hash: String,
+    /// SHA-256 of the previous entry's hash and this entry's content (`muni audit verify`); null
+    /// for the moment between the write's commit and the entry's seal (PostgreSQL seals entries
+    /// in order after they commit, usually within a few milliseconds, at most about a second).
+    pub hash: Option<String>,
 }
 
 /// Filters of the audit log. Admins bound to a site see their site's entries only.

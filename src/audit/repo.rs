@@ -1,7 +1,7 @@
 //! The audit log's queries: appending to the hash chain, reading it back, and checking it.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Text};
 use sha2::{Digest, Sha256};
 
 use super::model::{AuditFilter, AuditRow, NewEntry};
@@ -41,13 +41,12 @@ struct Mark {
     mark: i64,
 }
 
-/// The change log's last position as this transaction sees it: what it writes comes after.
+/// The change log's last position as this transaction sees it: what it writes comes after. On
+/// PostgreSQL the tick the transaction holds names its entries, so no mark is needed (and no
+/// round trip made).
 pub fn change_mark(conn: &mut DbConn) -> QueryResult<i64> {
-    let sql = "SELECT COALESCE(MAX(id), 0) AS mark FROM changes";
-    let rows: Vec<Mark> = match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(sql).load(c)?,
-        DbConn::Postgres(c) => diesel::sql_query(sql).load(c)?,
-    };
+    let DbConn::Sqlite(c) = conn else { return Ok(0) };
+    let rows: Vec<Mark> = diesel::sql_query("SELECT COALESCE(MAX(id), 0) AS mark FROM changes").load(c)?;
     Ok(rows.first().map_or(0, |m| m.mark))
 }
 
@@ -79,18 +78,20 @@ pub fn changes_since(conn: &mut DbConn, mark: i64) -> QueryResult<Vec<ChangeOfTh
         .collect())
 }
 
-/// Appends an entry at the end of the chain. Appends are serialised (a named lock on PostgreSQL,
-/// the single writer on SQLite) until the transaction ends, so the chain follows the ids.
+/// Appends an entry. On SQLite (one writer at a time) it is sealed as it is written: its place
+/// in the chain and its hashes. On PostgreSQL it is written awaiting its seal, taking no lock and
+/// reading nothing, and [`seal`] chains it after commit (the sealer is poked here): the chain's
+/// lock would otherwise be held by every staff write, with the change clock.
 pub fn append(conn: &mut DbConn, entry: &NewEntry) -> QueryResult<i64> {
-    db::lock_name(conn, "audit_log")?;
-    let last = audit_log::table.select(audit_log::hash).order(audit_log::id.desc()).first::<String>(conn).optional()?;
-    let prev_hash = match last {
-        Some(hash) => hash,
-        // Every entry aged out: the chain goes on from the last one archived.
-        None => anchor(conn)?.map_or_else(|| GENESIS.to_owned(), |a| a.through_hash),
+    let seal = match conn {
+        DbConn::Sqlite(_) => {
+            let (seq, prev_hash) = chain_end(conn)?;
+            let hash = chain_hash(&prev_hash, entry);
+            Some((seq + 1, prev_hash, hash))
+        }
+        DbConn::Postgres(_) => None,
     };
-    let hash = chain_hash(&prev_hash, entry);
-    diesel::insert_into(audit_log::table)
+    let id = diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(entry.at),
             audit_log::actor_id.eq(entry.actor_id),
@@ -105,11 +106,100 @@ pub fn append(conn: &mut DbConn, entry: &NewEntry) -> QueryResult<i64> {
             audit_log::address.eq(&entry.address),
             audit_log::user_agent.eq(&entry.user_agent),
             audit_log::detail.eq(&entry.detail),
-            audit_log::prev_hash.eq(&prev_hash),
-            audit_log::hash.eq(&hash),
+            audit_log::seq.eq(seal.as_ref().map(|s| s.0)),
+            audit_log::prev_hash.eq(seal.as_ref().map(|s| s.1.as_str())),
+            audit_log::hash.eq(seal.as_ref().map(|s| s.2.as_str())),
         ))
         .returning(audit_log::id)
-        .get_result(conn)
+        .get_result(conn)?;
+    if seal.is_none() {
+        super::sealer::poke();
+    }
+    Ok(id)
+}
+
+/// The end of the chain: the last sealed entry's place and hash, or the anchor's when every entry
+/// aged out, or the genesis.
+fn chain_end(conn: &mut DbConn) -> QueryResult<(i64, String)> {
+    let last = audit_log::table
+        .filter(audit_log::seq.is_not_null())
+        .select((audit_log::seq, audit_log::hash))
+        .order(audit_log::seq.desc())
+        .first::<(Option<i64>, Option<String>)>(conn)
+        .optional()?;
+    if let Some((Some(seq), Some(hash))) = last {
+        return Ok((seq, hash));
+    }
+    // Every entry aged out: the chain goes on from the last one archived.
+    Ok(anchor(conn)?.map_or_else(|| (0, GENESIS.to_owned()), |a| (a.through_seq, a.through_hash)))
+}
+
+/// The most entries one sealing transaction chains.
+const SEAL_BATCH: i64 = 1000;
+
+/// Chains the committed entries awaiting their seal, in id order, after the end of the chain: one
+/// sealer at a time across every node (a lock taken without waiting: if another holds it, it is
+/// sealing these same entries). Answers how many it sealed. Nothing to do on SQLite.
+pub fn seal(conn: &mut DbConn) -> QueryResult<usize> {
+    let DbConn::Postgres(_) = conn else { return Ok(0) };
+    let mut sealed = 0;
+    loop {
+        let batch = conn.transaction(|conn| -> QueryResult<usize> {
+            let DbConn::Postgres(pg) = &mut *conn else { unreachable!("checked above") };
+            let locked: Vec<Locked> =
+                diesel::sql_query("SELECT pg_try_advisory_xact_lock(hashtextextended('audit_log', 0)) AS locked")
+                    .load(pg)?;
+            if !locked.first().is_some_and(|l| l.locked) {
+                return Ok(0);
+            }
+            let rows: Vec<AuditRow> = audit_log::table
+                .filter(audit_log::seq.is_null())
+                .order(audit_log::id.asc())
+                .limit(SEAL_BATCH)
+                .select(AuditRow::as_select())
+                .load(conn)?;
+            if rows.is_empty() {
+                return Ok(0);
+            }
+            let (mut seq, mut prev) = chain_end(conn)?;
+            let (mut ids, mut seqs, mut prevs, mut hashes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for row in &rows {
+                let hash = chain_hash(&prev, &row.entry());
+                seq += 1;
+                ids.push(row.id);
+                seqs.push(seq);
+                prevs.push(std::mem::replace(&mut prev, hash.clone()));
+                hashes.push(hash);
+            }
+            let DbConn::Postgres(pg) = &mut *conn else { unreachable!("checked above") };
+            diesel::sql_query(
+                "UPDATE audit_log SET seq = s.seq, prev_hash = s.prev_hash, hash = s.hash \
+                 FROM unnest($1, $2, $3, $4) AS s(id, seq, prev_hash, hash) \
+                 WHERE audit_log.id = s.id AND audit_log.seq IS NULL",
+            )
+            .bind::<Array<BigInt>, _>(&ids)
+            .bind::<Array<BigInt>, _>(&seqs)
+            .bind::<Array<Text>, _>(&prevs)
+            .bind::<Array<Text>, _>(&hashes)
+            .execute(pg)?;
+            Ok(rows.len())
+        })?;
+        sealed += batch;
+        if batch < SEAL_BATCH as usize {
+            return Ok(sealed);
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+/// How many entries await their seal (committed, as this connection sees them).
+pub fn awaiting_seal(conn: &mut DbConn) -> QueryResult<i64> {
+    audit_log::table.filter(audit_log::seq.is_null()).count().get_result(conn)
 }
 
 /// The hash of an entry: SHA-256 of the previous hash and the entry's content as a JSON array
@@ -182,11 +272,11 @@ pub fn list(
     Ok((rows, total))
 }
 
-/// Entries in chain order from `after` (exclusive), at most `limit`.
+/// Sealed entries in chain order after the place `after` (exclusive), at most `limit`.
 pub fn chain_from(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<AuditRow>> {
     audit_log::table
-        .filter(audit_log::id.gt(after))
-        .order(audit_log::id.asc())
+        .filter(audit_log::seq.gt(after))
+        .order(audit_log::seq.asc())
         .limit(limit)
         .select(AuditRow::as_select())
         .load(conn)
@@ -195,34 +285,37 @@ pub fn chain_from(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<
 /// What checking the chain found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// Every entry's hash matches its content and the one before.
-    Intact { entries: u64 },
-    /// The first entry whose hash or link does not match.
+    /// Every sealed entry's hash matches its content and the one before; `awaiting` entries were
+    /// committed but not sealed yet (on PostgreSQL, for the moment after their commit).
+    Intact { entries: u64, awaiting: u64 },
+    /// The first entry (by id) whose hash or link does not match.
     Broken { id: i64, reason: String },
 }
 
 /// Recomputes the chain from the start (or from the last entry archived), a thousand entries at a
 /// time.
 pub fn verify(conn: &mut DbConn) -> QueryResult<Verdict> {
-    let (mut prev, mut after) = match anchor(conn)? {
-        Some(anchor) => (anchor.through_hash, anchor.through_id),
-        None => (GENESIS.to_owned(), 0_i64),
+    let (mut after, mut prev) = match anchor(conn)? {
+        Some(anchor) => (anchor.through_seq, anchor.through_hash),
+        None => (0_i64, GENESIS.to_owned()),
     };
     let mut entries = 0_u64;
     loop {
         let rows = chain_from(conn, after, 1000)?;
         if rows.is_empty() {
-            return Ok(Verdict::Intact { entries });
+            let awaiting = u64::try_from(awaiting_seal(conn)?).unwrap_or(0);
+            return Ok(Verdict::Intact { entries, awaiting });
         }
         for row in rows {
-            if row.prev_hash != prev {
+            if row.prev_hash.as_deref() != Some(prev.as_str()) {
                 return Ok(Verdict::Broken { id: row.id, reason: "does not link to the entry before it".into() });
             }
-            if chain_hash(&prev, &row.entry()) != row.hash {
+            let hash = chain_hash(&prev, &row.entry());
+            if row.hash.as_deref() != Some(hash.as_str()) {
                 return Ok(Verdict::Broken { id: row.id, reason: "its content does not match its hash".into() });
             }
-            prev = row.hash;
-            after = row.id;
+            prev = hash;
+            after = row.seq.unwrap_or(after);
             entries += 1;
         }
     }
@@ -231,15 +324,24 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<Verdict> {
 /// The last entry archived and removed: where the chain in the table starts.
 #[derive(Debug, Clone, Queryable)]
 pub struct Anchor {
+    /// The last entry archived, by id ...
     pub through_id: i64,
     pub through_hash: String,
     pub archive: String,
     pub at: chrono::NaiveDateTime,
+    /// ... and by its place in the chain.
+    pub through_seq: i64,
 }
 
 pub fn anchor(conn: &mut DbConn) -> QueryResult<Option<Anchor>> {
     audit_anchor::table
-        .select((audit_anchor::through_id, audit_anchor::through_hash, audit_anchor::archive, audit_anchor::at))
+        .select((
+            audit_anchor::through_id,
+            audit_anchor::through_hash,
+            audit_anchor::archive,
+            audit_anchor::at,
+            audit_anchor::through_seq,
+        ))
         .first(conn)
         .optional()
 }
@@ -265,21 +367,26 @@ pub fn age_out(
 ) -> Result<Option<Archived>, String> {
     db::write_transaction(conn, |conn| -> Result<Option<Archived>, crate::error::ApiError> {
         db::lock_name(conn, "audit_log")?;
-        let after = anchor(conn)?.map_or(0, |a| a.through_id);
-        let rows: Vec<AuditRow> = audit_log::table
-            .filter(audit_log::id.gt(after))
-            .filter(audit_log::at.lt(before))
-            .order(audit_log::id.asc())
+        let after = anchor(conn)?.map_or(0, |a| a.through_seq);
+        let mut rows: Vec<AuditRow> = audit_log::table
+            .filter(audit_log::seq.gt(after))
+            .order(audit_log::seq.asc())
             .limit(ARCHIVE_BATCH)
             .select(AuditRow::as_select())
             .load(conn)?;
         // Only a run of the chain from its start: an older entry after a newer one waits for it.
+        rows.truncate(rows.iter().position(|row| row.at >= before).unwrap_or(rows.len()));
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else { return Ok(None) };
-        let file = dir.join(format!("audit-{:012}-{:012}.jsonl", first.id, last.id));
+        // Only sealed entries were read (entries awaiting their seal are not in the chain yet).
+        let (Some(from_seq), Some(through_seq), Some(through_hash)) = (first.seq, last.seq, last.hash.clone()) else {
+            return Ok(None);
+        };
+        let file = dir.join(format!("audit-{from_seq:012}-{through_seq:012}.jsonl"));
         let mut text = String::new();
         for row in &rows {
             let mut line = serde_json::to_value(row.view()).map_err(crate::error::ApiError::internal)?;
-            line["prev_hash"] = serde_json::Value::String(row.prev_hash.clone());
+            line["prev_hash"] = serde_json::json!(row.prev_hash);
+            line["seq"] = serde_json::json!(row.seq);
             text.push_str(&line.to_string());
             text.push('\n');
         }
@@ -290,7 +397,8 @@ pub fn age_out(
         let moved = diesel::update(audit_anchor::table.filter(audit_anchor::id.eq(1_i64)))
             .set((
                 audit_anchor::through_id.eq(last.id),
-                audit_anchor::through_hash.eq(&last.hash),
+                audit_anchor::through_seq.eq(through_seq),
+                audit_anchor::through_hash.eq(&through_hash),
                 audit_anchor::archive.eq(&name),
                 audit_anchor::at.eq(db::now()),
             ))
@@ -300,13 +408,14 @@ pub fn age_out(
                 .values((
                     audit_anchor::id.eq(1_i64),
                     audit_anchor::through_id.eq(last.id),
-                    audit_anchor::through_hash.eq(&last.hash),
+                    audit_anchor::through_seq.eq(through_seq),
+                    audit_anchor::through_hash.eq(&through_hash),
                     audit_anchor::archive.eq(&name),
                     audit_anchor::at.eq(db::now()),
                 ))
                 .execute(conn)?;
         }
-        diesel::delete(audit_log::table.filter(audit_log::id.le(last.id))).execute(conn)?;
+        diesel::delete(audit_log::table.filter(audit_log::seq.le(through_seq))).execute(conn)?;
         Ok(Some(Archived { entries: rows.len(), through_id: last.id, file }))
     })
     .map_err(|e| e.to_string())

@@ -317,6 +317,7 @@ diesel::table! {
         through_hash -> Text,
         archive -> Text,
         at -> Timestamp,
+        through_seq -> BigInt,
     }
 }
 
@@ -336,8 +337,9 @@ diesel::table! {
         address -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         detail -> Nullable<Text>,
-        prev_hash -> Text,
-        hash -> Text,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
     }
 }
 

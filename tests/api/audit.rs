@@ -243,8 +243,9 @@ async fn a_tampered_or_removed_entry_is_found_by_verify() {
     }
 }
 
-/// Concurrent writers each leave their entry, and the chain stays whole: appends are serialised
-/// on PostgreSQL by the chain's lock, not by luck.
+/// Concurrent writers each leave their entry, and the chain stays whole: on PostgreSQL entries
+/// are sealed after they commit, here by the server's sealer and by four more sealing at once
+/// (one holds the chain at a time; none seals an entry twice or skips one).
 #[tokio::test]
 async fn concurrent_writes_keep_one_unbroken_chain() {
     let app = spawn_app_with(|env| {
@@ -255,6 +256,21 @@ async fn concurrent_writes_keep_one_unbroken_chain() {
     let editor = app.token_for("editor").await;
     let admin = app.admin_token().await;
     let before = total(&app, &admin).await;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sealers: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, done) = (muni::db::DatabaseUrl::parse(&app.db.url).expect("URL"), done.clone());
+            std::thread::spawn(move || {
+                let mut conn = muni::db::connect(&url).expect("connect");
+                let mut sealed = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    sealed += muni::audit::seal(&mut conn).expect("seal");
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                sealed
+            })
+        })
+        .collect();
     let writes = (0..24).map(|i| {
         let (app, editor) = (&app, &editor);
         async move {
@@ -264,9 +280,81 @@ async fn concurrent_writes_keep_one_unbroken_chain() {
         }
     });
     futures_util::future::join_all(writes).await;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sealed_by_others: usize = sealers.into_iter().map(|s| s.join().expect("sealer")).sum();
     assert_eq!(total(&app, &admin).await, before + 24);
     let mut conn = app.db.connect();
-    assert!(matches!(muni::audit::verify(&mut conn).unwrap(), muni::audit::Verdict::Intact { .. }));
+    muni::audit::seal(&mut conn).unwrap();
+    match muni::audit::verify(&mut conn).unwrap() {
+        muni::audit::Verdict::Intact { entries, awaiting } => {
+            assert_eq!(awaiting, 0);
+            assert!(entries as i64 >= before + 24, "{entries} sealed");
+        }
+        broken => panic!("{broken:?}"),
+    }
+    if !app.db.is_postgres() {
+        assert_eq!(sealed_by_others, 0, "SQLite seals as it writes");
+    }
+}
+
+/// On PostgreSQL an entry is written awaiting its seal; the server's sealer chains it soon after
+/// its commit. The one UPDATE the database allows is that seal, once, changing nothing else; an
+/// entry awaiting its seal cannot be deleted either.
+#[tokio::test]
+async fn an_entry_is_sealed_after_its_commit_and_only_the_seal_may_touch_it() {
+    let app = spawn_app().await;
+    let editor = app.token_for("editor").await;
+    let admin = app.admin_token().await;
+    create_category(&app, &editor, json!({"name": "Tin niêm phong"})).await;
+    let newest = || async { entries(&app, &admin, "?per_page=1").await["data"][0].clone() };
+    let mut entry = newest().await;
+    for _ in 0..50 {
+        if entry["hash"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        entry = newest().await;
+    }
+    assert!(entry["hash"].as_str().is_some_and(|h| h.len() == 64), "sealed within five seconds: {entry}");
+    if !app.db.is_postgres() {
+        return;
+    }
+    let mut conn = app.db.connect();
+    let muni::db::DbConn::Postgres(c) = &mut conn else { unreachable!() };
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let waiting = diesel::sql_query(
+        "INSERT INTO audit_log (at, action, changes) VALUES (LOCALTIMESTAMP, 'test.waiting', '[]') RETURNING id",
+    )
+    .get_result::<Id>(c)
+    .unwrap()
+    .id;
+    let sealed = entry["id"].as_i64().unwrap();
+    let refused = [
+        format!("UPDATE audit_log SET address = '10.0.0.9' WHERE id = {waiting}"),
+        format!(
+            "UPDATE audit_log SET seq = 999999, prev_hash = 'x', hash = 'y', action = 'test.changed' WHERE id = {waiting}"
+        ),
+        format!("UPDATE audit_log SET seq = 999999, prev_hash = 'x', hash = 'y' WHERE id = {sealed}"),
+        format!("DELETE FROM audit_log WHERE id = {waiting}"),
+    ];
+    for sql in &refused {
+        let error = diesel::sql_query(sql).execute(c).expect_err(sql).to_string();
+        assert!(error.contains("append-only"), "{sql}: {error}");
+    }
+    // Half a seal breaks the rule that an entry is sealed whole.
+    let half = format!("UPDATE audit_log SET seq = 999999 WHERE id = {waiting}");
+    assert!(diesel::sql_query(&half).execute(c).is_err(), "{half}");
+    // The sealer seals it, and the chain holds.
+    let mut conn = app.db.connect();
+    muni::audit::seal(&mut conn).unwrap();
+    assert!(matches!(muni::audit::verify(&mut conn).unwrap(), muni::audit::Verdict::Intact { awaiting: 0, .. }));
+    let resealed = format!("UPDATE audit_log SET hash = 'y' WHERE id = {waiting}");
+    let muni::db::DbConn::Postgres(c) = &mut conn else { unreachable!() };
+    assert!(diesel::sql_query(&resealed).execute(c).is_err(), "{resealed}");
 }
 
 #[tokio::test]
@@ -354,6 +442,7 @@ async fn aged_out_entries_are_archived_before_they_go_and_the_chain_goes_on() {
     for statement in [
         format!("DELETE FROM audit_log WHERE id = {newest}"),
         "UPDATE audit_anchor SET through_id = 0".to_owned(),
+        "UPDATE audit_anchor SET through_seq = 0".to_owned(),
         "DELETE FROM audit_anchor".to_owned(),
     ] {
         let result = match &mut conn {

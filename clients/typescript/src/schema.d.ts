@@ -2615,8 +2615,12 @@ export interface components {
             changes: components["schemas"]["AuditChange"][];
             /** @description Details of the action (for a failed sign-in: the email tried; never a password). */
             detail?: Record<string, never> | null;
-            /** @description SHA-256 of the previous entry's hash and this entry's content (`muni audit verify`). */
-            hash: string;
+            /**
+             * @description SHA-256 of the previous entry's hash and this entry's content (`muni audit verify`); null
+             *     for the moment between the write's commit and the entry's seal (PostgreSQL seals entries
+             *     in order after they commit, usually within a few milliseconds, at most about a second).
+             */
+            hash?: string | null;
             /** Format: int64 */
             id: number;
             /** @description The request's `X-Request-Id`, as its response carried it. */
@@ -2649,8 +2653,12 @@ export interface components {
             changes?: components["schemas"]["AuditChange"][];
             /** @description Details of the action (for a failed sign-in: the email tried; never a password). */
             detail?: Record<string, never> | null;
-            /** @description SHA-256 of the previous entry's hash and this entry's content (`muni audit verify`). */
-            hash?: string;
+            /**
+             * @description SHA-256 of the previous entry's hash and this entry's content (`muni audit verify`); null
+             *     for the moment between the write's commit and the entry's seal (PostgreSQL seals entries
+             *     in order after they commit, usually within a few milliseconds, at most about a second).
+             */
+            hash?: string | null;
             /** Format: int64 */
             id: number;
             /** @description The request's `X-Request-Id`, as its response carried it. */
