@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
 use chrono::NaiveDateTime;
 
 use super::model::{
-    Article, ArticleRow, ArticleStatus, CreateArticle, PublishArticle, UpdateArticle, clean_content, clean_tags,
-    validate_body, validate_cover_url, validate_optional, validate_slug, validate_title,
+    Article, ArticleRow, ArticleStatus, CleanContent, CreateArticle, PublishArticle, UpdateArticle, clean_content,
+    clean_tags, validate_body, validate_cover_url, validate_optional, validate_slug, validate_title,
 };
 use super::reads::{article_json, stored};
 use super::repo;
@@ -20,6 +20,11 @@ use crate::state::AppState;
 use crate::text::slugify;
 
 /// The staff representation of an article, as GET answers it to editors.
+///
+/// Writes read it after their commit, not inside the transaction: the change clock (PostgreSQL)
+/// and the writer's turn (SQLite) are held only while writing, and other writers wait less. The
+/// answer is the article as it stands after the change (a change committed just after it shows
+/// too, with its ETag, as a GET would show it).
 fn staff_view(conn: &mut DbConn, id: i64) -> Result<Article, ApiError> {
     let row = repo::find_row(conn, id)?.ok_or_else(|| ApiError::not_found("article"))?;
     repo::to_articles(conn, vec![row], true, true)?.pop().ok_or_else(|| ApiError::not_found("article"))
@@ -65,15 +70,16 @@ pub async fn create_article(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    // Sanitising is the costly part of a create and needs no database: done before the write.
+    let tag_names: Vec<String> = tags.iter().map(|(_, n)| n.clone()).collect();
+    let content = clean_content(&input.body, input.summary.as_deref(), &tag_names);
+    let inline = crate::text::media_ids_in(&content.body);
     let article = db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
+        let id = write_transaction(conn, |c| {
             let category = categories::find_row(c, input.category_id)?
                 .ok_or_else(|| ApiError::invalid("category_id", "not_found", "no category has this id"))?;
             user.require_site(Some(category.site_id))?;
             check_cover_media(c, input.cover_media_id, category.site_id, status == ArticleStatus::Published)?;
-            let tag_names: Vec<String> = tags.iter().map(|(_, n)| n.clone()).collect();
-            let content = clean_content(&input.body, input.summary.as_deref(), &tag_names);
-            let inline = crate::text::media_ids_in(&content.body);
             check_inline_media(c, &inline, category.site_id)?;
             let now = now();
             let published_at = match status {
@@ -115,8 +121,9 @@ pub async fn create_article(
             repo::set_tags(c, id, &tags)?;
             crate::media::set_uses(c, "article", id, "cover", input.cover_media_id.as_slice())?;
             crate::media::set_uses(c, "article", id, "inline", &inline)?;
-            staff_view(c, id)
-        })
+            Ok::<_, ApiError>(id)
+        })?;
+        staff_view(conn, id)
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -231,10 +238,8 @@ pub async fn update_article(
     user.require(&[Role::Editor])?;
     let (patch, id, if_match) = (body.0, id.into_inner(), if_match(&req));
     let article = db::run(&state.db, move |conn| {
-        write_transaction(conn, |c| {
-            change_article(c, &user, id, &patch, if_match.as_deref())?;
-            staff_view(c, id)
-        })
+        write_transaction(conn, |c| change_article(c, &user, id, &patch, if_match.as_deref()))?;
+        staff_view(conn, id)
     })
     .await?;
     Ok(web::Json(article))
@@ -309,8 +314,20 @@ fn change_article(
         None if row.summary_auto => None,
         None => Some(row.summary.clone()),
     };
-    // The stored body is already clean; cleaning it again changes nothing.
-    let content = clean_content(patch.body.as_deref().unwrap_or(&row.body), summary.as_deref(), &tag_names);
+    // What the body, summary and tags derive is stored with them: a change that leaves all three
+    // (a new title, a category, a date) keeps it, and sanitises nothing again.
+    let content = if patch.body.is_none() && patch.summary.is_none() && tags.is_none() {
+        CleanContent {
+            summary: row.summary.clone(),
+            summary_auto: row.summary_auto,
+            body: row.body.clone(),
+            word_count: row.word_count,
+            search_body: row.search_body.clone(),
+        }
+    } else {
+        // The stored body is already clean; cleaning it again changes nothing.
+        clean_content(patch.body.as_deref().unwrap_or(&row.body), summary.as_deref(), &tag_names)
+    };
     if patch.body.is_some() {
         let inline = crate::text::media_ids_in(&content.body);
         check_inline_media(c, &inline, row.site_id)?;
@@ -406,8 +423,9 @@ async fn transition(
                 _ => row.published_at,
             };
             repo::set_status(c, id, to, published_at, user.id, now)?;
-            staff_view(c, id)
-        })
+            Ok::<_, ApiError>(())
+        })?;
+        staff_view(conn, id)
     })
     .await
 }
