@@ -145,11 +145,8 @@ pub fn seal(conn: &mut DbConn) -> QueryResult<usize> {
     let mut sealed = 0;
     loop {
         let batch = conn.transaction(|conn| -> QueryResult<usize> {
-            let DbConn::Postgres(pg) = &mut *conn else { unreachable!("checked above") };
-            let locked: Vec<Locked> =
-                diesel::sql_query("SELECT pg_try_advisory_xact_lock(hashtextextended('audit_log', 0)) AS locked")
-                    .load(pg)?;
-            if !locked.first().is_some_and(|l| l.locked) {
+            // The same lock `age_out` takes, so that archiving and sealing take turns too.
+            if !db::try_lock_name(conn, "audit_log")? {
                 return Ok(0);
             }
             let rows: Vec<AuditRow> = audit_log::table
@@ -189,12 +186,6 @@ pub fn seal(conn: &mut DbConn) -> QueryResult<usize> {
             return Ok(sealed);
         }
     }
-}
-
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    locked: bool,
 }
 
 /// How many entries await their seal (committed, as this connection sees them).

@@ -47,6 +47,26 @@ pub fn lock_name(conn: &mut DbConn, name: &str) -> QueryResult<()> {
     }
 }
 
+/// As [`lock_name`], without waiting: whether the lock was taken (another transaction holds it
+/// otherwise). SQLite has one writer at a time, so there it is always taken.
+pub fn try_lock_name(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        taken: bool,
+    }
+    match conn {
+        DbConn::Postgres(c) => {
+            let rows: Vec<Taken> =
+                diesel::sql_query("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS taken")
+                    .bind::<diesel::sql_types::Text, _>(name)
+                    .load(c)?;
+            Ok(rows.first().is_some_and(|t| t.taken))
+        }
+        DbConn::Sqlite(_) => Ok(true),
+    }
+}
+
 /// As [`lock_row`], for every row of `table` that matches `condition` (a fixed SQL condition).
 pub fn lock_rows(conn: &mut DbConn, table: &'static str, condition: &'static str) -> QueryResult<()> {
     match conn {

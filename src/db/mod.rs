@@ -8,7 +8,7 @@ mod pool_stats;
 pub mod schema;
 pub mod witness;
 
-pub use locks::{lock_name, lock_row, lock_row_by_key, lock_rows};
+pub use locks::{lock_name, lock_row, lock_row_by_key, lock_rows, try_lock_name};
 
 pub use pool_stats::{PoolReading, PoolStats};
 
