@@ -42,8 +42,8 @@ struct Mark {
 }
 
 /// The change log's last position as this transaction sees it: what it writes comes after. On
-/// PostgreSQL the tick the transaction holds names its entries, so no mark is needed (and no
-/// round trip made).
+/// PostgreSQL a transaction's entries are the only ones it sees without a tick (tick 0, until its
+/// commit stamps them), so no mark is needed (and no round trip made).
 pub fn change_mark(conn: &mut DbConn) -> QueryResult<i64> {
     let DbConn::Sqlite(c) = conn else { return Ok(0) };
     let rows: Vec<Mark> = diesel::sql_query("SELECT COALESCE(MAX(id), 0) AS mark FROM changes").load(c)?;
@@ -51,20 +51,17 @@ pub fn change_mark(conn: &mut DbConn) -> QueryResult<i64> {
 }
 
 /// The change-log entries this transaction wrote after `mark`: on SQLite every later entry (one
-/// writer at a time), on PostgreSQL those of the tick this transaction holds (the change clock
-/// records which transaction took it; rows written in a savepoint count too).
+/// writer at a time), on PostgreSQL those it wrote that its commit has not stamped with a tick yet
+/// (migration `change_clock_at_commit`; rows written in a savepoint count too).
 pub fn changes_since(conn: &mut DbConn, mark: i64) -> QueryResult<Vec<ChangeOfThisTransaction>> {
     const COLUMNS: &str = "SELECT id AS position, resource, resource_id, action FROM changes";
     let rows: Vec<ChangeRow> = match conn {
         DbConn::Sqlite(c) => {
             diesel::sql_query(format!("{COLUMNS} WHERE id > ?1 ORDER BY id")).bind::<BigInt, _>(mark).load(c)?
         }
-        DbConn::Postgres(c) => diesel::sql_query(format!(
-            "{COLUMNS} WHERE id > $1 AND tick = \
-                 (SELECT tick FROM change_clock WHERE id = 1 AND tx = txid_current()) ORDER BY id"
-        ))
-        .bind::<BigInt, _>(mark)
-        .load(c)?,
+        DbConn::Postgres(c) => {
+            diesel::sql_query(format!("{COLUMNS} WHERE tx = txid_current() AND tick = 0 ORDER BY id")).load(c)?
+        }
     };
     Ok(rows
         .into_iter()
