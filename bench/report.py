@@ -74,11 +74,16 @@ for backend, workloads in rows.items():
     stored = int(m.get("stored_feedback") or 0)
     print(f"{backend:9} peak RSS {rss_mb:.0f} MB (cache off: {rss_uncached_mb:.0f} MB); start-up to ready {m.get('ready_ms')} ms; feedback acknowledged {acknowledged}, stored {stored}"
           + ("" if stored >= acknowledged else "  <-- LOST SUBMISSIONS"))
+    if m.get("index_ready_ms"):
+        print(f"{backend:9} search index: from start to searchable {m['index_ready_ms']} ms ({m.get('index_built', '').replace('_', ' ')}); RssAnon after the random reads {int(m.get('rss_anon_random_kb', 0)) / 1024:.0f} MB")
     if m.get("photo_12mp_ready_ms"):
         print(f"{backend:9} a 12-megapixel photo ({m.get('photo_12mp_kb')} KB) from upload to every variant stored: {m['photo_12mp_ready_ms']} ms (median)")
     print()
     report["backends"][backend] = {"workloads": workloads, "peak_rss_mb": round(rss_mb, 1), "peak_rss_uncached_mb": round(rss_uncached_mb, 1), "ready_ms": int(m.get("ready_ms", 0)),
                                    "feedback_acknowledged": acknowledged, "feedback_stored": stored,
-                                   "photo_12mp_ready_ms": int(m["photo_12mp_ready_ms"]) if m.get("photo_12mp_ready_ms") else None}
+                                   "photo_12mp_ready_ms": int(m["photo_12mp_ready_ms"]) if m.get("photo_12mp_ready_ms") else None,
+                                   "search_index_ready_ms": int(m["index_ready_ms"]) if m.get("index_ready_ms") else None,
+                                   "search_index_built": m.get("index_built", "").replace("_", " ") or None,
+                                   "rss_anon_random_mb": round(int(m["rss_anon_random_kb"]) / 1024, 1) if m.get("rss_anon_random_kb") else None}
 json.dump(report, open(out, "w"), indent=2)
 print(f"written to {out}")

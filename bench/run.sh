@@ -6,7 +6,7 @@
 #
 #   bench/run.sh                      # 100,000 articles, 10 s a workload, 64 connections
 #   ARTICLES=20000 DURATION=5 BACKENDS=sqlite bench/run.sh
-#   PHASES=metrics bench/run.sh       # only some phases: cached, uncached, metrics, media, writes
+#   PHASES=metrics bench/run.sh       # only some phases: cached, uncached, metrics, media, writes, random
 #   BIN=/tmp/muni-old PHASES=writes bench/run.sh   # another build (say, before a change) on the same workloads
 #
 # Results are also written as JSON (OUT, default bench/results/latest.json) to compare runs.
@@ -207,6 +207,74 @@ LUA
         done
         wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$base/healthz" > "$WORK/$backend-healthz-writes.txt" 2>&1 || true
         printf '%s\t%s\t%s\n' "$backend" "healthz" "$WORK/$backend-healthz-writes.txt" >> "$WORK/results.tsv"
+        kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+    fi
+    if [[ " $PHASES " == *" random "* ]]; then
+        # Readers as they arrive, with the response cache off: a random article of all of them, a
+        # random page 1-20 of a random category, a search for two neighbouring words of a random
+        # title (without diacritics) through the search engine and through the articles list's
+        # `q` (the database). A URL list per workload, so no cache could stand in.
+        rm -rf "$MUNI_DATA_DIR/search"
+        started=$(date +%s%N)
+        MUNI_CACHE_MB=0 RUST_LOG="warn,muni::search=info" "$BIN" serve > "$WORK/server-$backend-random.log" 2>&1 &
+        SERVER=$!
+        base="http://127.0.0.1:$PORT"
+        until curl -sf "$base/readyz" >/dev/null; do sleep 0.02; done
+        # The index is built at the first start: the search answers 503 until it is.
+        until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/search?q=a")" = 200 ]; do sleep 0.1; done
+        index_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+        python3 - "$base" "$WORK" <<'PY'
+import json, random, sys, unicodedata, urllib.request
+base, work = sys.argv[1], sys.argv[2]
+get = lambda path: json.load(urllib.request.urlopen(base + path))
+def fold(text):
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+slugs, queries = [], []
+total = get("/api/v1/articles?per_page=1&fields=id")["meta"]["total"]
+pages = max(1, (total + 99) // 100)
+for page in random.sample(range(1, pages + 1), min(pages, 60)):
+    for a in get(f"/api/v1/articles?per_page=100&page={page}&fields=slug,title")["data"]:
+        slugs.append(a["slug"])
+        words = [w for w in "".join(c if c.isalnum() else " " for c in fold(a["title"])).split()]
+        if len(words) >= 2:
+            i = random.randrange(len(words) - 1)
+            queries.append(f"{words[i]}%20{words[i + 1]}")
+categories = [c["slug"] for c in get("/api/v1/categories?per_page=100")["data"] if c["slug"].startswith("bench-")]
+with open(f"{work}/random_slugs.txt", "w") as f: f.write("\n".join(slugs) + "\n")
+with open(f"{work}/random_queries.txt", "w") as f: f.write("\n".join(queries) + "\n")
+with open(f"{work}/random_categories.txt", "w") as f: f.write("\n".join(categories) + "\n")
+PY
+        for name in article_random category_page_random search_random search_db_random; do
+            case "$name" in
+                article_random) list=random_slugs.txt; path='"/api/v1/articles/" .. pick' ;;
+                category_page_random) list=random_categories.txt; path='"/api/v1/articles?category=" .. pick .. "&per_page=20&page=" .. math.random(20) .. "&fields=title,slug,summary,cover,published_at"' ;;
+                search_random) list=random_queries.txt; path='"/api/v1/search?q=" .. pick' ;;
+                search_db_random) list=random_queries.txt; path='"/api/v1/articles?q=" .. pick .. "&fields=title,slug,summary,published_at"' ;;
+            esac
+            cat > "$WORK/$name.lua" <<LUA
+local items = {}
+for line in io.lines("$WORK/$list") do if line ~= "" then items[#items + 1] = line end end
+function setup(thread) thread:set("seed", math.random(1, 1000000)) end
+function init(args) math.randomseed(os.time() + (seed or 0)) end
+request = function()
+  local pick = items[math.random(#items)]
+  return wrk.format("GET", $path)
+end
+LUA
+            wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/$name.lua" "$base" > "$WORK/$backend-$name.txt" 2>&1 || true
+            printf '%s\t%s\t%s\n' "$backend" "$name" "$WORK/$backend-$name.txt" >> "$WORK/results.tsv"
+            echo "   $name done" >&2
+            drain
+        done
+        # One reader alone: what a search costs without a queue in front of it.
+        wrk -t1 -c1 -d"${DURATION}s" --timeout 10s --latency -s "$WORK/search_random.lua" "$base" > "$WORK/$backend-search_random_1conn.txt" 2>&1 || true
+        printf '%s\t%s\t%s\n' "$backend" "search_random_1conn" "$WORK/$backend-search_random_1conn.txt" >> "$WORK/results.tsv"
+        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency "$base/healthz" > "$WORK/$backend-healthz-random.txt" 2>&1 || true
+        printf '%s\t%s\t%s\n' "$backend" "healthz" "$WORK/$backend-healthz-random.txt" >> "$WORK/results.tsv"
+        rss_anon_kb=$(awk '/RssAnon/{print $2}' "/proc/$SERVER/status")
+        built=$(grep -o 'search index built: .*' "$WORK/server-$backend-random.log" | head -n1 | tr ' ' '_')
+        printf '%s\tmeta\tindex_ready_ms=%s rss_anon_random_kb=%s index_built=%s\n' "$backend" "$index_ms" "$rss_anon_kb" "${built:-unknown}" >> "$WORK/results.tsv"
         kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
     fi
     if [[ " $PHASES " != *" cached "* && " $PHASES " != *" uncached "* ]]; then

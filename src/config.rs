@@ -27,6 +27,8 @@ pub struct Config {
     pub db_pool_size: u32,
     /// Memory for the shared response cache, in bytes; 0 turns it off.
     pub cache_bytes: usize,
+    /// Where this node keeps its search index (derived from the database; rebuilt when missing).
+    pub search_dir: PathBuf,
     pub jwt_secret: Vec<u8>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -177,6 +179,7 @@ impl Config {
                         .map_err(|_| ConfigError(format!("MUNI_AUDIT_RETENTION_DAYS has an invalid value `{v}`")))?,
                 ),
             },
+            search_dir: get("MUNI_SEARCH_DIR").map_or_else(|| data_dir.join("search"), PathBuf::from),
             audit_archive_dir: get("MUNI_AUDIT_ARCHIVE_DIR").map_or_else(|| data_dir.join("audit-archive"), PathBuf::from),
             environment,
             database_url,

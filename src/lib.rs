@@ -37,6 +37,7 @@ pub mod privacy;
 pub mod procedures;
 pub mod questions;
 pub mod revisions;
+pub mod search;
 pub mod seed;
 pub mod sitemaps;
 pub mod sites;

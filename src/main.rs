@@ -73,6 +73,18 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// This node's search index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Build the search index in MUNI_SEARCH_DIR again from the database (stop this node's server
+    /// first: it holds the index). A server builds a missing index by itself at start.
+    Reindex,
 }
 
 #[derive(Subcommand)]
@@ -198,6 +210,7 @@ fn main() -> ExitCode {
         Command::Restore { file } => restore(&config, &file),
         Command::Audit { command: AuditCommand::Verify } => verify_audit(&config),
         Command::Audit { command: AuditCommand::Archive } => archive_audit(&config),
+        Command::Search { command: SearchCommand::Reindex } => reindex_search(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -405,6 +418,17 @@ fn archive_audit(config: &Config) -> Result<(), String> {
     let mut conn = db::connect(&config.database_url).map_err(|e| e.to_string())?;
     let archived = startup::age_out_audit(&mut conn, days, &config.audit_archive_dir)?;
     println!("Archived {archived} audit entries older than {days} days to {}.", config.audit_archive_dir.display());
+    Ok(())
+}
+
+fn reindex_search(config: &Config) -> Result<(), String> {
+    let mut conn = db::connect(&config.database_url).map_err(|e| e.to_string())?;
+    let index = muni::search::SearchIndex::open(&config.search_dir).map_err(|e| {
+        format!("cannot open the search index in {} ({e}); is a server using it?", config.search_dir.display())
+    })?;
+    let started = std::time::Instant::now();
+    let held = muni::search::sync::reindex(&mut conn, &index)?;
+    println!("The search index holds {held} public resources, built in {:.1} s.", started.elapsed().as_secs_f64());
     Ok(())
 }
 

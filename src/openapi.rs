@@ -36,6 +36,7 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "changes", description = "One feed of every public change, in commit order, to mirror a site"),
         (name = "media", description = "Photos and documents: uploads, the library, and the files themselves"),
         (name = "webhooks", description = "Signed notifications of changes, POSTed to endpoints that a site's admins register"),
+        (name = "search", description = "One search box across articles, procedures, questions and events"),
         (name = "audit", description = "Who did what, when, from where: the append-only, hash-chained audit log"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     ),

@@ -27,7 +27,7 @@ use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 use crate::{
     articles, audit, auth, categories, changes, events, feedback, fields, health, media, privacy, procedures,
-    questions, revisions, sitemaps, sites, users, webhooks,
+    questions, revisions, search, sitemaps, sites, users, webhooks,
 };
 
 /// Registers every documented route; the OpenAPI document is collected from these calls.
@@ -73,7 +73,8 @@ fn api_routes(
                 .configure(sitemaps::routes)
                 .configure(webhooks::routes)
                 .configure(audit::routes)
-                .configure(revisions::routes),
+                .configure(revisions::routes)
+                .configure(search::routes),
         )
         .service(scope("/open311/v2").configure(feedback::open311_routes))
 }
@@ -143,8 +144,12 @@ impl Application {
             metrics: config
                 .metrics_enabled
                 .then(|| Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"), config.database_url.engine()))),
+            search: open_search(&config),
             config: Arc::new(config),
         });
+        if let Some(index) = &state.search {
+            search::sync::start(state.db.clone(), index.clone(), state.metrics.clone());
+        }
         start_release_clock(state.db.clone(), state.metrics.clone());
         audit::sealer::start(state.db.clone(), state.metrics.clone());
         if state.config.webhooks.worker {
@@ -368,6 +373,18 @@ pub fn age_out_audit(conn: &mut db::DbConn, days: u32, dir: &std::path::Path) ->
 /// A background thread that, twice a second, puts the scheduled articles that have come due into
 /// the change log (see [`articles::repo::release_due`]): the change feed and whatever else reads the
 /// log learn of them within a second. Two small queries a second when nothing is due.
+/// Opens this node's search index (the sync thread builds it when it is new). A node whose index
+/// cannot be opened still serves everything else; its search answers 503.
+fn open_search(config: &Config) -> Option<Arc<search::SearchIndex>> {
+    match search::SearchIndex::open(&config.search_dir) {
+        Ok(index) => Some(index),
+        Err(e) => {
+            log::error!("cannot open the search index in {}: {e}", config.search_dir.display());
+            None
+        }
+    }
+}
+
 fn start_release_clock(db: Database, metrics: Option<Arc<Metrics>>) {
     let spawned = std::thread::Builder::new().name("muni-release".into()).spawn(move || {
         let mut failing = false;

@@ -30,4 +30,6 @@ pub struct AppState {
     pub cache: Option<web::Data<ResponseCache>>,
     /// What `/metrics` reports; `None` when `MUNI_METRICS=off`.
     pub metrics: Option<Arc<Metrics>>,
+    /// This node's search index; `None` when it cannot be opened (search then answers 503).
+    pub search: Option<Arc<crate::search::SearchIndex>>,
 }

@@ -19,6 +19,8 @@ pub use writes::{
     update_article,
 };
 
+/// The public ones among some ids, as rows (what search indexes).
+pub use repo::public_rows;
 /// A site's pages for its sitemap.
 pub use repo::{count_pages, pages};
 

@@ -84,12 +84,24 @@ pub fn list_response_with_cursor<T: Serialize>(
     next_cursor: Option<String>,
 ) -> HttpResponse {
     let by_cursor = req.query_string().split('&').any(|p| p.starts_with("cursor="));
+    let links = page_links(req, total, paging, next_cursor.as_deref());
+    let page = if by_cursor { 1 } else { paging.page };
+    let body = ListResponse { data, meta: ListMeta { total, page, per_page: paging.per_page, next_cursor } };
+    HttpResponse::Ok()
+        .insert_header((header::LINK, links))
+        .insert_header(("X-Total-Count", total.to_string()))
+        .json(body)
+}
+
+/// The `Link` header of a page (first, prev, next, last; by cursor, first and next only).
+pub fn page_links(req: &HttpRequest, total: i64, paging: Paging, next_cursor: Option<&str>) -> String {
+    let by_cursor = req.query_string().split('&').any(|p| p.starts_with("cursor="));
     let last_page = if total == 0 { 1 } else { ((total - 1) / i64::from(paging.per_page) + 1) as u32 };
     let mut links = vec![];
     let link = |url: String, rel: &str| format!("<{url}>; rel=\"{rel}\"");
     links.push(link(page_url(req, &[("page", "1")]), "first"));
     if by_cursor {
-        if let Some(cursor) = &next_cursor {
+        if let Some(cursor) = next_cursor {
             links.push(link(page_url(req, &[("cursor", cursor)]), "next"));
         }
     } else {
@@ -101,12 +113,7 @@ pub fn list_response_with_cursor<T: Serialize>(
         }
         links.push(link(page_url(req, &[("page", &last_page.to_string())]), "last"));
     }
-    let page = if by_cursor { 1 } else { paging.page };
-    let body = ListResponse { data, meta: ListMeta { total, page, per_page: paging.per_page, next_cursor } };
-    HttpResponse::Ok()
-        .insert_header((header::LINK, links.join(", ")))
-        .insert_header(("X-Total-Count", total.to_string()))
-        .json(body)
+    links.join(", ")
 }
 
 /// The request's own URL with `set` replacing `page` and `cursor`, other parameters kept in order.

@@ -11,6 +11,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use handlers::*;
 
+/// The public ones among some ids, as rows (what search indexes).
+pub use repo::public_rows;
 /// A site's pages for its sitemap.
 pub use repo::{count_pages, pages};
 

@@ -21,6 +21,7 @@ const RESOURCES: &[&str] = &[
     "media",
     "audit",
     "revisions",
+    "search",
 ];
 const ASSEMBLY: &[&str] = &["startup", "main", "lib", "seed", "personal_data"];
 /// What a module may reach inside another: its public model types; of auth also its pure token code.

@@ -25,6 +25,7 @@ mod privacy;
 mod procedures;
 mod questions;
 mod revisions;
+mod search;
 mod sites;
 mod users;
 mod webhooks;

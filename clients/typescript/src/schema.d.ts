@@ -1630,6 +1630,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Searches the public articles, procedures, questions and events.
+         * @description Only what the public can see is found: drafts, scheduled articles before their time, questions
+         *     not published and deleted content never are. The index follows the database within about a
+         *     second of a commit, on every node. While a node builds its index (its first start, or after an
+         *     upgrade that changes the index) it answers 503 with `Retry-After`.
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sites": {
         parameters: {
             query?: never;
@@ -3348,6 +3371,22 @@ export interface components {
             unchanged: number;
             updated: number;
         };
+        /**
+         * @description The kinds of content search finds, in the order of their codes in the index.
+         * @enum {string}
+         */
+        Kind: "article" | "procedure" | "question" | "event";
+        /** @description How many things of each kind match, whatever `type` asked for. */
+        KindCounts: {
+            /** Format: int64 */
+            article: number;
+            /** Format: int64 */
+            event: number;
+            /** Format: int64 */
+            procedure: number;
+            /** Format: int64 */
+            question: number;
+        };
         /** @description A legal basis (căn cứ pháp lý). */
         LegalBasis: {
             /** Format: date */
@@ -4291,6 +4330,54 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "editor" | "moderator";
+        /** @description One thing found. */
+        SearchHit: {
+            /**
+             * Format: date-time
+             * @description An article's publication, an event's start, a procedure's last change, a question's
+             *     publication (UTC).
+             */
+            date: string;
+            /**
+             * @description How its own route addresses it: an article's or question's slug, a procedure's code, an
+             *     event's id (`/api/v1/{type}s/{handle}`).
+             */
+            handle: string;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: float
+             * @description The relevance (higher first); comparable only within one answer.
+             */
+            score: number;
+            /** Format: int64 */
+            site_id: number;
+            /**
+             * @description A passage where the words were found, as HTML: the words in `<mark>`, everything else
+             *     escaped (safe to insert as it is).
+             */
+            snippet: string;
+            /** @description The title (a procedure's name). */
+            title: string;
+            /** @description `article`, `procedure`, `question` or `event`. */
+            type: components["schemas"]["Kind"];
+        };
+        SearchMeta: {
+            counts: components["schemas"]["KindCounts"];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Things matching over all pages (of the kinds asked for), exact.
+             */
+            total: number;
+        };
+        SearchResponse: {
+            data: components["schemas"]["SearchHit"][];
+            meta: components["schemas"]["SearchMeta"];
+        };
         /** @description An Open311 service: a feedback topic. */
         Service: {
             description: string;
@@ -10067,6 +10154,80 @@ export interface operations {
             };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    search: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The words sought, case and diacritics ignored (`dan van kheo` finds `Dân vận khéo`; typed
+                 *     with diacritics, that spelling ranks first). `"in quotes"` is a phrase; the last word also
+                 *     matches as the start of a word; words of five letters or more forgive one typo. At most 200
+                 *     characters; the first 10 words count.
+                 */
+                q?: string;
+                /**
+                 * @description Only these kinds (repeatable): `article`, `procedure`, `question`, `event`. The counts per
+                 *     kind in `meta.counts` ignore this filter, so a frontend can show the other tabs.
+                 */
+                type?: string[];
+                /** @description Only these sites, by code (repeatable: `site=a&site=b`). */
+                site?: string[];
+                /**
+                 * @description From this date (an article's publication, an event's start, a procedure's or question's
+                 *     last publication): RFC 3339 or a date, taken in the site's time zone.
+                 */
+                from?: string;
+                /** @description Up to this date (a date includes its whole day). */
+                to?: string;
+                /**
+                 * @description `relevance` (default: the words' weight, titles above summaries above bodies, recent
+                 *     content lifted) or `-date` (newest first).
+                 */
+                sort?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100 (default 20). */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of things found, best first, and the counts per kind */
+            200: {
+                headers: {
+                    /** @description RFC 8288 links to the first, previous, next and last pages */
+                    Link?: string;
+                    /** @description Things matching, over all pages */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description No words, a query too long, or an invalid filter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description This node is building its index (or cannot use the database); try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_sites: {
