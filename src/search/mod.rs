@@ -5,10 +5,11 @@
 mod analysis;
 pub mod index;
 pub mod query;
+mod snippet;
 pub mod source;
 pub mod sync;
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::ops::Bound;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -17,8 +18,6 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
-use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocId, Order, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -41,17 +40,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// which the content version does not follow (it catches up within a second of a commit).
 pub const SHARED_ROUTES: &[&str] = &[];
 
-/// The longest snippet, in characters.
-const SNIPPET_CHARS: usize = 180;
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// The words sought, case and diacritics ignored (`dan van kheo` finds `Dân vận khéo`; typed
-    /// with diacritics, that spelling ranks first). `"in quotes"` is a phrase; the last word also
-    /// matches as the start of a word; words of five letters or more forgive one typo. At most 200
-    /// characters; the first 10 words count.
+    /// The words sought (required), case and diacritics ignored (`dan van kheo` finds `Dân vận
+    /// khéo`; typed with diacritics, that spelling ranks first). `"in quotes"` is a phrase; the
+    /// last word also matches as the start of a word (unless a space follows it); words of five
+    /// letters or more forgive one typo when nothing matches as typed. At most 200 characters; the
+    /// first 10 words count.
+    #[param(required = true)]
     pub q: Option<String>,
     /// Only these kinds (repeatable): `article`, `procedure`, `question`, `event`. The counts per
     /// kind in `meta.counts` ignore this filter, so a frontend can show the other tabs.
@@ -177,7 +175,8 @@ pub async fn search(
         return Err(ApiError::Unavailable("the search index is being built".into()));
     }
     let sites = query.site.clone();
-    let site_ids = db::run(&state.db, move |conn| sites::site_filter(conn, &sites)).await?;
+    let site_ids =
+        if sites.is_empty() { None } else { db::run(&state.db, move |conn| sites::site_filter(conn, &sites)).await? };
     let filters = Filters { kinds, site_ids, from, to };
     let answer = web::block(move || run(&index, &parsed, &filters, paging, by_date))
         .await
@@ -204,7 +203,8 @@ fn any_of(terms: impl Iterator<Item = Term>) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(clauses))
 }
 
-/// Runs a search on the index as it stands.
+/// Runs a search on the index as it stands: as typed, then, when nothing matches, forgiving a
+/// typo in long words.
 fn run(
     index: &SearchIndex,
     parsed: &query::Parsed,
@@ -212,9 +212,24 @@ fn run(
     paging: Paging,
     by_date: bool,
 ) -> tantivy::Result<SearchResponse> {
+    let answer = run_with(index, parsed, filters, paging, by_date, false)?;
+    if answer.meta.total > 0 || !parsed.allows_typos() {
+        return Ok(answer);
+    }
+    run_with(index, parsed, filters, paging, by_date, true)
+}
+
+fn run_with(
+    index: &SearchIndex,
+    parsed: &query::Parsed,
+    filters: &Filters,
+    paging: Paging,
+    by_date: bool,
+    typos: bool,
+) -> tantivy::Result<SearchResponse> {
     let f = &index.fields;
     let searcher = index.reader.searcher();
-    let mut base: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, parsed.to_query(f))];
+    let mut base: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, parsed.to_query(f, typos))];
     if let Some(ids) = &filters.site_ids {
         base.push((Occur::Must, any_of(ids.iter().map(|id| Term::from_field_u64(f.site, *id as u64)))));
     }
@@ -255,12 +270,14 @@ fn run(
                 move |doc: DocId, score: Score| {
                     let age_days = dates.as_ref().map_or(3650.0, |d| (now - d.get_val(doc)).max(0) as f32 / 86_400.0);
                     // Recent content lifted by up to 30 %, half of that after six months.
-                    score * (1.0 + 0.3 * 0.5f32.powf(age_days / 180.0))
+                    score * (1.0 + 0.3 / (1.0 + age_days / 180.0))
                 }
             }),
         )?
     };
     let marked = parsed.marked_words();
+    let marked: HashSet<&str> = marked.iter().map(String::as_str).collect();
+    let prefix = parsed.prefix.as_ref().map(|p| p.folded.as_str());
     let mut data = Vec::with_capacity(hits.len());
     for (score, address) in hits {
         let doc: TantivyDocument = searcher.doc(address)?;
@@ -269,10 +286,9 @@ fn run(
         let kind = Kind::from_code(number(f.kind)).unwrap_or(Kind::Article);
         let date = doc.get_first(f.date).and_then(|v| v.as_i64()).unwrap_or_default();
         let (body, summary) = (text(f.body), text(f.summary));
-        let snippet = snippet(&body, &marked, parsed.prefix.as_ref().map(|p| p.folded.as_str()))
-            .filter(|s| s.contains("<mark>"))
-            .or_else(|| snippet(&summary, &marked, parsed.prefix.as_ref().map(|p| p.folded.as_str())))
-            .unwrap_or_default();
+        let snippet = snippet::passage(&body, &marked, prefix)
+            .or_else(|| snippet::passage(&summary, &marked, prefix))
+            .unwrap_or_else(|| snippet::opening(if summary.is_empty() { &body } else { &summary }));
         data.push(SearchHit {
             kind,
             id: number(f.id) as i64,
@@ -293,57 +309,6 @@ fn run(
             counts: KindCounts { article: counts[0], procedure: counts[1], question: counts[2], event: counts[3] },
         },
     })
-}
-
-/// The best passage of `text` for the words (and the words the prefix starts), as escaped HTML
-/// with the words in `<mark>`; the text's start when none is in it.
-fn snippet(text: &str, words: &[String], prefix: Option<&str>) -> Option<String> {
-    if text.is_empty() {
-        return None;
-    }
-    let mut terms: BTreeMap<String, Score> = words.iter().map(|w| (w.clone(), 1.0)).collect();
-    if let Some(prefix) = prefix {
-        for token in analysis::tokens(text, true) {
-            if token.text.starts_with(prefix) {
-                terms.insert(token.text, 1.0);
-            }
-        }
-    }
-    let analyzer = TextAnalyzer::from(analysis::VietnameseTokenizer { fold: true });
-    let generator = SnippetGenerator::new(terms, analyzer, tantivy::schema::Field::from_field_id(0), SNIPPET_CHARS);
-    let found = generator.snippet(text);
-    let (fragment, marks) = if found.fragment().is_empty() {
-        let end = text.char_indices().nth(SNIPPET_CHARS).map_or(text.len(), |(i, _)| i);
-        (&text[..end], &[][..])
-    } else {
-        (found.fragment(), found.highlighted())
-    };
-    let mut html = String::with_capacity(fragment.len() + 32);
-    let mut at = 0;
-    for range in marks {
-        html.push_str(&escape(&fragment[at..range.start]));
-        html.push_str("<mark>");
-        html.push_str(&escape(&fragment[range.clone()]));
-        html.push_str("</mark>");
-        at = range.end;
-    }
-    html.push_str(&escape(&fragment[at..]));
-    Some(html)
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Counts matches per kind in one pass (the kind is a fast field).

@@ -1,7 +1,8 @@
 //! A search box's text as an index query. Words match folded (`dan van` finds `Dân vận`); a word
 //! typed with diacritics scores higher where the text has that very spelling; words in quotes are
-//! a phrase; the last word, while typing, is also a prefix; longer words forgive one typo. Every
-//! word must match somewhere (title, summary or body: the title weighs most).
+//! a phrase; the last word, while typing, is also a prefix; longer words forgive one typo when
+//! nothing matches as typed. Every word must match somewhere (title, summary or body: the title
+//! weighs most).
 //!
 //! A query is bounded so that none costs much: at most [`MAX_QUERY_CHARS`] characters and
 //! [`MAX_TERMS`] words, prefixes of three letters or more, typo tolerance on words of five or more.
@@ -77,14 +78,20 @@ impl Parsed {
         self.words.iter().map(|w| w.folded.clone()).chain(self.phrases.iter().flatten().cloned()).collect()
     }
 
-    /// The index query: every word, phrase and the prefix must match.
-    pub fn to_query(&self, f: &Fields) -> Box<dyn Query> {
+    /// Whether a word is long enough to forgive a typo in it.
+    pub fn allows_typos(&self) -> bool {
+        self.words.iter().chain(&self.prefix).any(|w| w.folded.chars().count() >= MIN_FUZZY_CHARS)
+    }
+
+    /// The index query: every word, phrase and the prefix must match; with `typos`, long words
+    /// also match a word one edit away (a costlier query: asked only when the other finds nothing).
+    pub fn to_query(&self, f: &Fields, typos: bool) -> Box<dyn Query> {
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in &self.words {
-            must.push((Occur::Must, word_query(f, word, false)));
+            must.push((Occur::Must, word_query(f, word, false, typos)));
         }
         if let Some(prefix) = &self.prefix {
-            must.push((Occur::Must, word_query(f, prefix, true)));
+            must.push((Occur::Must, word_query(f, prefix, true, typos)));
         }
         for phrase in &self.phrases {
             let in_field = |field: Field, boost: f32| -> (Occur, Box<dyn Query>) {
@@ -104,8 +111,9 @@ fn term(field: Field, text: &str, boost: f32) -> (Occur, Box<dyn Query>) {
 }
 
 /// One word anywhere: whole (weighted by field), as typed (when typed with diacritics), as a
-/// prefix (the last word) or with a typo (long words; scored below any exact match).
-fn word_query(f: &Fields, word: &Word, prefix: bool) -> Box<dyn Query> {
+/// prefix (the last word) or with a typo (long words, when asked: the query as typed found
+/// nothing; scored below any exact match).
+fn word_query(f: &Fields, word: &Word, prefix: bool, typos: bool) -> Box<dyn Query> {
     let w = word.folded.as_str();
     let mut any = vec![term(f.title, w, 3.0), term(f.summary, w, 2.0), term(f.body, w, 1.0)];
     // The spelling typed counts for more than the words it folds to, so that `báo` (report)
@@ -122,7 +130,7 @@ fn word_query(f: &Fields, word: &Word, prefix: bool) -> Box<dyn Query> {
             any.push(automaton(boost, FuzzyTermQuery::new_prefix(Term::from_field_text(field, w), 0, false)));
         }
     }
-    if w.chars().count() >= MIN_FUZZY_CHARS {
+    if typos && w.chars().count() >= MIN_FUZZY_CHARS {
         for (field, boost) in [(f.title, 0.6), (f.body, 0.2)] {
             any.push(automaton(boost, FuzzyTermQuery::new(Term::from_field_text(field, w), 1, true)));
         }

@@ -10158,14 +10158,15 @@ export interface operations {
     };
     search: {
         parameters: {
-            query?: {
+            query: {
                 /**
-                 * @description The words sought, case and diacritics ignored (`dan van kheo` finds `Dân vận khéo`; typed
-                 *     with diacritics, that spelling ranks first). `"in quotes"` is a phrase; the last word also
-                 *     matches as the start of a word; words of five letters or more forgive one typo. At most 200
-                 *     characters; the first 10 words count.
+                 * @description The words sought (required), case and diacritics ignored (`dan van kheo` finds `Dân vận
+                 *     khéo`; typed with diacritics, that spelling ranks first). `"in quotes"` is a phrase; the
+                 *     last word also matches as the start of a word (unless a space follows it); words of five
+                 *     letters or more forgive one typo when nothing matches as typed. At most 200 characters; the
+                 *     first 10 words count.
                  */
-                q?: string;
+                q: string;
                 /**
                  * @description Only these kinds (repeatable): `article`, `procedure`, `question`, `event`. The counts per
                  *     kind in `meta.counts` ignore this filter, so a frontend can show the other tabs.
