@@ -1,6 +1,7 @@
 //! Search: one box for a portal, across articles, procedures, questions and events, answered by a
 //! search engine inside the server (tantivy) instead of the database. The index is derived: built
-//! from the database, kept per node in the data folder, caught up from the change log.
+//! from the database, kept per node in the data folder, caught up from the change log. Its answers
+//! are not kept by the response cache: the index follows the change log, not the content version.
 
 mod analysis;
 pub mod index;
@@ -35,10 +36,6 @@ use crate::{db, sites};
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(search);
 }
-
-/// Routes whose anonymous answers the response cache may share. None: a search reads the index,
-/// which the content version does not follow (it catches up within a second of a commit).
-pub const SHARED_ROUTES: &[&str] = &[];
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -1,6 +1,7 @@
 //! The passage of a text that shows why it was found: the window of about [`CHARS`] characters
 //! with the most of the query's words, as HTML with those words in `<mark>` and everything else
-//! escaped. One pass over the words of at most [`SCANNED_BYTES`] of the text.
+//! escaped (`text::xml_escape`: what XML needs escaped, HTML does too). One pass over the words of
+//! at most [`SCANNED_BYTES`] of the text.
 
 use std::collections::HashSet;
 
@@ -48,13 +49,13 @@ pub fn passage(text: &str, words: &HashSet<&str>, prefix: Option<&str>) -> Optio
     }
     let mut at = start;
     for &(from, to, _) in hits.iter().filter(|(from, to, _)| *from >= start && *to <= end) {
-        html.push_str(&escape(&scanned[at..from]));
+        html.push_str(&crate::text::xml_escape(&scanned[at..from]));
         html.push_str("<mark>");
-        html.push_str(&escape(&scanned[from..to]));
+        html.push_str(&crate::text::xml_escape(&scanned[from..to]));
         html.push_str("</mark>");
         at = to;
     }
-    html.push_str(&escape(&scanned[at..end]));
+    html.push_str(&crate::text::xml_escape(&scanned[at..end]));
     if end < text.len() {
         html.push('…');
     }
@@ -64,7 +65,7 @@ pub fn passage(text: &str, words: &HashSet<&str>, prefix: Option<&str>) -> Optio
 /// The text's start, escaped, cut at a word.
 pub fn opening(text: &str) -> String {
     let end = forward_chars(text, 0, CHARS);
-    let mut html = escape(&text[..end]);
+    let mut html = crate::text::xml_escape(&text[..end]);
     if end < text.len() {
         html.push('…');
     }
@@ -98,21 +99,6 @@ fn floor_char_boundary(text: &str, at: usize) -> usize {
         return text.len();
     }
     (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0)
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
