@@ -16,7 +16,8 @@ export MUNI_DATA_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 export MUNI_ADMIN_EMAIL="admin@bench.test" MUNI_ADMIN_PASSWORD="bench-admin-password"
 export MUNI_PUBLIC_WRITE_RATE_PER_MINUTE=1000000000 MUNI_PORT="$PORT" RUST_LOG=warn
 WORK="$(mktemp -d)"
-trap 'kill "${SERVER:-0}" 2>/dev/null || true' EXIT
+# Only a server still running: `kill 0` would signal the whole process group (the caller too).
+trap 'if [ -n "${SERVER:-}" ]; then kill "$SERVER" 2>/dev/null || true; fi' EXIT
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 base="http://127.0.0.1:$PORT"
 url_of() { echo "${PG%/*}/muni_ab_$1_$$?sslmode=disable"; }

@@ -22,7 +22,8 @@ PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}"
 OUT="${OUT:-bench/results/latest.json}"
 PHASES="${PHASES:-cached uncached metrics media}"
 WORK="$(mktemp -d)"
-trap 'kill "${SERVER:-0}" 2>/dev/null || true' EXIT
+# Only a server still running: `kill 0` would signal the whole process group (the caller too).
+trap 'if [ -n "${SERVER:-}" ]; then kill "$SERVER" 2>/dev/null || true; fi' EXIT
 echo "raw outputs in $WORK" >&2
 
 if ! command -v wrk >/dev/null; then
