@@ -80,7 +80,6 @@ struct Payload {
 
 /// An open index: its reader (searches) and its writer (the catch-up, one per node).
 pub struct SearchIndex {
-    pub index: Index,
     pub fields: Fields,
     pub reader: IndexReader,
     writer: Mutex<IndexWriter<TantivyDocument>>,
@@ -112,7 +111,6 @@ impl SearchIndex {
         let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(Arc::new(Self {
-            index,
             fields,
             reader,
             writer: Mutex::new(writer),
@@ -138,18 +136,9 @@ impl SearchIndex {
     }
 
     /// Replaces what the index holds of `keys` by `docs` (the public ones among them) and commits,
-    /// recording `position`; `rebuild` empties the index first.
-    pub fn apply(
-        &self,
-        keys: &[(Kind, i64)],
-        docs: &[SearchDoc],
-        position: Position,
-        rebuild: bool,
-    ) -> tantivy::Result<()> {
+    /// recording `position`.
+    pub fn apply(&self, keys: &[(Kind, i64)], docs: &[SearchDoc], position: Position) -> tantivy::Result<()> {
         let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if rebuild {
-            writer.delete_all_documents()?;
-        }
         for (kind, id) in keys {
             writer.delete_term(Term::from_field_text(self.fields.key, &key(*kind, *id)));
         }

@@ -9,7 +9,9 @@ use crate::db::DbConn;
 use crate::db::schema::{articles, events, procedures, questions};
 
 /// The kinds of content search finds, in the order of their codes in the index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Article,

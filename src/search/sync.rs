@@ -39,7 +39,7 @@ pub fn rebuild(conn: &mut DbConn, index: &SearchIndex) -> Result<usize, String> 
             index.add(&docs).map_err(|e| e.to_string())?;
         }
     }
-    index.apply(&[], &[], from, false).map_err(|e| e.to_string())?;
+    index.apply(&[], &[], from).map_err(|e| e.to_string())?;
     Ok(held)
 }
 
@@ -52,16 +52,16 @@ pub fn catch_up(conn: &mut DbConn, index: &SearchIndex) -> Result<usize, String>
         let entries = changes::public_after(conn, at, None, &types, BATCH).map_err(|e| e.to_string())?;
         let Some(last) = entries.last() else { return Ok(read) };
         let next: Position = last.position();
-        let keys: BTreeSet<(u64, i64)> =
-            entries.iter().filter_map(|e| Kind::parse(&e.resource).map(|k| (k.code(), e.resource_id))).collect();
-        let keys: Vec<(Kind, i64)> = keys.into_iter().filter_map(|(k, id)| Some((Kind::from_code(k)?, id))).collect();
+        let keys: BTreeSet<(Kind, i64)> =
+            entries.iter().filter_map(|e| Kind::parse(&e.resource).map(|k| (k, e.resource_id))).collect();
+        let keys: Vec<(Kind, i64)> = keys.into_iter().collect();
         let now = db::now();
         let mut docs = Vec::new();
         for kind in Kind::ALL {
             let ids: Vec<i64> = keys.iter().filter(|(k, _)| *k == kind).map(|(_, id)| *id).collect();
             docs.extend(source::public_docs(conn, kind, &ids, now).map_err(|e| e.to_string())?);
         }
-        index.apply(&keys, &docs, next, false).map_err(|e| e.to_string())?;
+        index.apply(&keys, &docs, next).map_err(|e| e.to_string())?;
         read += entries.len();
         at = next;
         if (entries.len() as i64) < BATCH {
