@@ -213,16 +213,17 @@ LUA
     if [[ " $PHASES " == *" random "* ]]; then
         # Readers as they arrive, with the response cache off: a random article of all of them, a
         # random page 1-20 of a random category, a search for two neighbouring words of a random
-        # title (without diacritics) through the search engine and through the articles list's
-        # `q` (the database). A URL list per workload, so no cache could stand in.
+        # title (without diacritics) through /search and through the articles list's `q` (the same
+        # engine, answering with the list's items). A URL list per workload, so no cache could
+        # stand in.
         rm -rf "$MUNI_DATA_DIR/search"
         started=$(date +%s%N)
         MUNI_CACHE_MB=0 RUST_LOG="warn,muni::search=info" "$BIN" serve > "$WORK/server-$backend-random.log" 2>&1 &
         SERVER=$!
         base="http://127.0.0.1:$PORT"
         until curl -sf "$base/readyz" >/dev/null; do sleep 0.02; done
-        # The index is built at the first start: the search answers 503 until it is.
-        until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/search?q=a")" = 200 ]; do sleep 0.1; done
+        # The index is built at the first start: the database answers searches until it is.
+        until curl -s "$base/api/v1/search?q=a&per_page=1" | grep -q '"source":"index"'; do sleep 0.1; done
         index_ms=$(( ($(date +%s%N) - started) / 1000000 ))
         python3 - "$base" "$WORK" <<'PY'
 import json, random, sys, unicodedata, urllib.request
@@ -246,12 +247,12 @@ with open(f"{work}/random_slugs.txt", "w") as f: f.write("\n".join(slugs) + "\n"
 with open(f"{work}/random_queries.txt", "w") as f: f.write("\n".join(queries) + "\n")
 with open(f"{work}/random_categories.txt", "w") as f: f.write("\n".join(categories) + "\n")
 PY
-        for name in article_random category_page_random search_random search_db_random; do
+        for name in article_random category_page_random search_random search_list_random; do
             case "$name" in
                 article_random) list=random_slugs.txt; path='"/api/v1/articles/" .. pick' ;;
                 category_page_random) list=random_categories.txt; path='"/api/v1/articles?category=" .. pick .. "&per_page=20&page=" .. math.random(20) .. "&fields=title,slug,summary,cover,published_at"' ;;
                 search_random) list=random_queries.txt; path='"/api/v1/search?q=" .. pick' ;;
-                search_db_random) list=random_queries.txt; path='"/api/v1/articles?q=" .. pick .. "&fields=title,slug,summary,published_at"' ;;
+                search_list_random) list=random_queries.txt; path='"/api/v1/articles?q=" .. pick .. "&fields=title,slug,summary,published_at"' ;;
             esac
             cat > "$WORK/$name.lua" <<LUA
 local items = {}

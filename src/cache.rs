@@ -45,6 +45,18 @@ pub const MAX_AGE: Duration = Duration::from_secs(60);
 /// The next moment the content changes without a write (the next scheduled publication).
 pub type NextDue = fn(&mut DbConn, NaiveDateTime) -> QueryResult<Option<NaiveDateTime>>;
 
+/// Marks a response drawn from the search index, with where the index stood (its change-log
+/// position): the index follows the change log a moment after the content version moves, so such
+/// a response is kept only while the index stays where it was as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FromIndex {
+    pub tick: i64,
+    pub id: i64,
+}
+
+/// Where this node's search index stands now (`None` while it has not been built).
+pub type IndexPosition = Arc<dyn Fn() -> Option<FromIndex> + Send + Sync>;
+
 /// Whether a response of a shared route may be kept: a 200 that says it is public.
 fn is_shareable<B>(res: &ServiceResponse<B>) -> bool {
     res.status() == StatusCode::OK
@@ -171,6 +183,8 @@ struct Entry {
     headers: HeaderMap,
     body: web::Bytes,
     version: i64,
+    /// Where the search index stood, for a response drawn from it.
+    index: Option<FromIndex>,
     stored: Instant,
     expires: Instant,
     size: usize,
@@ -213,6 +227,8 @@ impl Drop for Claim {
 /// The kept responses, within a memory budget.
 pub struct ResponseCache {
     clock: ContentClock,
+    /// Where this node's search index stands: a response drawn from it is current while it stays.
+    index: Option<IndexPosition>,
     shared_routes: Vec<&'static str>,
     store: Mutex<Store>,
     budget: usize,
@@ -241,6 +257,7 @@ impl ResponseCache {
         budget: usize,
         shared_routes: Vec<&'static str>,
         next_due: NextDue,
+        index: Option<IndexPosition>,
     ) -> std::io::Result<Option<Self>> {
         if budget == 0 {
             return Ok(None);
@@ -256,6 +273,7 @@ impl ResponseCache {
         let clock = ContentClock::start(url.clone(), next_due)?;
         Ok(Some(Self {
             clock,
+            index,
             shared_routes,
             store: Mutex::new(store),
             budget,
@@ -293,7 +311,9 @@ impl ResponseCache {
             store.order.clear();
             store.bytes = 0;
         }
-        if let Some(entry) = store.entries.get(key).filter(|e| Instant::now() < e.expires) {
+        let index_now = || self.index.as_ref().and_then(|position| position());
+        let current = |e: &&Arc<Entry>| Instant::now() < e.expires && (e.index.is_none() || e.index == index_now());
+        if let Some(entry) = store.entries.get(key).filter(current) {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Lookup::Hit(entry.clone());
         }
@@ -375,6 +395,7 @@ pub async fn response_cache(
     if !is_shareable(&res) {
         return Ok(res.map_into_boxed_body());
     }
+    let index = res.response().extensions().get::<FromIndex>().copied();
     let (req, response) = res.into_parts();
     let (head, body) = response.into_parts();
     let Ok(body) = actix_web::body::to_bytes(body).await else {
@@ -389,6 +410,7 @@ pub async fn response_cache(
         headers: head.headers().clone(),
         body: body.clone(),
         version: stamp.version,
+        index,
         stored: now,
         expires: now + until_due.map_or(MAX_AGE, |d| d.min(MAX_AGE)),
     };

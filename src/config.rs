@@ -29,6 +29,8 @@ pub struct Config {
     pub cache_bytes: usize,
     /// Where this node keeps its search index (derived from the database; rebuilt when missing).
     pub search_dir: PathBuf,
+    /// The CPU time one search may spend reading matches; past it, its counts are estimated.
+    pub search_budget: Duration,
     pub jwt_secret: Vec<u8>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -180,6 +182,7 @@ impl Config {
                 ),
             },
             search_dir: get("MUNI_SEARCH_DIR").map_or_else(|| data_dir.join("search"), PathBuf::from),
+            search_budget: Duration::from_millis(parse(&get, "MUNI_SEARCH_BUDGET_MS", 50)?),
             audit_archive_dir: get("MUNI_AUDIT_ARCHIVE_DIR").map_or_else(|| data_dir.join("audit-archive"), PathBuf::from),
             environment,
             database_url,

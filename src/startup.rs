@@ -89,6 +89,7 @@ fn shared_routes() -> Vec<&'static str> {
         procedures::SHARED_ROUTES,
         fields::SHARED_ROUTES,
         privacy::SHARED_ROUTES,
+        search::SHARED_ROUTES,
     ]
     .concat()
 }
@@ -127,11 +128,17 @@ impl Application {
         let api = openapi_document();
         let routes = web::Data::new(RouteTable::from_openapi(&api));
         let request_headers = openapi::request_headers(&api);
+        let search = open_search(&config);
+        let index_position: Option<crate::cache::IndexPosition> = search.clone().map(|index| {
+            Arc::new(move || index.position().map(|at| crate::cache::FromIndex { tick: at.tick, id: at.id }))
+                as crate::cache::IndexPosition
+        });
         let cache = crate::cache::ResponseCache::new(
             &database.url,
             config.cache_bytes,
             shared_routes(),
             articles::repo::next_scheduled,
+            index_position,
         )?
         .map(web::Data::new);
         let state = web::Data::new(AppState {
@@ -144,7 +151,7 @@ impl Application {
             metrics: config
                 .metrics_enabled
                 .then(|| Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"), config.database_url.engine()))),
-            search: open_search(&config),
+            search,
             config: Arc::new(config),
         });
         if let Some(index) = &state.search {

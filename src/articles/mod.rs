@@ -12,17 +12,20 @@ mod writes;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use feeds::{articles_atom, articles_rss};
-pub use reads::{adjacent_articles, article_changes, get_article, list_articles, public_by_ids, related_articles};
+pub use reads::{
+    adjacent_articles, article_changes, category_with_descendants, get_article, list_articles, public_by_ids,
+    related_articles,
+};
 pub use tags::{get_tag, list_tags};
 pub use writes::{
     archive_article, create_article, delete_article, publish_article, restore_revision, unpublish_article,
     update_article,
 };
 
-/// The public ones among some ids, as rows (what search indexes).
-pub use repo::public_rows;
 /// A site's pages for its sitemap.
 pub use repo::{count_pages, pages};
+/// The public ones among some ids, as rows (what search indexes).
+pub use repo::{public_rows, tag_names_of};
 
 /// Routes whose anonymous answers the response cache may share while the content is unchanged.
 /// They read articles, article_tags, article_slugs, categories, sites and users (display names),

@@ -230,7 +230,12 @@ pub struct ArticleListQuery {
     pub from: Option<String>,
     /// Published at or before: RFC 3339, or a date (`2026-11-30`, to the end of that day in Vietnam).
     pub to: Option<String>,
-    /// Search in title, summary, body and tags, ignoring case and diacritics; title matches rank first.
+    /// Search in title, summary, body and tags, ignoring case and diacritics. For the public (no
+    /// `status`), in relevance or `-published_at` order and without `tag` or `cursor`, the search
+    /// engine answers, as `/search` does (phrases, the last word as a prefix, a typo forgiven,
+    /// titles above bodies, recent articles lifted; a published article is found within a second
+    /// of its commit). Otherwise the database: the words (the last as a prefix), title matches
+    /// first, then the newest.
     pub q: Option<String>,
     /// Staff only (token required): `draft`, `published`, `scheduled` (published, not yet due) or `archived`.
     pub status: Option<String>,

@@ -13,7 +13,7 @@ use super::query::{
     ChangesStart, decode_changes_cursor, decode_cursor, encode_changes_cursor, encode_cursor, keyset_key, parse_fields,
     parse_sort, project,
 };
-use super::repo::{self, ArticleFilter, Keyset, Search, Slice, StatusFilter, Visibility};
+use super::repo::{self, ArticleFilter, Keyset, Search, Slice, SortKey, StatusFilter, Visibility};
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::changes::ResourceType;
 use crate::db::now;
@@ -21,6 +21,7 @@ use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
 use crate::http::parse_instant;
 use crate::http::{ApiQuery, ListResponse, Paging, list_response_with_cursor};
+use crate::search::{self, Kind};
 use crate::sites::model::SiteRef;
 use crate::state::AppState;
 use crate::text::slugify;
@@ -108,12 +109,44 @@ pub async fn list_articles(
     let is_public = matches!(visibility, Visibility::Public { .. });
     let with_body = fields.as_ref().is_some_and(|f| f.iter().any(|f| f == "body"));
     let is_staff = staff(&user).is_some();
-    let (items, total, next_keyset, next_due) = db::run(&state.db, move |conn| {
+    // Words to find in what the public sees, in relevance or newest-first order, are the search
+    // engine's (the database searches for staff, and for a tag or another order).
+    let engine = match (&state.search, &query.q, &visibility, sort.as_slice()) {
+        (
+            Some(index),
+            Some(q),
+            Visibility::Public { .. },
+            [] | [SortKey { field: repo::SortField::PublishedAt, desc: true }],
+        ) if query.tag.is_none() && keyset.is_none() => Some((index.clone(), q.clone(), !sort.is_empty())),
+        _ => None,
+    };
+    let budget = state.config.search_budget;
+    let (items, total, next_keyset, next_due, from_index) = db::run(&state.db, move |conn| {
         let site_ids = sites::site_filter(conn, &query.site)?;
         let category_ids = match &query.category {
             Some(key) => Some(category_with_descendants(conn, key, site_ids.as_deref())?),
             None => None,
         };
+        let next_due = if is_public { repo::next_scheduled(conn, now())? } else { None };
+        if let Some((index, q, by_date)) = engine {
+            let lookup = search::Lookup {
+                q: &q,
+                kind: Kind::Article,
+                site_ids: site_ids.clone(),
+                groups: category_ids.clone(),
+                from,
+                to,
+                by_date,
+                paging,
+            };
+            if let Some(found) = search::lookup(&index, lookup, budget) {
+                let (ids, total, at) = found.map_err(ApiError::internal)?;
+                let mut rows = repo::public_rows(conn, &ids, now())?;
+                rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+                let items = repo::to_articles(conn, rows, with_body, is_staff)?;
+                return Ok((items, total as i64, None, next_due, Some(at)));
+            }
+        }
         let filter = ArticleFilter {
             site_ids,
             category_ids,
@@ -136,13 +169,15 @@ pub async fn list_articles(
             (Some(key), Some(last)) if has_more => Some(Keyset { key, value: key_value(last, key.field), id: last.id }),
             _ => None,
         };
-        let next_due = if is_public { repo::next_scheduled(conn, now())? } else { None };
-        Ok((repo::to_articles(conn, rows, with_body, is_staff)?, total, next_keyset, next_due))
+        Ok((repo::to_articles(conn, rows, with_body, is_staff)?, total, next_keyset, next_due, None))
     })
     .await?;
     let data: Vec<Value> =
         items.into_iter().map(|a| project(serde_json::to_value(a).unwrap_or(Value::Null), fields.as_deref())).collect();
     let mut res = list_response_with_cursor(&req, data, total, paging, next_keyset.as_ref().map(encode_cursor));
+    if let Some(at) = from_index {
+        res.extensions_mut().insert(crate::cache::FromIndex { tick: at.tick, id: at.id });
+    }
     if is_public && user.is_none() {
         // A scheduled article must appear on time: no cache may keep this list past its publication.
         let max_age = next_due.map_or(60, |due| (due - now()).num_seconds().clamp(0, 60));
@@ -243,7 +278,7 @@ fn public_articles(conn: &mut DbConn, ids: &[i64]) -> Result<std::collections::H
 }
 
 /// The ids of the category named by `key` (slug or id) in the selected sites, and of every category below.
-fn category_with_descendants(conn: &mut DbConn, key: &str, site_ids: Option<&[i64]>) -> Result<Vec<i64>, ApiError> {
+pub fn category_with_descendants(conn: &mut DbConn, key: &str, site_ids: Option<&[i64]>) -> Result<Vec<i64>, ApiError> {
     category_subtree(conn, key, site_ids).map(|(ids, _)| ids)
 }
 

@@ -338,6 +338,12 @@ const CATALOG: &[(&str, &str)] = &[
     ("Give one of `week`, `day`, or `from`/`to`.", "Hãy cho một trong `week`, `day`, hoặc `from`/`to`."),
     ("`{}` is not an ISO week; write it as 2026-W49.", "`{}` không phải là tuần theo ISO; hãy viết dạng 2026-W49."),
     ("`{}` is not a cursor of the change feed.", "`{}` không phải là con trỏ của luồng thay đổi."),
+    (
+        "`{}` is not a facet; use category, field or site",
+        "`{}` không phải là một nhóm đếm; dùng category, field hoặc site",
+    ),
+    ("pages reach the first {} things found", "chỉ phân trang được trong {} kết quả đầu tiên"),
+    ("there is no field `{}`", "không có lĩnh vực `{}`"),
     ("`{}` is not a sort of questions.", "`{}` không phải là cách sắp xếp câu hỏi."),
     (
         "`{}` is not a status; use draft, published, scheduled or archived.",

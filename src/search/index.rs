@@ -16,7 +16,7 @@ use super::source::{Kind, SearchDoc};
 use crate::changes::Position;
 
 /// Raised when the schema or the analysis changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 
 /// The writer's memory for buffered documents (tantivy's smallest budget is 15 MB).
 const WRITER_BYTES: usize = 20_000_000;
@@ -37,6 +37,8 @@ pub struct Fields {
     pub title_exact: Field,
     pub summary: Field,
     pub summary_exact: Field,
+    /// An article's tags (searched, not shown).
+    pub tags: Field,
     pub body: Field,
     /// How the resource is addressed in its own route (a slug, a code, an id).
     pub handle: Field,
@@ -55,14 +57,15 @@ fn schema() -> (Schema, Fields) {
     let fields = Fields {
         key: builder.add_text_field("key", STRING),
         kind: builder.add_u64_field("kind", INDEXED | FAST | STORED),
-        id: builder.add_u64_field("id", STORED),
+        id: builder.add_u64_field("id", FAST | STORED),
         site: builder.add_u64_field("site", INDEXED | FAST | STORED),
-        group: builder.add_u64_field("group", INDEXED),
+        group: builder.add_u64_field("group", INDEXED | FAST),
         date: builder.add_i64_field("date", INDEXED | FAST | STORED),
         title: builder.add_text_field("title", text(FOLDED, true)),
         title_exact: builder.add_text_field("title_exact", text(EXACT, false)),
         summary: builder.add_text_field("summary", text(FOLDED, true)),
         summary_exact: builder.add_text_field("summary_exact", text(EXACT, false)),
+        tags: builder.add_text_field("tags", text(FOLDED, false)),
         body: builder.add_text_field("body", text(FOLDED, true)),
         handle: builder.add_text_field("handle", STORED),
     };
@@ -185,6 +188,9 @@ impl SearchIndex {
         d.add_text(f.title_exact, &doc.title);
         d.add_text(f.summary, &doc.summary);
         d.add_text(f.summary_exact, &doc.summary);
+        for tag in &doc.tags {
+            d.add_text(f.tags, tag);
+        }
         d.add_text(f.body, &doc.body);
         d.add_text(f.handle, &doc.handle);
         d

@@ -1,9 +1,12 @@
 //! Search: one box for a portal, across articles, procedures, questions and events, answered by a
 //! search engine inside the server (tantivy) instead of the database. The index is derived: built
 //! from the database, kept per node in the data folder, caught up from the change log. Its answers
-//! are not kept by the response cache: the index follows the change log, not the content version.
+//! are kept by the response cache while the index stays where it was (see [`SHARED_ROUTES`]).
 
 mod analysis;
+mod collect;
+mod facets;
+mod fallback;
 pub mod index;
 pub mod query;
 mod snippet;
@@ -12,20 +15,24 @@ pub mod sync;
 
 use std::collections::HashSet;
 use std::ops::Bound;
+use std::time::Duration;
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, DocId, Order, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+use tantivy::{TantivyDocument, Term};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use collect::Rank;
+use facets::FacetsWanted;
+pub use facets::{FacetValue, SearchFacets};
 pub use index::SearchIndex;
 pub use source::Kind;
 
+use crate::changes::Position;
 use crate::error::ApiError;
 use crate::http::extract::ApiQuery;
 use crate::http::paging::{Paging, page_links};
@@ -36,6 +43,11 @@ use crate::{db, sites};
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(search);
 }
+
+/// Routes whose anonymous answers the response cache may share: an answer drawn from the index is
+/// kept while both the content version and the index's position stay where they were (facet
+/// names come from categories, fields and sites, which advance the content version).
+pub const SHARED_ROUTES: &[&str] = &["/api/v1/search"];
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +68,10 @@ pub struct SearchQuery {
     /// Only these sites, by code (repeatable: `site=a&site=b`).
     #[serde(default)]
     pub site: Vec<String>,
+    /// Only articles in this category (slug or id) or a category below it.
+    pub category: Option<String>,
+    /// Only procedures and questions in this field (its code).
+    pub field: Option<String>,
     /// From this date (an article's publication, an event's start, a procedure's or question's
     /// last publication): RFC 3339 or a date, taken in the site's time zone.
     pub from: Option<String>,
@@ -64,7 +80,11 @@ pub struct SearchQuery {
     /// `relevance` (default: the words' weight, titles above summaries above bodies, recent
     /// content lifted) or `-date` (newest first).
     pub sort: Option<String>,
-    /// Page number, from 1.
+    /// Counts to add to `meta.facets`, comma-separated: `category` (articles per category),
+    /// `field` (procedures and questions per field), `site`. They count what the page is drawn
+    /// from (the kinds asked for, every filter applied).
+    pub facets: Option<String>,
+    /// Page number, from 1. Pages reach the first 10,000 things found.
     pub page: Option<u32>,
     /// Items per page, 1 to 100 (default 20).
     pub per_page: Option<u32>,
@@ -102,13 +122,32 @@ pub struct KindCounts {
     pub event: u64,
 }
 
+/// What answered a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The search engine: relevance, phrases, typos, facets.
+    Index,
+    /// The database, while this node builds its index (seconds at a first start or after an
+    /// upgrade): every word contained, newest first, exact counts, no facets.
+    Database,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SearchMeta {
-    /// Things matching over all pages (of the kinds asked for), exact.
+    pub source: Source,
+    /// Things matching over all pages (of the kinds asked for).
     pub total: i64,
+    /// Whether `total`, `counts` and `facets` are estimates: a query matching so much that
+    /// reading every match would pass this node's time budget per search is cut short, its
+    /// results drawn from what was read and its counts extrapolated. Exact otherwise.
+    pub total_is_estimate: bool,
     pub page: u32,
     pub per_page: u32,
     pub counts: KindCounts,
+    /// Only when `facets` asks for them (and the index answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<SearchFacets>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -117,12 +156,16 @@ pub struct SearchResponse {
     pub meta: SearchMeta,
 }
 
+/// The first this many things found can be paged to.
+const MAX_DEPTH: u64 = 10_000;
+
 /// Searches the public articles, procedures, questions and events.
 ///
 /// Only what the public can see is found: drafts, scheduled articles before their time, questions
 /// not published and deleted content never are. The index follows the database within about a
 /// second of a commit, on every node. While a node builds its index (its first start, or after an
-/// upgrade that changes the index) it answers 503 with `Retry-After`.
+/// upgrade that changes the index) the database answers instead (`meta.source: database`: every
+/// word contained, newest first, no facets).
 #[utoipa::path(
     tag = "search",
     params(SearchQuery),
@@ -131,7 +174,7 @@ pub struct SearchResponse {
             headers(("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"),
                     ("X-Total-Count" = i64, description = "Things matching, over all pages"))),
         (status = 400, description = "No words, a query too long, or an invalid filter"),
-        (status = 503, description = "This node is building its index (or cannot use the database); try again after `Retry-After` seconds"),
+        (status = 503, description = "The database cannot be reached; try again after `Retry-After` seconds"),
     )
 )]
 #[get("/search")]
@@ -142,6 +185,9 @@ pub async fn search(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
+    if paging.offset() + paging.limit() > MAX_DEPTH as i64 {
+        return Err(bad_parameter("page", "too_deep", format!("pages reach the first {MAX_DEPTH} things found")));
+    }
     // Not trimmed: a space after the last word says it is whole (not a prefix being typed).
     let q = query.q.as_deref().unwrap_or_default();
     if q.chars().count() > query::MAX_QUERY_CHARS {
@@ -162,35 +208,84 @@ pub async fn search(
         Some("-date") => true,
         Some(_) => return Err(bad_parameter("sort", "invalid_value", "must be `relevance` or `-date`")),
     };
+    let facets = FacetsWanted::parse(query.facets.as_deref())?;
     let zone = state.config.time_zone();
     let from = query.from.as_deref().map(|v| parse_instant("from", v, zone, false)).transpose()?;
     let to = query.to.as_deref().map(|v| parse_instant("to", v, zone, true)).transpose()?;
-    let Some(index) = state.search.clone() else {
-        return Err(ApiError::Unavailable("search is turned off on this node".into()));
+    // Without a built index (its first build, or one that could not be opened), the database answers.
+    let index = state.search.clone().filter(|index| index.position().is_some());
+    let (site, category, field) = (query.site, query.category, query.field);
+    let (site_ids, category_ids, field_id) = if site.is_empty() && category.is_none() && field.is_none() {
+        (None, None, None)
+    } else {
+        db::run(&state.db, move |conn| {
+            let site_ids = sites::site_filter(conn, &site)?;
+            let category_ids = match &category {
+                Some(key) => Some(crate::articles::category_with_descendants(conn, key, site_ids.as_deref())?),
+                None => None,
+            };
+            let field_id = match &field {
+                Some(code) => Some(
+                    crate::fields::by_code(conn, code)?
+                        .map(|f| f.id)
+                        .ok_or_else(|| bad_parameter("field", "not_found", format!("there is no field `{code}`")))?,
+                ),
+                None => None,
+            };
+            Ok((site_ids, category_ids, field_id))
+        })
+        .await?
     };
-    if index.position().is_none() {
-        return Err(ApiError::Unavailable("the search index is being built".into()));
-    }
-    let sites = query.site.clone();
-    let site_ids =
-        if sites.is_empty() { None } else { db::run(&state.db, move |conn| sites::site_filter(conn, &sites)).await? };
-    let filters = Filters { kinds, site_ids, from, to };
-    let answer = web::block(move || run(&index, &parsed, &filters, paging, by_date))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let filters = Filters { kinds, site_ids, category_ids, field_id, from, to };
+    let (answer, at) = match index {
+        Some(index) => {
+            let budget = state.config.search_budget;
+            let at = index.position();
+            let (mut answer, gathered) =
+                web::block(move || run(&index, &parsed, &filters, paging, by_date, facets, budget))
+                    .await
+                    .map_err(ApiError::internal)?
+                    .map_err(ApiError::internal)?;
+            if facets.any() {
+                answer.meta.facets = Some(db::run(&state.db, move |conn| Ok(facets.name(conn, &gathered)?)).await?);
+            }
+            (answer, at)
+        }
+        None => (db::run(&state.db, move |conn| Ok(from_database(conn, &parsed, &filters, paging)?)).await?, None),
+    };
     let total = answer.meta.total;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::LINK, page_links(&req, total, paging, None)))
-        .insert_header(("X-Total-Count", total.to_string()))
-        .json(answer))
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::LINK, page_links(&req, total.min(MAX_DEPTH as i64), paging, None)))
+        .insert_header(("X-Total-Count", total.to_string()));
+    if let Some(at) = at {
+        // Kept by the response cache while the index stays where it was (and the content too).
+        res.insert_header((header::CACHE_CONTROL, "public, max-age=30"));
+        res.extensions_mut().insert(crate::cache::FromIndex { tick: at.tick, id: at.id });
+    } else {
+        res.insert_header((header::CACHE_CONTROL, "no-cache"));
+    }
+    Ok(res.json(answer))
 }
 
 struct Filters {
     kinds: Vec<Kind>,
     site_ids: Option<Vec<i64>>,
+    /// Articles in these categories (with `field_id`, procedures and questions of that field too).
+    category_ids: Option<Vec<i64>>,
+    field_id: Option<i64>,
     from: Option<chrono::NaiveDateTime>,
     to: Option<chrono::NaiveDateTime>,
+}
+
+impl Filters {
+    /// The matches of the kinds asked for, from the counts per kind.
+    fn total(&self, counts: &[u64; 4]) -> u64 {
+        if self.kinds.is_empty() {
+            counts.iter().sum()
+        } else {
+            self.kinds.iter().map(|k| counts[k.code() as usize]).sum()
+        }
+    }
 }
 
 fn any_of(terms: impl Iterator<Item = Term>) -> Box<dyn Query> {
@@ -200,92 +295,139 @@ fn any_of(terms: impl Iterator<Item = Term>) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(clauses))
 }
 
-/// Runs a search on the index as it stands: as typed, then, when nothing matches, forgiving a
-/// typo in long words.
+fn all_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(queries.into_iter().map(|q| (Occur::Must, q)).collect()))
+}
+
+/// Answers a search from the database (see [`fallback`]).
+fn from_database(
+    conn: &mut db::DbConn,
+    parsed: &query::Parsed,
+    filters: &Filters,
+    paging: Paging,
+) -> diesel::QueryResult<SearchResponse> {
+    let now = db::now();
+    let (counts, newest) = fallback::search(conn, parsed, filters, paging.offset() + paging.limit(), now)?;
+    let page: Vec<(Kind, i64)> =
+        newest.into_iter().skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX)).collect();
+    let marked = parsed.marked_words();
+    let marked: HashSet<&str> = marked.iter().map(String::as_str).collect();
+    let prefix = parsed.prefix.as_ref().map(|p| p.folded.as_str());
+    let data = fallback::documents(conn, &page, now)?
+        .into_iter()
+        .map(|doc| SearchHit {
+            kind: doc.kind,
+            id: doc.id,
+            site_id: doc.site_id,
+            snippet: snippet_of(&doc.body, &doc.summary, &marked, prefix),
+            date: doc.date,
+            title: doc.title,
+            handle: doc.handle,
+            score: 0.0,
+        })
+        .collect();
+    Ok(SearchResponse {
+        data,
+        meta: SearchMeta {
+            source: Source::Database,
+            total: filters.total(&counts) as i64,
+            total_is_estimate: false,
+            page: paging.page,
+            per_page: paging.per_page,
+            counts: KindCounts { article: counts[0], procedure: counts[1], question: counts[2], event: counts[3] },
+            facets: None,
+        },
+    })
+}
+
+/// A passage of the body (or the summary) where the words are, or their opening.
+fn snippet_of(body: &str, summary: &str, marked: &HashSet<&str>, prefix: Option<&str>) -> String {
+    snippet::passage(body, marked, prefix)
+        .or_else(|| snippet::passage(summary, marked, prefix))
+        .unwrap_or_else(|| snippet::opening(if summary.is_empty() { body } else { summary }))
+}
+
+/// What a resource's list asks of the engine for its `q`: the ids of one page of public
+/// resources of one kind, best first (or newest first), and how many there are.
+pub struct Lookup<'a> {
+    pub q: &'a str,
+    pub kind: Kind,
+    pub site_ids: Option<Vec<i64>>,
+    /// An article's categories, or a procedure's or question's field.
+    pub groups: Option<Vec<i64>>,
+    pub from: Option<chrono::NaiveDateTime>,
+    pub to: Option<chrono::NaiveDateTime>,
+    pub by_date: bool,
+    pub paging: Paging,
+}
+
+/// One page of ids found for a list, their total, and where the index stood; `None` when the
+/// engine cannot answer (this node's index is not built yet, or `q` holds no word), so that the
+/// list searches the database instead.
+pub fn lookup(
+    index: &SearchIndex,
+    lookup: Lookup<'_>,
+    budget: Duration,
+) -> Option<tantivy::Result<(Vec<i64>, u64, Position)>> {
+    // Read before the search: should the index move meanwhile, the answer is kept as older.
+    let at = index.position()?;
+    let q = lookup.q.chars().take(query::MAX_QUERY_CHARS).collect::<String>();
+    let parsed = query::Parsed::new(&q)?;
+    let (category_ids, field_id) = match (lookup.kind, lookup.groups) {
+        (Kind::Article, groups) => (groups, None),
+        (_, Some(groups)) => (None, groups.first().copied()),
+        (_, None) => (None, None),
+    };
+    let filters = Filters {
+        kinds: vec![lookup.kind],
+        site_ids: lookup.site_ids,
+        category_ids,
+        field_id,
+        from: lookup.from,
+        to: lookup.to,
+    };
+    let offset = usize::try_from(lookup.paging.offset()).unwrap_or(usize::MAX);
+    let found = gather(index, &parsed, &filters, lookup.paging, lookup.by_date, FacetsWanted::default(), budget);
+    Some(found.map(|(gathered, searcher)| {
+        let ids = gathered
+            .best
+            .iter()
+            .skip(offset)
+            .filter_map(|found| {
+                let segment = searcher.segment_reader(found.address.segment_ord);
+                segment.fast_fields().u64("id").ok()?.first(found.address.doc_id).map(|id| id as i64)
+            })
+            .collect();
+        (ids, gathered.counts[lookup.kind.code() as usize], at)
+    }))
+}
+
+/// Runs a search on the index as it stands and answers it.
 fn run(
     index: &SearchIndex,
     parsed: &query::Parsed,
     filters: &Filters,
     paging: Paging,
     by_date: bool,
-) -> tantivy::Result<SearchResponse> {
-    let answer = run_with(index, parsed, filters, paging, by_date, false)?;
-    if answer.meta.total > 0 || !parsed.allows_typos() {
-        return Ok(answer);
-    }
-    run_with(index, parsed, filters, paging, by_date, true)
-}
-
-fn run_with(
-    index: &SearchIndex,
-    parsed: &query::Parsed,
-    filters: &Filters,
-    paging: Paging,
-    by_date: bool,
-    typos: bool,
-) -> tantivy::Result<SearchResponse> {
+    facets: FacetsWanted,
+    budget: Duration,
+) -> tantivy::Result<(SearchResponse, collect::Gathered)> {
+    let (gathered, searcher) = gather(index, parsed, filters, paging, by_date, facets, budget)?;
     let f = &index.fields;
-    let searcher = index.reader.searcher();
-    let mut base: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, parsed.to_query(f, typos))];
-    if let Some(ids) = &filters.site_ids {
-        base.push((Occur::Must, any_of(ids.iter().map(|id| Term::from_field_u64(f.site, *id as u64)))));
-    }
-    if filters.from.is_some() || filters.to.is_some() {
-        let bound = |at: Option<chrono::NaiveDateTime>| {
-            at.map_or(Bound::Unbounded, |t| Bound::Included(Term::from_field_i64(f.date, t.and_utc().timestamp())))
-        };
-        base.push((Occur::Must, Box::new(RangeQuery::new(bound(filters.from), bound(filters.to)))));
-    }
-    let counted = BooleanQuery::new(base.iter().map(|(o, q)| (*o, q.box_clone())).collect());
-    let counts = searcher.search(&counted, &CountByKind)?;
-    let mut wanted = base;
-    if !filters.kinds.is_empty() {
-        wanted.push((Occur::Must, any_of(filters.kinds.iter().map(|k| Term::from_field_u64(f.kind, k.code())))));
-    }
-    let wanted = BooleanQuery::new(wanted);
-    let total: u64 = if filters.kinds.is_empty() {
-        counts.iter().sum()
-    } else {
-        filters.kinds.iter().map(|k| counts[k.code() as usize]).sum()
-    };
-    let offset = usize::try_from(paging.offset()).unwrap_or(usize::MAX);
-    let top = tantivy::collector::TopDocs::with_limit(paging.per_page as usize).and_offset(offset);
-    let hits: Vec<(f32, DocAddress)> = if total as usize <= offset {
-        vec![]
-    } else if by_date {
-        searcher
-            .search(&wanted, &top.order_by_fast_field::<i64>("date", Order::Desc))?
-            .into_iter()
-            .map(|(date, address)| (date.unwrap_or_default() as f32, address))
-            .collect()
-    } else {
-        let now = chrono::Utc::now().timestamp();
-        searcher.search(
-            &wanted,
-            &top.tweak_score(move |segment: &SegmentReader| {
-                let dates = segment.fast_fields().i64("date").ok().map(|c| c.first_or_default_col(0));
-                move |doc: DocId, score: Score| {
-                    let age_days = dates.as_ref().map_or(3650.0, |d| (now - d.get_val(doc)).max(0) as f32 / 86_400.0);
-                    // Recent content lifted by up to 30 %, half of that after six months.
-                    score * (1.0 + 0.3 / (1.0 + age_days / 180.0))
-                }
-            }),
-        )?
-    };
+    let counts = gathered.counts;
+    let total = filters.total(&counts);
     let marked = parsed.marked_words();
     let marked: HashSet<&str> = marked.iter().map(String::as_str).collect();
     let prefix = parsed.prefix.as_ref().map(|p| p.folded.as_str());
-    let mut data = Vec::with_capacity(hits.len());
-    for (score, address) in hits {
-        let doc: TantivyDocument = searcher.doc(address)?;
+    let mut data = Vec::with_capacity(paging.per_page as usize);
+    for found in gathered.best.iter().skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX)) {
+        let doc: TantivyDocument = searcher.doc(found.address)?;
         let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         let number = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or_default();
         let kind = Kind::from_code(number(f.kind)).unwrap_or(Kind::Article);
         let date = doc.get_first(f.date).and_then(|v| v.as_i64()).unwrap_or_default();
         let (body, summary) = (text(f.body), text(f.summary));
-        let snippet = snippet::passage(&body, &marked, prefix)
-            .or_else(|| snippet::passage(&summary, &marked, prefix))
-            .unwrap_or_else(|| snippet::opening(if summary.is_empty() { &body } else { &summary }));
+        let snippet = snippet_of(&body, &summary, &marked, prefix);
         data.push(SearchHit {
             kind,
             id: number(f.id) as i64,
@@ -294,63 +436,164 @@ fn run_with(
             title: text(f.title),
             snippet,
             date: chrono::DateTime::from_timestamp(date, 0).unwrap_or_default().naive_utc(),
-            score: if by_date { 0.0 } else { score },
+            score: if by_date { 0.0 } else { found.rank as f32 },
         });
     }
-    Ok(SearchResponse {
+    let response = SearchResponse {
         data,
         meta: SearchMeta {
+            source: Source::Index,
             total: total as i64,
+            total_is_estimate: gathered.estimated,
             page: paging.page,
             per_page: paging.per_page,
             counts: KindCounts { article: counts[0], procedure: counts[1], question: counts[2], event: counts[3] },
+            facets: None,
         },
-    })
+    };
+    Ok((response, gathered))
 }
 
-/// Counts matches per kind in one pass (the kind is a fast field).
-struct CountByKind;
-
-struct SegmentCounts {
-    kinds: Option<Column<u64>>,
-    counts: [u64; 4],
+/// Reads the matches of a search in one pass: as typed, then, when nothing of the kinds asked
+/// for matches, forgiving a typo in long words.
+fn gather(
+    index: &SearchIndex,
+    parsed: &query::Parsed,
+    filters: &Filters,
+    paging: Paging,
+    by_date: bool,
+    facets: FacetsWanted,
+    budget: Duration,
+) -> tantivy::Result<(collect::Gathered, tantivy::Searcher)> {
+    let searcher = index.reader.searcher();
+    let gather = collect::Gather {
+        kinds: collect::Gather::mask(&filters.kinds),
+        keep: usize::try_from(paging.offset() + paging.limit()).unwrap_or(usize::MAX),
+        rank: if by_date { Rank::Date } else { Rank::Relevance { now: chrono::Utc::now().timestamp() } },
+        groups: facets.category || facets.field,
+        sites: facets.site,
+        budget,
+    };
+    let found = searcher.search(&to_query(index, parsed, filters, false), &gather)?;
+    if filters.total(&found.counts) > 0 || !parsed.allows_typos() {
+        return Ok((found, searcher));
+    }
+    let found = searcher.search(&to_query(index, parsed, filters, true), &gather)?;
+    Ok((found, searcher))
 }
 
-impl Collector for CountByKind {
-    type Fruit = [u64; 4];
-    type Child = SegmentCounts;
-
-    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentCounts> {
-        Ok(SegmentCounts { kinds: segment.fast_fields().u64("kind").ok(), counts: [0; 4] })
+/// The words and every filter but the kinds (the counts per kind ignore those).
+fn to_query(index: &SearchIndex, parsed: &query::Parsed, filters: &Filters, typos: bool) -> BooleanQuery {
+    let f = &index.fields;
+    let kind_is = |kinds: &[Kind]| any_of(kinds.iter().map(|k| Term::from_field_u64(f.kind, k.code())));
+    let group_in = |ids: &[i64]| any_of(ids.iter().map(|id| Term::from_field_u64(f.group, *id as u64)));
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, parsed.to_query(f, typos))];
+    if let Some(ids) = &filters.site_ids {
+        clauses.push((Occur::Must, any_of(ids.iter().map(|id| Term::from_field_u64(f.site, *id as u64)))));
     }
-
-    fn requires_scoring(&self) -> bool {
-        false
+    // A category narrows the articles, a field the procedures and questions; with both, either.
+    let mut groups: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if let Some(ids) = &filters.category_ids {
+        groups.push((Occur::Should, all_of(vec![kind_is(&[Kind::Article]), group_in(ids)])));
     }
-
-    fn merge_fruits(&self, fruits: Vec<[u64; 4]>) -> tantivy::Result<[u64; 4]> {
-        let mut total = [0; 4];
-        for fruit in fruits {
-            for (t, n) in total.iter_mut().zip(fruit) {
-                *t += n;
-            }
-        }
-        Ok(total)
+    if let Some(id) = filters.field_id {
+        groups.push((Occur::Should, all_of(vec![kind_is(&[Kind::Procedure, Kind::Question]), group_in(&[id])])));
     }
+    if !groups.is_empty() {
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(groups))));
+    }
+    if filters.from.is_some() || filters.to.is_some() {
+        let bound = |at: Option<chrono::NaiveDateTime>| {
+            at.map_or(Bound::Unbounded, |t| Bound::Included(Term::from_field_i64(f.date, t.and_utc().timestamp())))
+        };
+        clauses.push((Occur::Must, Box::new(RangeQuery::new(bound(filters.from), bound(filters.to)))));
+    }
+    BooleanQuery::new(clauses)
 }
 
-impl SegmentCollector for SegmentCounts {
-    type Fruit = [u64; 4];
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changes::Position;
+    use source::SearchDoc;
 
-    fn collect(&mut self, doc: DocId, _: Score) {
-        if let Some(kind) = self.kinds.as_ref().and_then(|c| c.first(doc))
-            && let Some(count) = self.counts.get_mut(kind as usize)
-        {
-            *count += 1;
-        }
+    /// An index of `n` articles about the same thing (every one matches `dan van`), and one event.
+    fn index(n: i64) -> (tempfile::TempDir, std::sync::Arc<SearchIndex>) {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        let doc = |kind, id: i64| SearchDoc {
+            kind,
+            id,
+            site_id: 1,
+            group: Some(id % 3),
+            date: date + chrono::Duration::hours(id),
+            title: format!("Dân vận khéo số {id}"),
+            summary: String::new(),
+            body: "Mô hình dân vận được nhân rộng.".into(),
+            tags: Vec::new(),
+            handle: id.to_string(),
+        };
+        let mut docs: Vec<SearchDoc> = (1..=n).map(|id| doc(Kind::Article, id)).collect();
+        docs.push(doc(Kind::Event, n + 1));
+        index.apply(&[], &docs, Position { tick: 1, id: 1 }).unwrap();
+        (dir, index)
     }
 
-    fn harvest(self) -> [u64; 4] {
-        self.counts
+    fn gathered(index: &SearchIndex, by_date: bool, budget: Duration) -> collect::Gathered {
+        let filters = Filters {
+            kinds: vec![Kind::Article],
+            site_ids: None,
+            category_ids: None,
+            field_id: None,
+            from: None,
+            to: None,
+        };
+        let parsed = query::Parsed::new("dan van").unwrap();
+        let paging = Paging { page: 1, per_page: 5 };
+        let facets = FacetsWanted { category: true, field: false, site: true };
+        gather(index, &parsed, &filters, paging, by_date, facets, budget).unwrap().0
+    }
+
+    #[test]
+    fn one_pass_counts_every_kind_keeps_the_best_of_those_asked_for_and_counts_facets() {
+        let (_dir, index) = index(30);
+        let found = gathered(&index, true, Duration::from_secs(10));
+        assert!(!found.estimated);
+        assert_eq!(found.counts, [30, 0, 0, 1]);
+        assert_eq!(found.best.len(), 5);
+        let searcher = index.reader.searcher();
+        let ids: Vec<u64> = found
+            .best
+            .iter()
+            .map(|r| {
+                searcher
+                    .segment_reader(r.address.segment_ord)
+                    .fast_fields()
+                    .u64("id")
+                    .unwrap()
+                    .first(r.address.doc_id)
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(ids, [30, 29, 28, 27, 26], "newest first, the event left out");
+        assert_eq!(found.groups.values().sum::<u64>(), 30);
+        assert_eq!(found.groups[&(Kind::Article.code(), 0)], 10);
+        assert_eq!(found.sites[&1], 30);
+    }
+
+    /// A query past its budget stops after the first block of matches and extrapolates its counts
+    /// from the share of the index it read.
+    #[test]
+    fn a_search_past_its_budget_estimates_its_counts() {
+        let (_dir, index) = index(5_000);
+        let found = gathered(&index, false, Duration::ZERO);
+        assert!(found.estimated);
+        assert_eq!(found.best.len(), 5, "the best of what was read");
+        let articles = found.counts[Kind::Article.code() as usize];
+        assert!((4_500..=5_500).contains(&articles), "estimated {articles} of 5,000");
+        let exact = gathered(&index, false, Duration::from_secs(10));
+        assert!(!exact.estimated);
+        assert_eq!(exact.counts[Kind::Article.code() as usize], 5_000);
     }
 }

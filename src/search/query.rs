@@ -98,7 +98,8 @@ impl Parsed {
                 let terms = phrase.iter().map(|w| Term::from_field_text(field, w)).collect();
                 (Occur::Should, Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), boost)))
             };
-            let fields = vec![in_field(f.title, 3.0), in_field(f.summary, 2.0), in_field(f.body, 1.0)];
+            let fields =
+                vec![in_field(f.title, 3.0), in_field(f.summary, 2.0), in_field(f.tags, 2.0), in_field(f.body, 1.0)];
             must.push((Occur::Must, Box::new(BooleanQuery::new(fields))));
         }
         Box::new(BooleanQuery::new(must))
@@ -115,7 +116,7 @@ fn term(field: Field, text: &str, boost: f32) -> (Occur, Box<dyn Query>) {
 /// nothing; scored below any exact match).
 fn word_query(f: &Fields, word: &Word, prefix: bool, typos: bool) -> Box<dyn Query> {
     let w = word.folded.as_str();
-    let mut any = vec![term(f.title, w, 3.0), term(f.summary, w, 2.0), term(f.body, w, 1.0)];
+    let mut any = vec![term(f.title, w, 3.0), term(f.summary, w, 2.0), term(f.tags, w, 2.0), term(f.body, w, 1.0)];
     // The spelling typed counts for more than the words it folds to, so that `báo` (report)
     // finds reports before storms (`bão`) that match as often.
     if let Some(exact) = &word.exact {
@@ -126,7 +127,7 @@ fn word_query(f: &Fields, word: &Word, prefix: bool, typos: bool) -> Box<dyn Que
         (Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost)))
     };
     if prefix {
-        for (field, boost) in [(f.title, 1.5), (f.summary, 1.0), (f.body, 0.5)] {
+        for (field, boost) in [(f.title, 1.5), (f.summary, 1.0), (f.tags, 1.0), (f.body, 0.5)] {
             any.push(automaton(boost, FuzzyTermQuery::new_prefix(Term::from_field_text(field, w), 0, false)));
         }
     }

@@ -57,6 +57,8 @@ pub struct SearchDoc {
     pub title: String,
     pub summary: String,
     pub body: String,
+    /// An article's tags.
+    pub tags: Vec<String>,
     pub handle: String,
 }
 
@@ -66,20 +68,25 @@ pub fn public_docs(conn: &mut DbConn, kind: Kind, ids: &[i64], now: NaiveDateTim
         return Ok(vec![]);
     }
     Ok(match kind {
-        Kind::Article => crate::articles::public_rows(conn, ids, now)?
-            .into_iter()
-            .map(|a| SearchDoc {
-                kind,
-                id: a.id,
-                site_id: a.site_id,
-                group: Some(a.category_id),
-                date: a.published_at.unwrap_or(a.created_at),
-                title: a.title,
-                summary: a.summary,
-                body: crate::text::html_to_text(&a.body),
-                handle: a.slug,
-            })
-            .collect(),
+        Kind::Article => {
+            let rows = crate::articles::public_rows(conn, ids, now)?;
+            let mut tags = crate::articles::tag_names_of(conn, ids)?;
+            rows.into_iter()
+                .map(|a| SearchDoc {
+                    tags: tags.remove(&a.id).unwrap_or_default(),
+                    kind,
+                    id: a.id,
+                    site_id: a.site_id,
+                    group: Some(a.category_id),
+                    date: a.published_at.unwrap_or(a.created_at),
+                    title: a.title,
+                    // A summary derived from the body is the body's opening: indexed once, as body.
+                    summary: if a.summary_auto { String::new() } else { a.summary },
+                    body: crate::text::html_to_text(&a.body),
+                    handle: a.slug,
+                })
+                .collect()
+        }
         Kind::Procedure => crate::procedures::public_rows(conn, ids)?
             .into_iter()
             .map(|p| SearchDoc {
@@ -91,6 +98,7 @@ pub fn public_docs(conn: &mut DbConn, kind: Kind, ids: &[i64], now: NaiveDateTim
                 summary: format!("{} · {}", p.code, p.agency),
                 body: record_text(&p.record),
                 title: p.name,
+                tags: Vec::new(),
                 handle: p.code,
             })
             .collect(),
@@ -105,6 +113,7 @@ pub fn public_docs(conn: &mut DbConn, kind: Kind, ids: &[i64], now: NaiveDateTim
                 title: q.title,
                 summary: q.question,
                 body: q.answer.as_deref().map(crate::text::html_to_text).unwrap_or_default(),
+                tags: Vec::new(),
                 handle: q.slug.unwrap_or_else(|| q.id.to_string()),
             })
             .collect(),
@@ -124,6 +133,7 @@ pub fn public_docs(conn: &mut DbConn, kind: Kind, ids: &[i64], now: NaiveDateTim
                     .join(" · "),
                 body: crate::text::html_to_text(&e.description),
                 title: e.title,
+                tags: Vec::new(),
                 handle: e.id.to_string(),
             })
             .collect(),

@@ -170,6 +170,20 @@ impl TestApp {
         }
     }
 
+    /// A list's answer once it finds something: a search the index answers sees a commit within
+    /// a second, not at once.
+    pub async fn get_found(&self, path: &str) -> serde_json::Value {
+        let mut body = serde_json::Value::Null;
+        for _ in 0..100 {
+            body = self.get(path).await.json().await.expect("a JSON answer");
+            if body["meta"]["total"].as_i64().is_some_and(|n| n > 0) {
+                return body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{path} found nothing: {body}");
+    }
+
     /// The helpers below check every response against the OpenAPI document (see `contract`).
     pub async fn get(&self, path: &str) -> Response {
         let res = self.request(Method::GET, path, None).send().await.expect("GET");

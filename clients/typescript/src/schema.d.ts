@@ -1642,7 +1642,8 @@ export interface paths {
          * @description Only what the public can see is found: drafts, scheduled articles before their time, questions
          *     not published and deleted content never are. The index follows the database within about a
          *     second of a commit, on every node. While a node builds its index (its first start, or after an
-         *     upgrade that changes the index) it answers 503 with `Retry-After`.
+         *     upgrade that changes the index) the database answers instead (`meta.source: database`: every
+         *     word contained, newest first, no facets).
          */
         get: operations["search"];
         put?: never;
@@ -3253,6 +3254,14 @@ export interface components {
             name?: string | null;
             value: string;
         };
+        /** @description How many things found have one value of a facet. */
+        FacetValue: {
+            /** Format: int64 */
+            count: number;
+            name: string;
+            /** @description The value as the filter takes it: a category's slug, a field's code, a site's code. */
+            value: string;
+        };
         /** @description Counts per field and per level, under the same filters as the list. */
         Facets: {
             fields: components["schemas"]["FacetCount"][];
@@ -4330,6 +4339,12 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "editor" | "moderator";
+        /** @description The counts asked for with `facets`, most first. */
+        SearchFacets: {
+            category?: components["schemas"]["FacetValue"][] | null;
+            field?: components["schemas"]["FacetValue"][] | null;
+            site?: components["schemas"]["FacetValue"][] | null;
+        };
         /** @description One thing found. */
         SearchHit: {
             /**
@@ -4364,15 +4379,23 @@ export interface components {
         };
         SearchMeta: {
             counts: components["schemas"]["KindCounts"];
+            facets?: components["schemas"]["SearchFacets"] | null;
             /** Format: int32 */
             page: number;
             /** Format: int32 */
             per_page: number;
+            source: components["schemas"]["Source"];
             /**
              * Format: int64
-             * @description Things matching over all pages (of the kinds asked for), exact.
+             * @description Things matching over all pages (of the kinds asked for).
              */
             total: number;
+            /**
+             * @description Whether `total`, `counts` and `facets` are estimates: a query matching so much that
+             *     reading every match would pass this node's time budget per search is cut short, its
+             *     results drawn from what was read and its counts extrapolated. Exact otherwise.
+             */
+            total_is_estimate: boolean;
         };
         SearchResponse: {
             data: components["schemas"]["SearchHit"][];
@@ -4511,6 +4534,11 @@ export interface components {
             id: number;
             name: string;
         };
+        /**
+         * @description What answered a search.
+         * @enum {string}
+         */
+        Source: "index" | "database";
         /** @description A staff step: an internal note, and for some steps a public text. */
         StepRequest: {
             /** @description For `forward`: the body it is sent to (required). */
@@ -5206,7 +5234,14 @@ export interface operations {
                 from?: string;
                 /** @description Published at or before: RFC 3339, or a date (`2026-11-30`, to the end of that day in Vietnam). */
                 to?: string;
-                /** @description Search in title, summary, body and tags, ignoring case and diacritics; title matches rank first. */
+                /**
+                 * @description Search in title, summary, body and tags, ignoring case and diacritics. For the public (no
+                 *     `status`), in relevance or `-published_at` order and without `tag` or `cursor`, the search
+                 *     engine answers, as `/search` does (phrases, the last word as a prefix, a typo forgiven,
+                 *     titles above bodies, recent articles lifted; a published article is found within a second
+                 *     of its commit). Otherwise the database: the words (the last as a prefix), title matches
+                 *     first, then the newest.
+                 */
                 q?: string;
                 /** @description Staff only (token required): `draft`, `published`, `scheduled` (published, not yet due) or `archived`. */
                 status?: "draft" | "published" | "scheduled" | "archived";
@@ -10174,6 +10209,10 @@ export interface operations {
                 type?: string[];
                 /** @description Only these sites, by code (repeatable: `site=a&site=b`). */
                 site?: string[];
+                /** @description Only articles in this category (slug or id) or a category below it. */
+                category?: string;
+                /** @description Only procedures and questions in this field (its code). */
+                field?: string;
                 /**
                  * @description From this date (an article's publication, an event's start, a procedure's or question's
                  *     last publication): RFC 3339 or a date, taken in the site's time zone.
@@ -10186,7 +10225,13 @@ export interface operations {
                  *     content lifted) or `-date` (newest first).
                  */
                 sort?: string;
-                /** @description Page number, from 1. */
+                /**
+                 * @description Counts to add to `meta.facets`, comma-separated: `category` (articles per category),
+                 *     `field` (procedures and questions per field), `site`. They count what the page is drawn
+                 *     from (the kinds asked for, every filter applied).
+                 */
+                facets?: string;
+                /** @description Page number, from 1. Pages reach the first 10,000 things found. */
                 page?: number;
                 /** @description Items per page, 1 to 100 (default 20). */
                 per_page?: number;
@@ -10220,7 +10265,7 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
-            /** @description This node is building its index (or cannot use the database); try again after `Retry-After` seconds */
+            /** @description The database cannot be reached; try again after `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -130,6 +130,20 @@ pub fn tag_names(conn: &mut DbConn, id: i64) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
+/// The tags of these articles, in order, by article.
+pub fn tag_names_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, Vec<String>>> {
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    for (article_id, name) in article_tags::table
+        .filter(article_tags::article_id.eq_any(ids.to_vec()))
+        .order((article_tags::article_id, article_tags::position))
+        .select((article_tags::article_id, article_tags::name))
+        .load::<(i64, String)>(conn)?
+    {
+        tags.entry(article_id).or_default().push(name);
+    }
+    Ok(tags)
+}
+
 /// Turns rows into API articles, loading their sites, categories, tags (and, for staff, users)
 /// in one query each.
 pub fn to_articles(
@@ -158,15 +172,7 @@ pub fn to_articles(
         .into_iter()
         .map(|(id, slug, name)| (id, CategoryRef { id, slug, name }))
         .collect();
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    for (article_id, name) in article_tags::table
-        .filter(article_tags::article_id.eq_any(ids))
-        .order((article_tags::article_id, article_tags::position))
-        .select((article_tags::article_id, article_tags::name))
-        .load::<(i64, String)>(conn)?
-    {
-        tags.entry(article_id).or_default().push(name);
-    }
+    let mut tags = tag_names_of(conn, &ids)?;
     let mut media_ids: Vec<i64> = rows.iter().filter_map(|r| r.cover_media_id).collect();
     if with_body {
         media_ids.extend(rows.iter().flat_map(|r| crate::text::media_ids_in(&r.body)));
