@@ -50,6 +50,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Published, not deleted articles per category (scheduled ones included), kept by triggers.
+    article_counts (category_id) {
+        category_id -> BigInt,
+        published -> BigInt,
+    }
+}
+
+diesel::table! {
     settings (name) {
         name -> Text,
         value -> Text,
@@ -498,6 +506,7 @@ diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    article_counts,
     media,
     media_uses,
     webhook_endpoints,

@@ -1,0 +1,3 @@
+DROP TRIGGER articles_count ON articles;
+DROP FUNCTION muni_count_articles();
+DROP TABLE article_counts;
