@@ -241,11 +241,9 @@ pub async fn search(
         Some(index) => {
             let budget = state.config.search_budget;
             let at = index.position();
+            let ask = Ask { parsed, filters, paging, by_date, facets, budget };
             let (mut answer, gathered) =
-                web::block(move || run(&index, &parsed, &filters, paging, by_date, facets, budget))
-                    .await
-                    .map_err(ApiError::internal)?
-                    .map_err(ApiError::internal)?;
+                web::block(move || ask.run(&index)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
             if facets.any() {
                 answer.meta.facets = Some(db::run(&state.db, move |conn| Ok(facets.name(conn, &gathered)?)).await?);
             }
@@ -387,7 +385,15 @@ pub fn lookup(
         to: lookup.to,
     };
     let offset = usize::try_from(lookup.paging.offset()).unwrap_or(usize::MAX);
-    let found = gather(index, &parsed, &filters, lookup.paging, lookup.by_date, FacetsWanted::default(), budget);
+    let ask = Ask {
+        parsed,
+        filters,
+        paging: lookup.paging,
+        by_date: lookup.by_date,
+        facets: FacetsWanted::default(),
+        budget,
+    };
+    let found = ask.gather(index);
     Some(found.map(|(gathered, searcher)| {
         let ids = gathered
             .best
@@ -402,84 +408,83 @@ pub fn lookup(
     }))
 }
 
-/// Runs a search on the index as it stands and answers it.
-fn run(
-    index: &SearchIndex,
-    parsed: &query::Parsed,
-    filters: &Filters,
+/// A search to run on the index: the words, the filters, the page and what to gather.
+struct Ask {
+    parsed: query::Parsed,
+    filters: Filters,
     paging: Paging,
     by_date: bool,
     facets: FacetsWanted,
     budget: Duration,
-) -> tantivy::Result<(SearchResponse, collect::Gathered)> {
-    let (gathered, searcher) = gather(index, parsed, filters, paging, by_date, facets, budget)?;
-    let f = &index.fields;
-    let counts = gathered.counts;
-    let total = filters.total(&counts);
-    let marked = parsed.marked_words();
-    let marked: HashSet<&str> = marked.iter().map(String::as_str).collect();
-    let prefix = parsed.prefix.as_ref().map(|p| p.folded.as_str());
-    let mut data = Vec::with_capacity(paging.per_page as usize);
-    for found in gathered.best.iter().skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX)) {
-        let doc: TantivyDocument = searcher.doc(found.address)?;
-        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        let number = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or_default();
-        let kind = Kind::from_code(number(f.kind)).unwrap_or(Kind::Article);
-        let date = doc.get_first(f.date).and_then(|v| v.as_i64()).unwrap_or_default();
-        let (body, summary) = (text(f.body), text(f.summary));
-        let snippet = snippet_of(&body, &summary, &marked, prefix);
-        data.push(SearchHit {
-            kind,
-            id: number(f.id) as i64,
-            handle: text(f.handle),
-            site_id: number(f.site) as i64,
-            title: text(f.title),
-            snippet,
-            date: chrono::DateTime::from_timestamp(date, 0).unwrap_or_default().naive_utc(),
-            score: if by_date { 0.0 } else { found.rank as f32 },
-        });
-    }
-    let response = SearchResponse {
-        data,
-        meta: SearchMeta {
-            source: Source::Index,
-            total: total as i64,
-            total_is_estimate: gathered.estimated,
-            page: paging.page,
-            per_page: paging.per_page,
-            counts: KindCounts { article: counts[0], procedure: counts[1], question: counts[2], event: counts[3] },
-            facets: None,
-        },
-    };
-    Ok((response, gathered))
 }
 
-/// Reads the matches of a search in one pass: as typed, then, when nothing of the kinds asked
-/// for matches, forgiving a typo in long words.
-fn gather(
-    index: &SearchIndex,
-    parsed: &query::Parsed,
-    filters: &Filters,
-    paging: Paging,
-    by_date: bool,
-    facets: FacetsWanted,
-    budget: Duration,
-) -> tantivy::Result<(collect::Gathered, tantivy::Searcher)> {
-    let searcher = index.reader.searcher();
-    let gather = collect::Gather {
-        kinds: collect::Gather::mask(&filters.kinds),
-        keep: usize::try_from(paging.offset() + paging.limit()).unwrap_or(usize::MAX),
-        rank: if by_date { Rank::Date } else { Rank::Relevance { now: chrono::Utc::now().timestamp() } },
-        groups: facets.category || facets.field,
-        sites: facets.site,
-        budget,
-    };
-    let found = searcher.search(&to_query(index, parsed, filters, false), &gather)?;
-    if filters.total(&found.counts) > 0 || !parsed.allows_typos() {
-        return Ok((found, searcher));
+impl Ask {
+    /// Runs the search on the index as it stands and answers it.
+    fn run(&self, index: &SearchIndex) -> tantivy::Result<(SearchResponse, collect::Gathered)> {
+        let Ask { parsed, filters, paging, by_date, .. } = self;
+        let (paging, by_date) = (*paging, *by_date);
+        let (gathered, searcher) = self.gather(index)?;
+        let f = &index.fields;
+        let counts = gathered.counts;
+        let total = filters.total(&counts);
+        let marked = parsed.marked_words();
+        let marked: HashSet<&str> = marked.iter().map(String::as_str).collect();
+        let prefix = parsed.prefix.as_ref().map(|p| p.folded.as_str());
+        let mut data = Vec::with_capacity(paging.per_page as usize);
+        for found in gathered.best.iter().skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX)) {
+            let doc: TantivyDocument = searcher.doc(found.address)?;
+            let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let number = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or_default();
+            let kind = Kind::from_code(number(f.kind)).unwrap_or(Kind::Article);
+            let date = doc.get_first(f.date).and_then(|v| v.as_i64()).unwrap_or_default();
+            let (body, summary) = (text(f.body), text(f.summary));
+            let snippet = snippet_of(&body, &summary, &marked, prefix);
+            data.push(SearchHit {
+                kind,
+                id: number(f.id) as i64,
+                handle: text(f.handle),
+                site_id: number(f.site) as i64,
+                title: text(f.title),
+                snippet,
+                date: chrono::DateTime::from_timestamp(date, 0).unwrap_or_default().naive_utc(),
+                score: if by_date { 0.0 } else { found.rank as f32 },
+            });
+        }
+        let response = SearchResponse {
+            data,
+            meta: SearchMeta {
+                source: Source::Index,
+                total: total as i64,
+                total_is_estimate: gathered.estimated,
+                page: paging.page,
+                per_page: paging.per_page,
+                counts: KindCounts { article: counts[0], procedure: counts[1], question: counts[2], event: counts[3] },
+                facets: None,
+            },
+        };
+        Ok((response, gathered))
     }
-    let found = searcher.search(&to_query(index, parsed, filters, true), &gather)?;
-    Ok((found, searcher))
+
+    /// Reads the matches of the search in one pass: as typed, then, when nothing of the kinds asked
+    /// for matches, forgiving a typo in long words.
+    fn gather(&self, index: &SearchIndex) -> tantivy::Result<(collect::Gathered, tantivy::Searcher)> {
+        let Ask { parsed, filters, paging, by_date, facets, budget } = self;
+        let searcher = index.reader.searcher();
+        let gather = collect::Gather {
+            kinds: collect::Gather::mask(&filters.kinds),
+            keep: usize::try_from(paging.offset() + paging.limit()).unwrap_or(usize::MAX),
+            rank: if *by_date { Rank::Date } else { Rank::Relevance { now: chrono::Utc::now().timestamp() } },
+            groups: facets.category || facets.field,
+            sites: facets.site,
+            budget: *budget,
+        };
+        let found = searcher.search(&to_query(index, parsed, filters, false), &gather)?;
+        if filters.total(&found.counts) > 0 || !parsed.allows_typos() {
+            return Ok((found, searcher));
+        }
+        let found = searcher.search(&to_query(index, parsed, filters, true), &gather)?;
+        Ok((found, searcher))
+    }
 }
 
 /// The words and every filter but the kinds (the counts per kind ignore those).
@@ -552,7 +557,7 @@ mod tests {
         let parsed = query::Parsed::new("dan van").unwrap();
         let paging = Paging { page: 1, per_page: 5 };
         let facets = FacetsWanted { category: true, field: false, site: true };
-        gather(index, &parsed, &filters, paging, by_date, facets, budget).unwrap().0
+        Ask { parsed, filters, paging, by_date, facets, budget }.gather(index).unwrap().0
     }
 
     #[test]
