@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use handlers::list_fields;
 
 /// What other resources may ask of fields.
-pub use repo::{by_code, by_ids, list};
+pub use repo::{by_code, by_ids, filter_id, list};
 
 /// Routes whose anonymous answers the response cache may share: they read fields alone, which has
 /// content-version triggers.

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::model::{Field, FieldRow};
 use crate::db::DbConn;
 use crate::db::schema::fields;
+use crate::error::{ApiError, FieldError};
 
 /// Every field, in their order.
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Field>> {
@@ -18,6 +19,17 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Field>> {
 /// The field with this code (surrounding spaces ignored).
 pub fn by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<FieldRow>> {
     fields::table.filter(fields::code.eq(code.trim())).select(FieldRow::as_select()).first(conn).optional()
+}
+
+/// The id of the field a list's `field` parameter names (its code), if it names one; a 400 on
+/// `field` when no field has that code.
+pub fn filter_id(conn: &mut DbConn, code: Option<&str>) -> Result<Option<i64>, ApiError> {
+    let Some(code) = code else { return Ok(None) };
+    let field = by_code(conn, code)?.ok_or_else(|| ApiError::BadRequestFields {
+        detail: format!("There is no field `{code}`."),
+        errors: vec![FieldError::new("field", "not_found", "no field has this code")],
+    })?;
+    Ok(Some(field.id))
 }
 
 /// The fields with these ids, by id.

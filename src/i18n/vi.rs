@@ -343,7 +343,6 @@ const CATALOG: &[(&str, &str)] = &[
         "`{}` không phải là một nhóm đếm; dùng category, field hoặc site",
     ),
     ("pages reach the first {} things found", "chỉ phân trang được trong {} kết quả đầu tiên"),
-    ("there is no field `{}`", "không có lĩnh vực `{}`"),
     ("`{}` is not a sort of questions.", "`{}` không phải là cách sắp xếp câu hỏi."),
     (
         "`{}` is not a status; use draft, published, scheduled or archived.",

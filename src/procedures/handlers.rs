@@ -19,17 +19,7 @@ const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
 fn filter_from(conn: &mut DbConn, query: &ProcedureListQuery) -> Result<ProcedureFilter, ApiError> {
     let site_ids = sites::site_filter(conn, &query.site)?;
-    let field_id = match &query.field {
-        Some(code) => Some(
-            crate::fields::by_code(conn, code)?
-                .ok_or_else(|| ApiError::BadRequestFields {
-                    detail: format!("There is no field `{code}`."),
-                    errors: vec![FieldError::new("field", "not_found", "no field has this code")],
-                })?
-                .id,
-        ),
-        None => None,
-    };
+    let field_id = crate::fields::filter_id(conn, query.field.as_deref())?;
     let validity = match query.validity.as_deref() {
         None | Some("in_force") => Some("in_force".to_owned()),
         Some("all") => None,

@@ -336,17 +336,7 @@ pub async fn list_questions(
     let own_site = if staff { user.as_ref().and_then(|u| u.site_id) } else { None };
     let (items, total) = db::run(&state.db, move |conn| {
         let site_ids = sites::site_filter(conn, &query.site)?;
-        let field_id = match &query.field {
-            Some(code) => Some(
-                field_by_code(conn, code, "field")
-                    .map_err(|_| ApiError::BadRequestFields {
-                        detail: format!("There is no field `{code}`."),
-                        errors: vec![FieldError::new("field", "not_found", "no field has this code")],
-                    })?
-                    .id,
-            ),
-            None => None,
-        };
+        let field_id = crate::fields::filter_id(conn, query.field.as_deref())?;
         let filter = repo::QuestionFilter {
             staff,
             status,

@@ -224,14 +224,7 @@ pub async fn search(
                 Some(key) => Some(crate::articles::category_with_descendants(conn, key, site_ids.as_deref())?),
                 None => None,
             };
-            let field_id = match &field {
-                Some(code) => Some(
-                    crate::fields::by_code(conn, code)?
-                        .map(|f| f.id)
-                        .ok_or_else(|| bad_parameter("field", "not_found", format!("there is no field `{code}`")))?,
-                ),
-                None => None,
-            };
+            let field_id = crate::fields::filter_id(conn, field.as_deref())?;
             Ok((site_ids, category_ids, field_id))
         })
         .await?
