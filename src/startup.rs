@@ -129,10 +129,9 @@ impl Application {
         let routes = web::Data::new(RouteTable::from_openapi(&api));
         let request_headers = openapi::request_headers(&api);
         let search = open_search(&config);
-        let index_position: Option<crate::cache::IndexPosition> = search.clone().map(|index| {
-            Arc::new(move || index.position().map(|at| crate::cache::FromIndex { tick: at.tick, id: at.id }))
-                as crate::cache::IndexPosition
-        });
+        let index_position: Option<crate::cache::IndexPosition> = search
+            .clone()
+            .map(|index| Arc::new(move || index.position().map(Into::into)) as crate::cache::IndexPosition);
         let cache = crate::cache::ResponseCache::new(
             &database.url,
             config.cache_bytes,

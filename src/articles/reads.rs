@@ -133,7 +133,7 @@ pub async fn list_articles(
                 q: &q,
                 kind: Kind::Article,
                 site_ids: site_ids.clone(),
-                groups: category_ids.clone(),
+                category_ids: category_ids.clone(),
                 from,
                 to,
                 by_date,
@@ -176,7 +176,7 @@ pub async fn list_articles(
         items.into_iter().map(|a| project(serde_json::to_value(a).unwrap_or(Value::Null), fields.as_deref())).collect();
     let mut res = list_response_with_cursor(&req, data, total, paging, next_keyset.as_ref().map(encode_cursor));
     if let Some(at) = from_index {
-        res.extensions_mut().insert(crate::cache::FromIndex { tick: at.tick, id: at.id });
+        res.extensions_mut().insert(crate::cache::FromIndex::from(at));
     }
     if is_public && user.is_none() {
         // A scheduled article must appear on time: no cache may keep this list past its publication.

@@ -144,6 +144,13 @@ pub struct Position {
     pub id: i64,
 }
 
+/// How the response cache knows where the search index stood.
+impl From<Position> for crate::cache::FromIndex {
+    fn from(at: Position) -> Self {
+        Self { tick: at.tick, id: at.id }
+    }
+}
+
 impl Position {
     pub fn encode(self) -> String {
         format!("{}.{}", self.tick, self.id)

@@ -114,10 +114,9 @@ pub struct SegmentGather {
     kinds_mask: u8,
     keep: usize,
     rank: Rank,
-    count_groups: bool,
-    count_sites: bool,
     kinds: Option<Column<u64>>,
     dates: Option<Column<i64>>,
+    /// Read only when their counts are asked for.
     groups: Option<Column<u64>>,
     sites: Option<Column<u64>>,
     heap: BinaryHeap<Reverse<Ranked>>,
@@ -135,8 +134,6 @@ impl Collector for Gather {
             kinds_mask: self.kinds,
             keep: self.keep,
             rank: self.rank,
-            count_groups: self.groups,
-            count_sites: self.sites,
             kinds: fast.u64("kind").ok(),
             dates: fast.i64("date").ok(),
             groups: if self.groups { fast.u64("group").ok() } else { None },
@@ -230,14 +227,10 @@ impl SegmentCollector for SegmentGather {
         if !wanted(self.kinds_mask, kind) {
             return;
         }
-        if self.count_groups
-            && let Some(group) = self.groups.as_ref().and_then(|c| c.first(doc))
-        {
+        if let Some(group) = self.groups.as_ref().and_then(|c| c.first(doc)) {
             *self.out.groups.entry((kind, group)).or_default() += 1;
         }
-        if self.count_sites
-            && let Some(site) = self.sites.as_ref().and_then(|c| c.first(doc))
-        {
+        if let Some(site) = self.sites.as_ref().and_then(|c| c.first(doc)) {
             *self.out.sites.entry(site).or_default() += 1;
         }
         if self.keep == 0 {

@@ -66,10 +66,6 @@ impl FacetsWanted {
 
     /// The counts gathered, with the names of what they count, most first.
     pub fn name(self, conn: &mut db::DbConn, gathered: &collect::Gathered) -> diesel::QueryResult<SearchFacets> {
-        fn sorted(mut values: Vec<FacetValue>) -> Vec<FacetValue> {
-            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            values
-        }
         let per_group = |kinds: &[Kind]| {
             let mut counts: HashMap<i64, u64> = HashMap::new();
             for ((kind, group), n) in &gathered.groups {
@@ -83,34 +79,26 @@ impl FacetsWanted {
         if self.category {
             let counts = per_group(&[Kind::Article]);
             let categories = crate::categories::list_all(conn, None)?;
-            out.category = Some(sorted(
-                categories
-                    .into_iter()
-                    .filter_map(|c| Some(FacetValue { count: *counts.get(&c.id)?, value: c.slug, name: c.name }))
-                    .collect(),
-            ));
+            out.category = Some(counted(&counts, categories.into_iter().map(|c| (c.id, c.slug, c.name))));
         }
         if self.field {
             let counts = per_group(&[Kind::Procedure, Kind::Question]);
             let fields = crate::fields::by_ids(conn, counts.keys().copied().collect())?;
-            out.field = Some(sorted(
-                fields
-                    .into_values()
-                    .filter_map(|f| Some(FacetValue { count: *counts.get(&f.id)?, value: f.code, name: f.name }))
-                    .collect(),
-            ));
+            out.field = Some(counted(&counts, fields.into_values().map(|f| (f.id, f.code, f.name))));
         }
         if self.site {
-            let sites = sites::refs_by_id(conn, gathered.sites.keys().map(|id| *id as i64).collect())?;
-            out.site = Some(sorted(
-                sites
-                    .into_values()
-                    .filter_map(|s| {
-                        Some(FacetValue { count: *gathered.sites.get(&(s.id as u64))?, value: s.code, name: s.name })
-                    })
-                    .collect(),
-            ));
+            let counts: HashMap<i64, u64> = gathered.sites.iter().map(|(id, n)| (*id as i64, *n)).collect();
+            let sites = sites::refs_by_id(conn, counts.keys().copied().collect())?;
+            out.site = Some(counted(&counts, sites.into_values().map(|s| (s.id, s.code, s.name))));
         }
         Ok(out)
     }
+}
+
+/// The values counted, as (id, value, name), with their counts, most first (those not counted left out).
+fn counted(counts: &HashMap<i64, u64>, values: impl Iterator<Item = (i64, String, String)>) -> Vec<FacetValue> {
+    let mut out: Vec<FacetValue> =
+        values.filter_map(|(id, value, name)| Some(FacetValue { count: *counts.get(&id)?, value, name })).collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    out
 }

@@ -122,6 +122,13 @@ pub struct KindCounts {
     pub event: u64,
 }
 
+impl From<[u64; 4]> for KindCounts {
+    /// From counts by kind code.
+    fn from(counts: [u64; 4]) -> Self {
+        Self { article: counts[0], procedure: counts[1], question: counts[2], event: counts[3] }
+    }
+}
+
 /// What answered a search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -251,7 +258,7 @@ pub async fn search(
     if let Some(at) = at {
         // Kept by the response cache while the index stays where it was (and the content too).
         res.insert_header((header::CACHE_CONTROL, "public, max-age=30"));
-        res.extensions_mut().insert(crate::cache::FromIndex { tick: at.tick, id: at.id });
+        res.extensions_mut().insert(crate::cache::FromIndex::from(at));
     } else {
         res.insert_header((header::CACHE_CONTROL, "no-cache"));
     }
@@ -325,7 +332,7 @@ fn from_database(
             total_is_estimate: false,
             page: paging.page,
             per_page: paging.per_page,
-            counts: KindCounts { article: counts[0], procedure: counts[1], question: counts[2], event: counts[3] },
+            counts: counts.into(),
             facets: None,
         },
     })
@@ -344,8 +351,8 @@ pub struct Lookup<'a> {
     pub q: &'a str,
     pub kind: Kind,
     pub site_ids: Option<Vec<i64>>,
-    /// An article's categories, or a procedure's or question's field.
-    pub groups: Option<Vec<i64>>,
+    /// Only articles in these categories.
+    pub category_ids: Option<Vec<i64>>,
     pub from: Option<chrono::NaiveDateTime>,
     pub to: Option<chrono::NaiveDateTime>,
     pub by_date: bool,
@@ -364,16 +371,11 @@ pub fn lookup(
     let at = index.position()?;
     let q = lookup.q.chars().take(query::MAX_QUERY_CHARS).collect::<String>();
     let parsed = query::Parsed::new(&q)?;
-    let (category_ids, field_id) = match (lookup.kind, lookup.groups) {
-        (Kind::Article, groups) => (groups, None),
-        (_, Some(groups)) => (None, groups.first().copied()),
-        (_, None) => (None, None),
-    };
     let filters = Filters {
         kinds: vec![lookup.kind],
         site_ids: lookup.site_ids,
-        category_ids,
-        field_id,
+        category_ids: lookup.category_ids,
+        field_id: None,
         from: lookup.from,
         to: lookup.to,
     };
@@ -451,7 +453,7 @@ impl Ask {
                 total_is_estimate: gathered.estimated,
                 page: paging.page,
                 per_page: paging.per_page,
-                counts: KindCounts { article: counts[0], procedure: counts[1], question: counts[2], event: counts[3] },
+                counts: counts.into(),
                 facets: None,
             },
         };
