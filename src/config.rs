@@ -91,6 +91,36 @@ pub struct MediaSettings {
     pub max_document_bytes: u64,
     /// Whether this node processes uploaded images (`MUNI_MEDIA_WORKER=off` on nodes that only serve).
     pub worker: bool,
+    /// S3-compatible object storage for the files (`MUNI_MEDIA_S3_BUCKET` and its neighbours);
+    /// the local folder keeps only uploads being received.
+    pub s3: Option<S3Settings>,
+}
+
+/// A bucket of an S3-compatible store (AWS, MinIO, Ceph, a cloud's).
+#[derive(Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// The service's address (`MUNI_MEDIA_S3_ENDPOINT`, e.g. `http://127.0.0.1:9000` for MinIO);
+    /// AWS's own when unset.
+    pub endpoint: Option<String>,
+    pub region: String,
+    /// Prepended to every object's key (`MUNI_MEDIA_S3_PREFIX`), to share a bucket.
+    pub prefix: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("prefix", &self.prefix)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "(set)"))
+            .finish()
+    }
 }
 
 /// How this node sends webhooks.
@@ -254,6 +284,14 @@ impl Config {
                 max_image_bytes: parse::<u64>(&get, "MUNI_MEDIA_MAX_IMAGE_MB", 20)?.saturating_mul(1024 * 1024),
                 max_document_bytes: parse::<u64>(&get, "MUNI_MEDIA_MAX_DOCUMENT_MB", 50)?.saturating_mul(1024 * 1024),
                 worker: parse(&get, "MUNI_MEDIA_WORKER", OnOff(true))?.0,
+                s3: get("MUNI_MEDIA_S3_BUCKET").filter(|b| !b.is_empty()).map(|bucket| S3Settings {
+                    bucket,
+                    endpoint: get("MUNI_MEDIA_S3_ENDPOINT").filter(|e| !e.is_empty()),
+                    region: get("MUNI_MEDIA_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                    prefix: get("MUNI_MEDIA_S3_PREFIX").unwrap_or_default().trim_matches('/').to_owned(),
+                    access_key_id: get("MUNI_MEDIA_S3_ACCESS_KEY_ID").or_else(|| get("AWS_ACCESS_KEY_ID")),
+                    secret_access_key: get("MUNI_MEDIA_S3_SECRET_ACCESS_KEY").or_else(|| get("AWS_SECRET_ACCESS_KEY")),
+                }),
             },
             admin_email: get("MUNI_ADMIN_EMAIL"),
             admin_password: get("MUNI_ADMIN_PASSWORD"),

@@ -342,7 +342,7 @@ fn seed_bench(config: &Config, count: usize, site: Option<&str>) -> Result<(), S
 
 fn seed_demo(config: &Config, site: Option<&str>) -> Result<(), String> {
     let (mut conn, site) = open_site(config, site)?;
-    let store = muni::media::store::Store::open(&config.media.dir)
+    let store = muni::media::store::Store::from_settings(&config.media)
         .map_err(|e| format!("cannot open the media store {}: {e}", config.media.dir.display()))?;
     let report = muni::seed::seed_demo(&mut conn, site.id, &store).map_err(|e| e.to_string())?;
     if report.skipped {

@@ -166,9 +166,10 @@ impl Application {
                 state.metrics.clone(),
             );
         }
-        let store = web::Data::new(media::store::Store::open(&state.config.media.dir).map_err(|e| {
+        let store = web::Data::new(media::store::Store::from_settings(&state.config.media).map_err(|e| {
             std::io::Error::other(format!("cannot open the media store {}: {e}", state.config.media.dir.display()))
         })?);
+        log::info!("media files in {}", store.describe());
         start_maintenance(state.db.clone(), &state.config, state.metrics.clone(), store.get_ref().clone());
         if state.config.media.worker {
             media::start_processing(state.db.clone(), store.get_ref().clone(), state.metrics.clone());
@@ -333,7 +334,7 @@ fn start_maintenance(db: Database, config: &Config, metrics: Option<Arc<Metrics>
             let result = db.get().map_err(|e| e.to_string()).and_then(|mut conn| {
                 db::write_transaction(&mut conn, crate::auth::forget_old_throttles).map_err(|e| e.to_string())?;
                 webhooks::forget_old_deliveries(&mut conn).map_err(|e| e.to_string())?;
-                media::collect_garbage(&mut conn, &store)?;
+                media::collect_garbage(&mut conn, &store, media::GARBAGE_GRACE)?;
                 if let Some((days, dir)) = &audit {
                     age_out_audit(&mut conn, *days, dir)?;
                 }

@@ -1,11 +1,12 @@
 //! The media library: photos and documents that staff upload, typed by their bytes, stored
 //! content-addressed ([`store`]), images processed off the request path ([`process`]: upright,
 //! metadata stripped, variants in WebP and their own format, a placeholder colour), served
-//! immutable with `Range` (`/media/{address}/{name}`).
+//! immutable with `Range` (`/media/{address}/{name}`), from the local folder or a bucket.
 
 mod handlers;
 pub mod model;
 mod process;
+mod remote;
 mod repo;
 mod serve;
 pub mod sniff;
@@ -99,8 +100,11 @@ pub fn add_file(
     Ok((row, path))
 }
 
-/// Removes stored objects that no item names any more (after a day's grace); returns how many.
-pub fn collect_garbage(conn: &mut DbConn, store: &store::Store) -> Result<usize, String> {
+/// How long an object no item names is kept: an upload stores its object before its row commits.
+pub const GARBAGE_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes stored objects that no item has named for `grace` ([`GARBAGE_GRACE`]); returns how many.
+pub fn collect_garbage(conn: &mut DbConn, store: &store::Store, grace: std::time::Duration) -> Result<usize, String> {
     let in_use = repo::addresses_in_use(conn).map_err(|e| e.to_string())?;
-    store.collect_garbage(&in_use, std::time::Duration::from_secs(24 * 3600)).map_err(|e| e.to_string())
+    store.collect_garbage(&in_use, grace).map_err(|e| e.to_string())
 }

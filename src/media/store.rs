@@ -1,19 +1,28 @@
 //! Where the bytes live: content-addressed objects (named by their SHA-256, so the same bytes are
 //! stored once and a name never changes meaning), written whole before the database row that
 //! names them commits. An upload is staged in a file of its own first, removed if the upload does
-//! not finish; objects no row names are collected later ([`Store::collect_garbage`]).
+//! not finish; objects no row names are collected later ([`Store::collect_garbage`]). The objects
+//! live in the local folder, or in S3-compatible object storage ([`super::remote`]) when one is
+//! configured (the folder then only stages uploads).
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
-/// The local filesystem store (`MUNI_MEDIA_DIR`): `objects/ab/cd/<sha256>`, staging in `tmp/`.
+use super::remote::Remote;
+use crate::config::MediaSettings;
+
+/// The store: `objects/ab/cd/<sha256>` in the local folder (`MUNI_MEDIA_DIR`) or in a bucket,
+/// staging in the folder's `tmp/`.
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    remote: Option<Arc<Remote>>,
 }
 
 /// An upload being received: written to a staging file and hashed as it comes.
@@ -51,11 +60,35 @@ pub fn is_address(name: &str) -> bool {
 }
 
 impl Store {
+    /// The local store in `root`.
     pub fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
         let root = root.into();
         fs::create_dir_all(root.join("objects"))?;
         fs::create_dir_all(root.join("tmp"))?;
-        Ok(Self { root })
+        Ok(Self { root, remote: None })
+    }
+
+    /// The store the settings name: a bucket when `MUNI_MEDIA_S3_BUCKET` is set (reached once
+    /// here, so a wrong bucket or key stops the start), the local folder otherwise.
+    pub fn from_settings(settings: &MediaSettings) -> io::Result<Self> {
+        let mut store = Self::open(&settings.dir)?;
+        if let Some(s3) = &settings.s3 {
+            store.remote = Some(Arc::new(Remote::connect(s3)?));
+        }
+        Ok(store)
+    }
+
+    /// What the store is, for logs: the folder or the bucket.
+    pub fn describe(&self) -> String {
+        match &self.remote {
+            Some(remote) => remote.label().to_owned(),
+            None => self.root.join("objects").display().to_string(),
+        }
+    }
+
+    /// The bucket, when the objects are in one.
+    pub fn remote(&self) -> Option<&Remote> {
+        self.remote.as_deref()
     }
 
     /// A new staging file.
@@ -65,19 +98,33 @@ impl Store {
         Ok(Staged { file, path, hasher: Sha256::new(), size: 0, kept: false })
     }
 
-    /// Where the object `address` is (or would be).
-    pub fn path(&self, address: &str) -> PathBuf {
+    /// Where the object `address` is (or would be) in the local folder.
+    fn path(&self, address: &str) -> PathBuf {
         self.root.join("objects").join(&address[..2]).join(&address[2..4]).join(address)
     }
 
+    /// The object's file, when the objects are local.
+    pub fn local_path(&self, address: &str) -> Option<PathBuf> {
+        if self.remote.is_some() { None } else { Some(self.path(address)) }
+    }
+
     pub fn exists(&self, address: &str) -> bool {
-        self.path(address).is_file()
+        match &self.remote {
+            Some(remote) => remote.exists(address),
+            None => self.path(address).is_file(),
+        }
     }
 
     /// Makes a staged upload an object, durably (synced, then moved into place); returns its
     /// address. When the object exists already, the staged copy is dropped.
     pub fn keep(&self, mut staged: Staged) -> io::Result<String> {
         let address = hex(&staged.hasher.clone().finalize());
+        if let Some(remote) = &self.remote {
+            // Uploads are at most tens of megabytes: one PUT (S3 takes 5 GB in one).
+            staged.file.sync_all()?;
+            remote.put(&address, fs::read(&staged.path)?.into())?;
+            return Ok(address); // the staged copy goes with `staged`
+        }
         let target = self.path(&address);
         if target.is_file() {
             return Ok(address);
@@ -92,13 +139,39 @@ impl Store {
 
     /// Stores `bytes` as an object; returns its address.
     pub fn put(&self, bytes: &[u8]) -> io::Result<String> {
+        if let Some(remote) = &self.remote {
+            let address = hex(&Sha256::digest(bytes));
+            remote.put(&address, bytes::Bytes::copy_from_slice(bytes))?;
+            return Ok(address);
+        }
         let mut staged = self.stage()?;
         staged.write(bytes)?;
         self.keep(staged)
     }
 
     pub fn read(&self, address: &str) -> io::Result<Vec<u8>> {
-        fs::read(self.path(address))
+        match &self.remote {
+            Some(remote) => remote.read(address),
+            None => fs::read(self.path(address)),
+        }
+    }
+
+    /// Every object's address and when it was written.
+    pub fn objects(&self) -> io::Result<Vec<(String, SystemTime)>> {
+        if let Some(remote) = &self.remote {
+            return remote.list();
+        }
+        let mut objects = Vec::new();
+        for first in fs::read_dir(self.root.join("objects"))? {
+            for second in fs::read_dir(first?.path())? {
+                for object in fs::read_dir(second?.path())? {
+                    let object = object?;
+                    let written = object.metadata()?.modified().unwrap_or_else(|_| SystemTime::now());
+                    objects.push((object.file_name().to_string_lossy().to_string(), written));
+                }
+            }
+        }
+        Ok(objects)
     }
 
     /// Removes the objects that `in_use` does not name and that are older than `grace` (an upload
@@ -106,17 +179,13 @@ impl Store {
     pub fn collect_garbage(&self, in_use: &std::collections::HashSet<String>, grace: Duration) -> io::Result<usize> {
         let mut removed = 0;
         let cutoff = SystemTime::now() - grace;
-        for first in fs::read_dir(self.root.join("objects"))? {
-            for second in fs::read_dir(first?.path())? {
-                for object in fs::read_dir(second?.path())? {
-                    let object = object?;
-                    let name = object.file_name().to_string_lossy().to_string();
-                    let old = object.metadata()?.modified().is_ok_and(|m| m < cutoff);
-                    if old && !in_use.contains(&name) {
-                        fs::remove_file(object.path())?;
-                        removed += 1;
-                    }
+        for (address, written) in self.objects()? {
+            if written < cutoff && !in_use.contains(&address) && is_address(&address) {
+                match &self.remote {
+                    Some(remote) => remote.delete(&address)?,
+                    None => fs::remove_file(self.path(&address))?,
                 }
+                removed += 1;
             }
         }
         // Staging files left by a crash.

@@ -109,6 +109,8 @@ pub struct TestApp {
     pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub db: TestDb,
+    /// The environment the server started with.
+    pub env: HashMap<String, String>,
 }
 
 /// The environment a test server starts with.
@@ -149,13 +151,14 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
     let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
-    TestApp { address, metrics_address, client, db }
+    TestApp { address, metrics_address, client, db, env }
 }
 
 impl TestApp {
-    /// The server's media store (in its data folder).
+    /// The server's media store (its data folder, or its bucket).
     pub fn media_store(&self) -> muni::media::store::Store {
-        muni::media::store::Store::open(self.db.dir.path().join("data").join("media")).expect("the media store")
+        let config = Config::from_lookup(|k| self.env.get(k).cloned()).expect("test configuration");
+        muni::media::store::Store::from_settings(&config.media).expect("the media store")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -25,6 +25,7 @@ mod privacy;
 mod procedures;
 mod questions;
 mod revisions;
+mod s3;
 mod search;
 mod sites;
 mod users;

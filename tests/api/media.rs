@@ -1,10 +1,11 @@
 //! The media library: uploads typed by their bytes, images processed upright with every piece of
 //! metadata (GPS first) gone from every variant, documents downloaded under their Vietnamese
 //! names with `Range`, the same bytes stored once, an interrupted upload leaving nothing, bombs
-//! refused before decoding, and an item in use kept from deletion.
+//! refused before decoding, and an item in use kept from deletion; each in the local folder and
+//! in an S3-compatible bucket (moto's server, `crate::s3`).
 
+use std::collections::HashMap;
 use std::io::{Cursor, Write};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -89,13 +90,67 @@ fn pdf() -> Vec<u8> {
     pdf
 }
 
-fn media_dir(app: &TestApp) -> PathBuf {
-    app.db.dir.path().join("data").join("media")
+/// Where a test's server keeps its files.
+#[derive(Debug, Clone, Copy)]
+enum Storage {
+    Folder,
+    Bucket,
 }
 
-fn files_in(dir: &std::path::Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries.flatten().map(|e| if e.path().is_dir() { files_in(&e.path()) } else { 1 }).sum()
+/// The environment that puts a server's files in `storage`; `None` (the test skips, or fails
+/// under `MUNI_REQUIRE_S3`) when that is a bucket and no S3 server can be started here.
+async fn storage_env(storage: Storage) -> Option<HashMap<String, String>> {
+    match storage {
+        Storage::Folder => Some(HashMap::new()),
+        Storage::Bucket => crate::s3::bucket_env().await,
+    }
+}
+
+async fn app_on(storage: Storage, tweak: impl FnOnce(&mut HashMap<String, String>)) -> Option<TestApp> {
+    let extra = storage_env(storage).await?;
+    Some(
+        spawn_app_with(|env| {
+            env.extend(extra);
+            tweak(env);
+        })
+        .await,
+    )
+}
+
+/// Runs each named test (an `async fn(Storage)`) once on the local folder and once on a bucket.
+macro_rules! on_both_storages {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn local_folder() {
+                super::$test(super::Storage::Folder).await
+            }
+
+            #[tokio::test]
+            async fn s3_bucket() {
+                super::$test(super::Storage::Bucket).await
+            }
+        }
+    )*};
+}
+
+on_both_storages!(
+    a_phone_photo_is_turned_upright_stripped_of_its_location_and_made_into_variants,
+    documents_are_typed_by_their_bytes_and_downloaded_under_their_names,
+    the_same_bytes_are_one_item_and_one_object_and_unused_objects_are_collected,
+    a_replaced_file_keeps_its_item_and_changes_its_address,
+    an_upload_cut_off_midway_leaves_nothing_behind,
+    bombs_and_oversized_files_are_refused_before_they_cost_anything,
+    an_article_cover_from_the_library_needs_alt_text_and_keeps_the_item_from_deletion,
+    two_nodes_process_each_image_once,
+);
+
+fn objects(app: &TestApp) -> usize {
+    app.media_store().objects().expect("the store lists its objects").len()
+}
+
+fn staged(app: &TestApp) -> usize {
+    app.media_store().staging_files().expect("the staging folder")
 }
 
 async fn upload_raw(app: &TestApp, token: &str, filename: &str, bytes: Vec<u8>, declared: &str) -> reqwest::Response {
@@ -131,9 +186,8 @@ async fn wait_ready(app: &TestApp, token: &str, id: i64) -> Value {
     }
 }
 
-#[tokio::test]
-async fn a_phone_photo_is_turned_upright_stripped_of_its_location_and_made_into_variants() {
-    let app = spawn_app().await;
+async fn a_phone_photo_is_turned_upright_stripped_of_its_location_and_made_into_variants(storage: Storage) {
+    let Some(app) = app_on(storage, |_| {}).await else { return };
     let editor = app.token_for("editor").await;
     let photo = phone_photo(1200, 800);
     assert!(has_gps(&photo), "the fixture carries a location");
@@ -182,9 +236,8 @@ async fn a_phone_photo_is_turned_upright_stripped_of_its_location_and_made_into_
     );
 }
 
-#[tokio::test]
-async fn documents_are_typed_by_their_bytes_and_downloaded_under_their_names() {
-    let app = spawn_app().await;
+async fn documents_are_typed_by_their_bytes_and_downloaded_under_their_names(storage: Storage) {
+    let Some(app) = app_on(storage, |_| {}).await else { return };
     let editor = app.token_for("editor").await;
     let kinds: Vec<(&str, Vec<u8>, &str)> = vec![
         ("Tờ khai đăng ký khai sinh.pdf", pdf(), "application/pdf"),
@@ -260,9 +313,8 @@ async fn documents_are_typed_by_their_bytes_and_downloaded_under_their_names() {
     assert_eq!(found["meta"]["total"], 1, "{found}");
 }
 
-#[tokio::test]
-async fn the_same_bytes_are_one_item_and_one_object() {
-    let app = spawn_app().await;
+async fn the_same_bytes_are_one_item_and_one_object_and_unused_objects_are_collected(storage: Storage) {
+    let Some(app) = app_on(storage, |_| {}).await else { return };
     let editor = app.token_for("editor").await;
     let first = upload_raw(&app, &editor, "a.pdf", pdf(), "application/pdf").await;
     assert_eq!(first.status(), 201);
@@ -270,13 +322,28 @@ async fn the_same_bytes_are_one_item_and_one_object() {
     let again = upload_raw(&app, &editor, "b.pdf", pdf(), "application/pdf").await;
     assert_eq!(again.status(), 200, "the site has these bytes already");
     assert_eq!(again.json::<Value>().await.unwrap()["id"], first["id"]);
-    assert_eq!(files_in(&media_dir(&app).join("objects")), 1);
-    assert_eq!(files_in(&media_dir(&app).join("tmp")), 0);
+    assert_eq!(objects(&app), 1);
+    assert_eq!(staged(&app), 0);
+    let in_bucket = app.media_store().describe().starts_with("s3://");
+    assert_eq!(in_bucket, matches!(storage, Storage::Bucket), "{}", app.media_store().describe());
+    // Objects no item names go after the grace period (here none), the others stay.
+    let mut other = pdf();
+    other.extend(b"% phu luc\n");
+    let second: Value = upload_raw(&app, &editor, "phu-luc.pdf", other, "application/pdf").await.json().await.unwrap();
+    assert_eq!(objects(&app), 2);
+    let res = app.request(Method::DELETE, &format!("/api/v1/media/{}", second["id"]), Some(&editor)).send().await;
+    assert_eq!(res.unwrap().status(), 204);
+    let store = app.media_store();
+    let kept = muni::media::collect_garbage(&mut app.db.connect(), &store, muni::media::GARBAGE_GRACE).unwrap();
+    assert_eq!((kept, objects(&app)), (0, 2), "within the grace period");
+    let removed = muni::media::collect_garbage(&mut app.db.connect(), &store, Duration::ZERO).unwrap();
+    assert_eq!((removed, objects(&app)), (1, 1));
+    assert_eq!(app.get(second["url"].as_str().unwrap()).await.status(), 404);
+    assert_eq!(app.get(first["url"].as_str().unwrap()).await.status(), 200);
 }
 
-#[tokio::test]
-async fn a_replaced_file_keeps_its_item_and_changes_its_address() {
-    let app = spawn_app().await;
+async fn a_replaced_file_keeps_its_item_and_changes_its_address(storage: Storage) {
+    let Some(app) = app_on(storage, |_| {}).await else { return };
     let editor = app.token_for("editor").await;
     let first: Value = upload_raw(&app, &editor, "ke-hoach.pdf", pdf(), "application/pdf").await.json().await.unwrap();
     let id = first["id"].as_i64().unwrap();
@@ -313,9 +380,8 @@ async fn a_replaced_file_keeps_its_item_and_changes_its_address() {
     assert_eq!(field_errors(&problem), ["file:invalid_value"], "{problem}");
 }
 
-#[tokio::test]
-async fn an_upload_cut_off_midway_leaves_nothing_behind() {
-    let app = spawn_app().await;
+async fn an_upload_cut_off_midway_leaves_nothing_behind(storage: Storage) {
+    let Some(app) = app_on(storage, |_| {}).await else { return };
     let editor = app.token_for("editor").await;
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
@@ -331,21 +397,23 @@ async fn an_upload_cut_off_midway_leaves_nothing_behind() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(stream);
     let started = Instant::now();
-    while files_in(&media_dir(&app).join("tmp")) > 0 {
+    while staged(&app) > 0 {
         assert!(started.elapsed() < Duration::from_secs(10), "the staged upload is still there");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(files_in(&media_dir(&app).join("objects")), 0);
+    assert_eq!(objects(&app), 0);
     let list: Value = app.get_as("/api/v1/media", &editor).await.json().await.unwrap();
     assert_eq!(list["meta"]["total"], 0);
 }
 
-#[tokio::test]
-async fn bombs_and_oversized_files_are_refused_before_they_cost_anything() {
-    let app = spawn_app_with(|env| {
+async fn bombs_and_oversized_files_are_refused_before_they_cost_anything(storage: Storage) {
+    let Some(app) = app_on(storage, |env| {
         env.insert("MUNI_MEDIA_MAX_DOCUMENT_MB".into(), "1".into());
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let editor = app.token_for("editor").await;
     // A PNG whose header claims 100,000 x 100,000 pixels.
     let mut ihdr = b"IHDR".to_vec();
@@ -371,7 +439,7 @@ async fn bombs_and_oversized_files_are_refused_before_they_cost_anything() {
     assert_problem(upload_raw(&app, "not-a-token", "a.pdf", pdf(), "application/pdf").await, 401).await;
     let moderator = app.token_for("moderator").await;
     assert_problem(upload_raw(&app, &moderator, "a.pdf", pdf(), "application/pdf").await, 403).await;
-    assert_eq!(files_in(&media_dir(&app).join("objects")), 0);
+    assert_eq!(objects(&app), 0);
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
@@ -385,12 +453,14 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-#[tokio::test]
-async fn an_article_cover_from_the_library_needs_alt_text_and_keeps_the_item_from_deletion() {
-    let app = spawn_app_with(|env| {
+async fn an_article_cover_from_the_library_needs_alt_text_and_keeps_the_item_from_deletion(storage: Storage) {
+    let Some(app) = app_on(storage, |env| {
         env.insert("MUNI_PUBLIC_URL".into(), "https://api.phuong.example.vn".into());
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let editor = app.token_for("editor").await;
     let news = crate::categories::create_category(&app, &editor, json!({"name": "Tin tức"})).await;
     let res = upload_raw(&app, &editor, "hoi-nghi.jpg", phone_photo(700, 500), "image/jpeg").await;
@@ -467,11 +537,12 @@ async fn an_article_cover_from_the_library_needs_alt_text_and_keeps_the_item_fro
 }
 
 /// A `muni serve` process whose log goes to a file.
-fn logged_node(db: &TestDb, log: &std::path::Path) -> crate::cache::Node {
+fn logged_node(db: &TestDb, storage: &HashMap<String, String>, log: &std::path::Path) -> crate::cache::Node {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_muni"))
         .arg("serve")
         .envs(test_env(db))
+        .envs(storage)
         .env("MUNI_PORT", port.to_string())
         .env("RUST_LOG", "info")
         .current_dir(db.dir.path())
@@ -482,13 +553,13 @@ fn logged_node(db: &TestDb, log: &std::path::Path) -> crate::cache::Node {
     crate::cache::Node { child, address: format!("http://127.0.0.1:{port}") }
 }
 
-/// Two nodes on one database and one media folder, both processing: every image is claimed by
-/// one of them only (on PostgreSQL the claim skips rows the other is taking).
-#[tokio::test]
-async fn two_nodes_process_each_image_once() {
+/// Two nodes on one database and one media folder (or bucket), both processing: every image is
+/// claimed by one of them only (on PostgreSQL the claim skips rows the other is taking).
+async fn two_nodes_process_each_image_once(storage: Storage) {
+    let Some(storage) = storage_env(storage).await else { return };
     let db = TestDb::new();
     let logs = [db.dir.path().join("a.log"), db.dir.path().join("b.log")];
-    let (mut a, mut b) = (logged_node(&db, &logs[0]), logged_node(&db, &logs[1]));
+    let (mut a, mut b) = (logged_node(&db, &storage, &logs[0]), logged_node(&db, &storage, &logs[1]));
     let client = reqwest::Client::new();
     crate::cache::wait_ready(&client, &mut a).await;
     crate::cache::wait_ready(&client, &mut b).await;
