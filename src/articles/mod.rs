@@ -2,6 +2,7 @@
 //! lifecycle, scheduled publication, search, slugs with history, and soft deletion.
 
 mod feeds;
+mod images;
 pub mod model;
 pub mod query;
 mod reads;

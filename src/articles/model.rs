@@ -43,6 +43,20 @@ pub struct ArticleRow {
     pub changed_at: NaiveDateTime,
     pub cover_media_id: Option<i64>,
     pub revised_at: Option<NaiveDateTime>,
+    /// JSON array of media ids.
+    pub gallery_media_ids: String,
+}
+
+impl ArticleRow {
+    /// The media ids of its gallery, as stored (a JSON array).
+    pub fn gallery_ids(&self) -> Vec<i64> {
+        serde_json::from_str(&self.gallery_media_ids).unwrap_or_default()
+    }
+
+    /// A gallery as stored.
+    pub fn gallery_json(ids: &[i64]) -> String {
+        serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+    }
 }
 
 /// Where an article is in its life.
@@ -153,6 +167,10 @@ pub struct Article {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     pub cover: Option<Cover>,
+    /// The photos shown with the article, in order, each as a cover is (variants for a `srcset`,
+    /// alt text, caption, credit). With the body only; images still processing are left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gallery: Option<Vec<Cover>>,
     /// The byline as the portal prints it (free text, not a user account).
     #[schema(example = "Thu Hà - Phường Hòa Bình")]
     pub author: String,
@@ -292,6 +310,10 @@ pub struct CreateArticle {
     /// An image of the site's media library as the cover (instead of `cover_url`); published
     /// articles need its alt text.
     pub cover_media_id: Option<i64>,
+    /// Images of the site's media library shown with the article, in order (up to 50);
+    /// published articles need their alt text.
+    #[serde(default)]
+    pub gallery_media_ids: Vec<i64>,
     /// The byline as printed, up to 200 characters.
     pub author: Option<String>,
     /// The category; the article belongs to its site.
@@ -328,6 +350,8 @@ pub struct UpdateArticle {
     #[serde(default, deserialize_with = "crate::http::double_option")]
     #[schema(value_type = Option<i64>)]
     pub cover_media_id: Option<Option<i64>>,
+    /// Replaces the gallery (`[]`: none).
+    pub gallery_media_ids: Option<Vec<i64>>,
     pub author: Option<String>,
     /// Move to another category of the same site.
     pub category_id: Option<i64>,

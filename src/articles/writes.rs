@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
 use chrono::NaiveDateTime;
 
+use super::images;
 use super::model::{
     Article, ArticleRow, ArticleStatus, CleanContent, CreateArticle, PublishArticle, UpdateArticle, clean_content,
     clean_tags, validate_body, validate_cover_url, validate_optional, validate_slug, validate_title,
@@ -63,6 +64,7 @@ pub async fn create_article(
         errors.push(FieldError::new("cover_media_id", "invalid_value", "give either cover_url or cover_media_id"));
     }
     let tags = clean_tags(input.tags.as_deref().unwrap_or_default(), &mut errors);
+    images::validate_gallery(&input.gallery_media_ids, &mut errors);
     let status = input.status.unwrap_or(ArticleStatus::Draft);
     if status == ArticleStatus::Archived {
         errors.push(FieldError::new("status", "invalid_value", "a new article is draft or published"));
@@ -79,8 +81,9 @@ pub async fn create_article(
             let category = categories::find_row(c, input.category_id)?
                 .ok_or_else(|| ApiError::invalid("category_id", "not_found", "no category has this id"))?;
             user.require_site(Some(category.site_id))?;
-            check_cover_media(c, input.cover_media_id, category.site_id, status == ArticleStatus::Published)?;
-            check_inline_media(c, &inline, category.site_id)?;
+            let public = status == ArticleStatus::Published;
+            images::check_images(c, input.cover_media_id, &input.gallery_media_ids, category.site_id, public)?;
+            images::check_inline_media(c, &inline, category.site_id)?;
             let now = now();
             let published_at = match status {
                 ArticleStatus::Published => Some(input.published_at.map_or(now, stored)),
@@ -110,6 +113,7 @@ pub async fn create_article(
                     cover_url: input.cover_url.as_deref(),
                     cover_alt: input.cover_alt.as_deref(),
                     cover_media_id: input.cover_media_id,
+                    gallery_media_ids: &input.gallery_media_ids,
                     author: input.author.as_deref().unwrap_or("").trim(),
                     status,
                     published_at,
@@ -121,6 +125,7 @@ pub async fn create_article(
             repo::set_tags(c, id, &tags)?;
             crate::media::set_uses(c, "article", id, "cover", input.cover_media_id.as_slice())?;
             crate::media::set_uses(c, "article", id, "inline", &inline)?;
+            crate::media::set_uses(c, "article", id, "gallery", &input.gallery_media_ids)?;
             Ok::<_, ApiError>(id)
         })?;
         staff_view(conn, id)
@@ -129,60 +134,6 @@ pub async fn create_article(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/articles/{}", article.slug)))
         .json(article))
-}
-
-/// A library image may be a cover if it is an image of the article's site; a public article
-/// needs its alt text (accessibility), so publishing without it is refused.
-fn check_cover_media(conn: &mut DbConn, media_id: Option<i64>, site_id: i64, public: bool) -> Result<(), ApiError> {
-    let Some(media_id) = media_id else { return Ok(()) };
-    let field = "cover_media_id";
-    let item = crate::media::by_ids(conn, &[media_id])?
-        .pop()
-        .ok_or_else(|| ApiError::invalid(field, "not_found", "no media item has this id"))?;
-    if item.site_id != site_id {
-        return Err(ApiError::invalid(field, "invalid_value", "must be an item of the article's site"));
-    }
-    if item.kind != "image" {
-        return Err(ApiError::invalid(field, "invalid_value", "must be an image"));
-    }
-    if public && item.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
-        return Err(ApiError::invalid(
-            field,
-            "missing_alt",
-            format!("has no alt text: describe it (PATCH /api/v1/media/{media_id}) before a published article uses it"),
-        ));
-    }
-    Ok(())
-}
-
-/// The library images a body names (`<img data-media-id="N">`) must be images of the article's
-/// site; on read each gets its current address, `srcset` and size (and the library's alt text
-/// where the tag has none).
-fn check_inline_media(conn: &mut DbConn, ids: &[i64], site_id: i64) -> Result<(), ApiError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let found = crate::media::by_ids(conn, ids)?;
-    for id in ids {
-        match found.iter().find(|m| m.id == *id) {
-            None => {
-                return Err(ApiError::invalid(
-                    "body",
-                    "not_found",
-                    format!("names media item {id}, which does not exist"),
-                ));
-            }
-            Some(m) if m.site_id != site_id || m.kind != "image" => {
-                return Err(ApiError::invalid(
-                    "body",
-                    "invalid_value",
-                    format!("names media item {id}, which is not an image of the article's site"),
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
 }
 
 /// Checks `If-Match` against the current staff representation: 412 when it changed meanwhile.
@@ -330,7 +281,7 @@ fn change_article(
     };
     if patch.body.is_some() {
         let inline = crate::text::media_ids_in(&content.body);
-        check_inline_media(c, &inline, row.site_id)?;
+        images::check_inline_media(c, &inline, row.site_id)?;
         crate::media::set_uses(c, "article", id, "inline", &inline)?;
     }
     let published_at = match patch.published_at {
@@ -343,9 +294,17 @@ fn change_article(
     if cover_media_id.is_some() && cover_url.is_some() {
         return Err(ApiError::invalid("cover_media_id", "invalid_value", "give either cover_url or cover_media_id"));
     }
-    if patch.cover_media_id.is_some() {
-        check_cover_media(c, cover_media_id, row.site_id, row.status() == ArticleStatus::Published)?;
+    let gallery = patch.gallery_media_ids.clone().unwrap_or_else(|| row.gallery_ids());
+    if patch.cover_media_id.is_some() || patch.gallery_media_ids.is_some() {
+        let mut errors = Vec::new();
+        images::validate_gallery(&gallery, &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        let public = row.status() == ArticleStatus::Published;
+        images::check_images(c, cover_media_id, &gallery, row.site_id, public)?;
         crate::media::set_uses(c, "article", id, "cover", cover_media_id.as_slice())?;
+        crate::media::set_uses(c, "article", id, "gallery", &gallery)?;
     }
     let author = patch.author.as_deref().map(str::trim).unwrap_or(&row.author);
     let was_public = row.status() == ArticleStatus::Published
@@ -356,6 +315,7 @@ fn change_article(
         || content.summary != row.summary
         || cover_url != row.cover_url
         || cover_media_id != row.cover_media_id
+        || gallery != row.gallery_ids()
         || author != row.author
         || category_id != row.category_id
         || tag_names != old_tags;
@@ -367,6 +327,7 @@ fn change_article(
         cover_url,
         cover_alt: patch.cover_alt.clone().unwrap_or(row.cover_alt.clone()),
         cover_media_id,
+        gallery_media_ids: &gallery,
         author,
         published_at,
         user_id: user.id,
@@ -415,7 +376,7 @@ async fn transition(
                 )));
             }
             if to == ArticleStatus::Published {
-                check_cover_media(c, row.cover_media_id, row.site_id, true)?;
+                images::check_images(c, row.cover_media_id, &row.gallery_ids(), row.site_id, true)?;
             }
             let now = now();
             let published_at = match to {

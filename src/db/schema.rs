@@ -113,6 +113,7 @@ diesel::table! {
         changed_at -> Timestamp,
         cover_media_id -> Nullable<BigInt>,
         revised_at -> Nullable<Timestamp>,
+        gallery_media_ids -> Text,
     }
 }
 
@@ -156,6 +157,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        attachment_media_ids -> Text,
     }
 }
 

@@ -35,9 +35,16 @@ pub struct EventRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    /// JSON array of media ids.
+    pub attachment_media_ids: String,
 }
 
 impl EventRow {
+    /// The media ids of its attachments, as stored.
+    pub fn attachment_ids(&self) -> Vec<i64> {
+        serde_json::from_str(&self.attachment_media_ids).unwrap_or_default()
+    }
+
     pub fn zone(&self) -> Tz {
         self.time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
     }
@@ -124,7 +131,7 @@ pub struct ArticleRef {
     "all_day": false, "starts_at": "2026-11-30T08:00:00+07:00", "ends_at": "2026-11-30T10:00:00+07:00",
     "time_zone": "Asia/Ho_Chi_Minh", "location": "Phòng họp số 1, trụ sở UBND phường",
     "chair": "Chủ tịch UBND phường", "participants": "Các Phó Chủ tịch; trưởng các bộ phận",
-    "preparing_unit": "Văn phòng HĐND và UBND", "status": "scheduled", "sequence": 0,
+    "preparing_unit": "Văn phòng HĐND và UBND", "status": "scheduled", "attachments": [], "sequence": 0,
     "created_at": "2026-11-25T03:00:00Z", "updated_at": "2026-11-25T03:00:00Z"
 }))]
 pub struct Event {
@@ -161,6 +168,9 @@ pub struct Event {
     pub status: EventStatus,
     /// An article about the event, if any.
     pub article: Option<ArticleRef>,
+    /// Files of the media library to download with it (the invitation, the agenda, a plan), in
+    /// order.
+    pub attachments: Vec<crate::media::model::Attachment>,
     /// Grows with each change, as iCalendar's SEQUENCE.
     pub sequence: i32,
     pub created_at: DateTime<Utc>,
@@ -287,6 +297,9 @@ pub struct CreateEvent {
     /// `scheduled` (default) or `draft`.
     pub status: Option<EventStatus>,
     pub article_id: Option<i64>,
+    /// Files of the site's media library to attach, in order (up to 20).
+    #[serde(default)]
+    pub attachment_media_ids: Vec<i64>,
     /// The site; the user's, or the deployment's only site, when absent.
     pub site_id: Option<i64>,
 }
@@ -316,6 +329,8 @@ pub struct UpdateEvent {
     #[serde(default, deserialize_with = "crate::http::double_option")]
     #[schema(value_type = Option<i64>)]
     pub article_id: Option<Option<i64>>,
+    /// Replaces the attachments (`[]`: none).
+    pub attachment_media_ids: Option<Vec<i64>>,
 }
 
 /// Why an event is cancelled.

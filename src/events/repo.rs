@@ -108,6 +108,8 @@ pub fn to_events(conn: &mut DbConn, rows: Vec<EventRow>) -> QueryResult<Vec<Even
         .into_iter()
         .map(|(id, code, name)| (id, SiteRef { id, code, name }))
         .collect();
+    let attachment_ids: Vec<i64> = rows.iter().flat_map(EventRow::attachment_ids).collect();
+    let files = crate::media::attachments(conn, &attachment_ids)?;
     let articles: HashMap<i64, ArticleRef> = if article_ids.is_empty() {
         HashMap::new()
     } else {
@@ -130,7 +132,9 @@ pub fn to_events(conn: &mut DbConn, rows: Vec<EventRow>) -> QueryResult<Vec<Even
             } else {
                 (None, None)
             };
+            let attachments = row.attachment_ids().iter().filter_map(|id| files.get(id).cloned()).collect();
             Event {
+                attachments,
                 id: row.id,
                 uid: row.uid.clone(),
                 site: sites.get(&row.site_id).cloned().unwrap_or(SiteRef {
@@ -178,6 +182,7 @@ pub fn insert(conn: &mut DbConn, row: &EventRow) -> QueryResult<i64> {
             events::preparing_unit.eq(&row.preparing_unit),
             events::status.eq(&row.status),
             events::article_id.eq(row.article_id),
+            events::attachment_media_ids.eq(&row.attachment_media_ids),
             events::sequence.eq(row.sequence),
             events::search_text.eq(&row.search_text),
             events::created_by.eq(row.created_by),
@@ -217,6 +222,7 @@ pub fn save(conn: &mut DbConn, after: &EventRow, user_id: i64) -> QueryResult<()
             events::preparing_unit.eq(&after.preparing_unit),
             events::status.eq(&after.status),
             events::article_id.eq(after.article_id),
+            events::attachment_media_ids.eq(&after.attachment_media_ids),
             events::sequence.eq(after.sequence),
             events::search_text.eq(&after.search_text),
             events::updated_by.eq(Some(user_id)),

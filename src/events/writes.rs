@@ -83,6 +83,21 @@ fn check_article(conn: &mut DbConn, article_id: Option<i64>) -> Result<(), ApiEr
     Ok(())
 }
 
+/// The attachments an event may have: files of its site's library, any kind, up to 20; recorded
+/// as used.
+fn attach(conn: &mut DbConn, row: &mut EventRow, ids: &[i64]) -> Result<(), ApiError> {
+    crate::media::Attachable {
+        field: "attachment_media_ids",
+        wrong_site: "must be an item of the event's site",
+        site_id: row.site_id,
+        documents_only: false,
+        max: 20,
+    }
+    .check(conn, ids)?;
+    row.attachment_media_ids = serde_json::to_string(ids).map_err(ApiError::internal)?;
+    Ok(())
+}
+
 fn event_view(conn: &mut DbConn, id: i64) -> Result<Event, ApiError> {
     let row = repo::find_row(conn, id)?.ok_or_else(|| ApiError::not_found("event"))?;
     repo::to_events(conn, vec![row])?.pop().ok_or_else(|| ApiError::not_found("event"))
@@ -166,9 +181,12 @@ pub async fn create_event(
                 created_at: now,
                 updated_at: now,
                 deleted_at: None,
+                attachment_media_ids: "[]".into(),
             };
+            attach(c, &mut row, &input.attachment_media_ids)?;
             row.search_text = repo::search_text(&row);
             let id = repo::insert(c, &row)?;
+            crate::media::set_uses(c, "event", id, "attachment", &input.attachment_media_ids)?;
             event_view(c, id)
         })
     })
@@ -204,6 +222,7 @@ fn save_change(conn: &mut DbConn, before: &EventRow, mut after: EventRow, user: 
     note("preparing_unit", json!(before.preparing_unit), json!(after.preparing_unit));
     note("status", json!(before.status), json!(after.status));
     note("article_id", json!(before.article_id), json!(after.article_id));
+    note("attachment_media_ids", json!(before.attachment_ids()), json!(after.attachment_ids()));
     note("deleted", json!(before.deleted_at.is_some()), json!(after.deleted_at.is_some()));
     if changes.is_empty() {
         return Ok(());
@@ -331,6 +350,10 @@ pub async fn update_event(
                 check_article(c, article_id)?;
                 after.article_id = article_id;
             }
+            if let Some(ids) = &patch.attachment_media_ids {
+                attach(c, &mut after, ids)?;
+                crate::media::set_uses(c, "event", id, "attachment", ids)?;
+            }
             save_change(c, &before, after, &user)?;
             event_view(c, id)
         })
@@ -452,6 +475,12 @@ pub fn restore_revision(
     if article_id != before.article_id {
         check_article(c, article_id)?;
         after.article_id = article_id;
+    }
+    let attachments =
+        content.get("attachment_media_ids").and_then(|v| serde_json::from_value::<Vec<i64>>(v.clone()).ok());
+    if let Some(ids) = attachments.filter(|ids| *ids != before.attachment_ids()) {
+        attach(c, &mut after, &ids)?;
+        crate::media::set_uses(c, "event", before.id, "attachment", &ids)?;
     }
     save_change(c, &before, after, user)
 }

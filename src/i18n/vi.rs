@@ -213,6 +213,16 @@ const CATALOG: &[(&str, &str)] = &[
     ("must be an active moderator or admin", "phải là người kiểm duyệt hoặc quản trị đang hoạt động"),
     ("must be of the same kind (image or document)", "phải cùng loại (ảnh hoặc tài liệu)"),
     ("must be an image", "phải là ảnh"),
+    ("holds at most {} images", "tối đa {} ảnh"),
+    ("names an item twice", "có mục bị lặp lại"),
+    ("must be a document", "phải là tài liệu"),
+    (
+        "is needed while published content shows the image ({} {})",
+        "là bắt buộc khi nội dung đã đăng đang dùng ảnh ({} {})",
+    ),
+    ("must be an item of the event's site", "phải là tệp của đơn vị có sự kiện"),
+    ("must be an item of the procedure's site", "phải là tệp của đơn vị có thủ tục"),
+    ("holds at most {} files", "tối đa {} tệp"),
     ("give either cover_url or cover_media_id", "chỉ dùng một trong cover_url hoặc cover_media_id"),
     ("name the body it is forwarded to", "hãy ghi rõ cơ quan được chuyển đến"),
     (
@@ -442,6 +452,10 @@ const CATALOG: &[(&str, &str)] = &[
     (
         "This is not a file the media library takes (decided by its content, not its name). It takes {}.",
         "Đây không phải là loại tệp thư viện nhận (xét theo nội dung, không theo tên tệp). Thư viện nhận: {}.",
+    ),
+    (
+        "HEIC and AVIF photos are not taken yet: export the photo as JPEG (on an iPhone: Settings > Camera > Formats > Most Compatible). The library takes {}.",
+        "Chưa nhận ảnh HEIC và AVIF: hãy xuất ảnh sang JPEG (trên iPhone: Cài đặt > Camera > Định dạng > Tương thích nhất). Thư viện nhận: {}.",
     ),
     // Details: conflicts and states.
     ("Another record already has this {}.", "Đã có bản ghi khác dùng {} này."),

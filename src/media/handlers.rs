@@ -93,6 +93,13 @@ async fn check_and_keep(
     tokio::task::spawn_blocking(move || {
         let mut file = std::fs::File::open(staged.path()).map_err(ApiError::internal)?;
         let Some(file_type) = sniff::sniff(&mut file) else {
+            let mut head = [0u8; 12];
+            let read = std::fs::File::open(staged.path()).and_then(|mut f| std::io::Read::read(&mut f, &mut head));
+            if read.is_ok_and(|n| sniff::is_heif(&head[..n])) {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "HEIC and AVIF photos are not taken yet: export the photo as JPEG (on an iPhone: Settings > Camera > Formats > Most Compatible). The library takes {ACCEPTED}."
+                )));
+            }
             return Err(ApiError::UnsupportedMediaType(format!(
                 "This is not a file the media library takes (decided by its content, not its name). It takes {ACCEPTED}."
             )));
@@ -463,8 +470,20 @@ pub async fn update_media(
     }
     let updated = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
+            db::lock_row(c, "media", id)?;
             let row = repo::find(c, id)?.ok_or_else(|| ApiError::not_found("media item"))?;
             user.require_site(Some(row.site_id))?;
+            let removes_alt = matches!(&change.alt, Some(alt) if alt.as_deref().is_none_or(|a| a.trim().is_empty()));
+            if removes_alt && row.kind() == MediaKind::Image {
+                let uses = repo::uses_of(c, &[id])?.remove(&id).unwrap_or_default();
+                if let Some(used) = uses.iter().find(|u| u.public && matches!(u.role.as_str(), "cover" | "gallery")) {
+                    return Err(ApiError::invalid(
+                        "alt",
+                        "required",
+                        format!("is needed while published content shows the image ({} {})", used.resource, used.id),
+                    ));
+                }
+            }
             let row = repo::update(c, id, &change)?.ok_or_else(|| ApiError::not_found("media item"))?;
             view(c, BASE, &row)
         })

@@ -35,6 +35,80 @@ pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> diesel::QueryResult<Vec<MediaRo
     repo::by_ids(conn, ids)
 }
 
+/// Library files as the content naming them shows them, by id (items not ready, or gone after a
+/// forced delete, are left out).
+pub fn attachments(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> diesel::QueryResult<std::collections::HashMap<i64, model::Attachment>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(repo::by_ids(conn, ids)?
+        .into_iter()
+        .filter_map(|row| {
+            let site = crate::sites::model::SiteRef { id: row.site_id, code: String::new(), name: String::new() };
+            let view = row.view("", site, Vec::new());
+            let url = view.url?;
+            Some((
+                view.id,
+                model::Attachment {
+                    id: view.id,
+                    kind: view.kind,
+                    url,
+                    filename: view.filename,
+                    title: view.title,
+                    media_type: view.media_type,
+                    size: view.size,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// What content may attach: items of its own site, documents only or any kind, at most `max`,
+/// none twice. `field` names the list in errors (`attachment_media_ids`); `wrong_site` is the
+/// message for an item of another site.
+pub struct Attachable<'a> {
+    pub field: &'a str,
+    pub wrong_site: &'a str,
+    pub site_id: i64,
+    pub documents_only: bool,
+    pub max: usize,
+}
+
+impl Attachable<'_> {
+    /// Checks `ids` against the library: 422 naming each item that may not be attached.
+    pub fn check(&self, conn: &mut DbConn, ids: &[i64]) -> Result<(), crate::error::ApiError> {
+        use crate::error::{ApiError, FieldError};
+        let mut errors = Vec::new();
+        if ids.len() > self.max {
+            errors.push(FieldError::new(self.field, "too_long", format!("holds at most {} files", self.max)));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if ids.iter().any(|id| !seen.insert(id)) {
+            errors.push(FieldError::new(self.field, "invalid_value", "names an item twice"));
+        }
+        if errors.is_empty() && !ids.is_empty() {
+            let found = repo::by_ids(conn, ids)?;
+            for (i, id) in ids.iter().enumerate() {
+                let field = format!("{}[{i}]", self.field);
+                match found.iter().find(|m| m.id == *id) {
+                    None => errors.push(FieldError::new(field, "not_found", "no media item has this id")),
+                    Some(m) if m.site_id != self.site_id => {
+                        errors.push(FieldError::new(field, "invalid_value", self.wrong_site))
+                    }
+                    Some(m) if self.documents_only && m.kind() != model::MediaKind::Document => {
+                        errors.push(FieldError::new(field, "invalid_value", "must be a document"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+    }
+}
+
 /// Records what one resource uses in one role (`article` 12 uses 7 as its `cover`).
 pub fn set_uses(
     conn: &mut DbConn,

@@ -195,8 +195,12 @@ pub struct MediaUse {
     /// `article`, ...
     pub resource: String,
     pub id: i64,
-    /// `cover`, ...
+    /// `cover`, `gallery`, `inline` (an article); `attachment` (an event); `form` (a procedure).
     pub role: String,
+    /// Whether the public sees what uses it now (a published article, an event on the public
+    /// calendar, a procedure in the list): with `missing_alt=true`, the published content whose
+    /// images lack alt text.
+    pub public: bool,
 }
 
 /// An item of the media library.
@@ -235,6 +239,21 @@ pub struct Media {
     pub used_by: Vec<MediaUse>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A library file as the content that uses it shows it: an event's attachment, a procedure's form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Attachment {
+    pub id: i64,
+    pub kind: MediaKind,
+    /// The document, or the image at full size: a path on the API (`/media/...`).
+    pub url: String,
+    /// The name it downloads under.
+    pub filename: String,
+    pub title: Option<String>,
+    pub media_type: String,
+    /// Bytes.
+    pub size: i64,
 }
 
 /// A multipart upload: the file and, optionally, its description.

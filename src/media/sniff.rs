@@ -77,6 +77,15 @@ impl FileType {
     }
 }
 
+/// Whether `head` (a file's first bytes) is a HEIF container: an iPhone's HEIC photo or an AVIF
+/// image. Neither is decoded here (no decoder in Rust without a C library), so they are refused
+/// with a way out rather than as unknown files.
+pub fn is_heif(head: &[u8]) -> bool {
+    const BRANDS: [&[u8; 4]; 10] =
+        [b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"];
+    head.len() >= 12 && &head[4..8] == b"ftyp" && BRANDS.iter().any(|b| &head[8..12] == *b)
+}
+
 /// What `file` is, from its first bytes and, for containers (ZIP, OLE2), its table of contents.
 pub fn sniff<R: Read + Seek>(file: &mut R) -> Option<FileType> {
     let mut head = [0u8; 16];
@@ -167,6 +176,15 @@ mod tests {
 
     fn sniffed(bytes: &[u8]) -> Option<FileType> {
         sniff(&mut Cursor::new(bytes.to_vec()))
+    }
+
+    #[test]
+    fn heic_and_avif_are_told_apart_from_other_iso_media() {
+        assert!(is_heif(b"\0\0\0\x18ftypheic\0\0\0\0"));
+        assert!(is_heif(b"\0\0\0\x1cftypavif\0\0\0\0"));
+        assert!(!is_heif(b"\0\0\0\x18ftypisom\0\0\0\0"), "an MP4 video is not a photo");
+        assert!(!is_heif(b"ftypheic"), "too short to be one");
+        assert_eq!(sniffed(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"), None);
     }
 
     fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {

@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use futures_util::StreamExt;
 
+use super::forms;
 use super::import::{Format, parse};
 use super::model::*;
 use super::repo::{self, ProcedureFilter};
@@ -204,6 +205,10 @@ pub async fn create_procedure(
     let procedure = db::run(&state.db, move |conn| {
         write_transaction(conn, |c| {
             let site_id = resolve_site(c, &user, site.as_deref())?;
+            let errors = forms::check(c, site_id, &record)?;
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
             if repo::code_taken(c, site_id, record.code.trim())? {
                 return Err(ApiError::NotUnique { field: "code".into() });
             }
@@ -280,7 +285,8 @@ fn save_record(c: &mut DbConn, row: &ProcedureRow, record: serde_json::Value) ->
     if record.code.trim() != row.code {
         return Err(ApiError::invalid("code", "invalid_value", "cannot change: import the new code instead"));
     }
-    let errors = validate(&record);
+    let mut errors = validate(&record);
+    errors.extend(forms::check(c, row.site_id, &record)?);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

@@ -258,6 +258,8 @@ fn dossier_of(d: &str) -> Vec<Document> {
                 copies: u32::from(folded.contains("ban sao")),
                 name,
                 form_url: None,
+                form_media_id: None,
+                form: None,
             }
         })
         .collect()

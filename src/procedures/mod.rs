@@ -2,6 +2,7 @@
 //! from JSON, JSON Lines, CSV or XLSX, kept in sync by re-import, and served with filters, facets
 //! and search.
 
+mod forms;
 mod handlers;
 pub mod import;
 pub mod model;

@@ -101,9 +101,15 @@ pub struct Document {
     /// Copies (bản sao).
     #[serde(default)]
     pub copies: u32,
-    /// A form to download (biểu mẫu).
+    /// A form to download (biểu mẫu), elsewhere.
     #[serde(default)]
     pub form_url: Option<String>,
+    /// A document of the site's media library as the form to download.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_media_id: Option<i64>,
+    /// The library form, as reads give it (its URL, name, type and size); ignored on write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<crate::media::model::Attachment>,
 }
 
 /// A legal basis (căn cứ pháp lý).

@@ -32,6 +32,7 @@ pub fn field_for(conn: &mut DbConn, name_or_code: &str) -> QueryResult<FieldRow>
 /// The record as stored: trimmed, and its canonical JSON with a hash of it.
 fn canonical(record: &ProcedureRecord) -> (ProcedureRecord, String, String) {
     let mut record = record.clone();
+    super::forms::without_filled(&mut record);
     record.code = record.code.trim().to_owned();
     record.name = record.name.trim().to_owned();
     let json = serde_json::to_string(&record).unwrap_or_default();
@@ -96,6 +97,7 @@ pub fn upsert(conn: &mut DbConn, site_id: i64, record: &ProcedureRecord, source:
                     procedures::deleted_at.eq(None::<NaiveDateTimeAlias>),
                 ))
                 .execute(conn)?;
+            super::forms::record_uses(conn, id, &record)?;
             Ok(Upserted::Updated(id))
         }
         None => {
@@ -120,6 +122,7 @@ pub fn upsert(conn: &mut DbConn, site_id: i64, record: &ProcedureRecord, source:
                 ))
                 .returning(procedures::id)
                 .get_result(conn)?;
+            super::forms::record_uses(conn, id, &record)?;
             Ok(Upserted::Created(id))
         }
     }
@@ -143,7 +146,8 @@ pub fn import(
     for (row, parsed) in rows {
         match parsed {
             Ok(record) => {
-                let errors = validate(&record);
+                let mut errors = validate(&record);
+                errors.extend(super::forms::check(conn, site_id, &record)?);
                 if errors.is_empty() {
                     valid.push((row, record));
                 } else {
@@ -186,7 +190,8 @@ pub fn to_procedures(conn: &mut DbConn, rows: Vec<ProcedureRow>) -> Result<Vec<P
         .filter(fields::id.eq_any(rows.iter().filter_map(|r| r.field_id).collect::<Vec<_>>()))
         .select(FieldRow::as_select())
         .load(conn)?;
-    rows.into_iter()
+    let mut procedures = rows
+        .into_iter()
         .map(|r| {
             let record: ProcedureRecord = serde_json::from_str(&r.record).map_err(ApiError::internal)?;
             Ok(Procedure {
@@ -201,7 +206,9 @@ pub fn to_procedures(conn: &mut DbConn, rows: Vec<ProcedureRow>) -> Result<Vec<P
                 updated_at: r.updated_at.and_utc(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<Procedure>, ApiError>>()?;
+    super::forms::fill(conn, &mut procedures.iter_mut().map(|p| &mut p.record).collect::<Vec<_>>())?;
+    Ok(procedures)
 }
 
 /// What a list of procedures is filtered by (validated by the handler).

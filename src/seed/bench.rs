@@ -189,6 +189,7 @@ impl BenchArticle {
             cover_url: self.with_cover.then_some("/media/bench/cover.jpg"),
             cover_alt: self.with_cover.then_some("Ảnh minh họa"),
             cover_media_id: None,
+            gallery_media_ids: &[],
             author: "Ban biên tập",
             status: self.status,
             published_at: Some(self.published_at),

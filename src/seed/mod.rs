@@ -306,6 +306,7 @@ pub(crate) fn seeded_event(site_id: i64, time_zone: &str, now: NaiveDateTime) ->
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        attachment_media_ids: "[]".into(),
     }
 }
 
@@ -374,6 +375,7 @@ fn seed_demo_articles(conn: &mut DbConn, site_id: i64, store: &Store) -> Result<
                 cover_url: None,
                 cover_alt: None,
                 cover_media_id: cover.map(|(id, _)| *id),
+                gallery_media_ids: &[],
                 author: &article.author,
                 status,
                 published_at,

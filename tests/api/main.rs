@@ -3,6 +3,7 @@
 
 mod architecture;
 mod articles;
+mod attachments;
 mod audit;
 mod auth;
 mod browser;

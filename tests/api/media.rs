@@ -16,7 +16,7 @@ use crate::helpers::*;
 
 /// A JPEG photo, `width` x `height` as stored, whose EXIF says it is to be turned 90 degrees
 /// (orientation 6) and where it was taken (GPS latitude).
-fn phone_photo(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn phone_photo(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&image).unwrap();
@@ -83,7 +83,12 @@ fn ole_with(stream: &str) -> Vec<u8> {
     bytes
 }
 
-fn pdf() -> Vec<u8> {
+/// A DOCX as Word writes its first entries.
+pub(crate) fn docx() -> Vec<u8> {
+    zip_with(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")])
+}
+
+pub(crate) fn pdf() -> Vec<u8> {
     let mut pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n".to_vec();
     pdf.extend(std::iter::repeat_n(b'%', 5000));
     pdf.extend(b"\n%%EOF\n");
@@ -153,7 +158,13 @@ fn staged(app: &TestApp) -> usize {
     app.media_store().staging_files().expect("the staging folder")
 }
 
-async fn upload_raw(app: &TestApp, token: &str, filename: &str, bytes: Vec<u8>, declared: &str) -> reqwest::Response {
+pub(crate) async fn upload_raw(
+    app: &TestApp,
+    token: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+    declared: &str,
+) -> reqwest::Response {
     app.request(Method::POST, &format!("/api/v1/media?filename={}", urlencode(filename)), Some(token))
         .header("content-type", declared)
         .body(bytes)
@@ -174,7 +185,7 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-async fn wait_ready(app: &TestApp, token: &str, id: i64) -> Value {
+pub(crate) async fn wait_ready(app: &TestApp, token: &str, id: i64) -> Value {
     let started = Instant::now();
     loop {
         let item: Value = app.get_as(&format!("/api/v1/media/{id}"), token).await.json().await.unwrap();
@@ -306,6 +317,10 @@ async fn documents_are_typed_by_their_bytes_and_downloaded_under_their_names(sto
         let problem = assert_problem(upload_raw(&app, &editor, name, bytes, "image/jpeg").await, 415).await;
         assert!(problem["detail"].as_str().unwrap().contains("PDF, DOCX"), "{problem}");
     }
+    // An iPhone's HEIC photo: refused with the way out, not as an unknown file.
+    let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic\0\0\0\x08meta".to_vec();
+    let problem = assert_problem(upload_raw(&app, &editor, "IMG_0042.HEIC", heic, "image/heic").await, 415).await;
+    assert!(problem["detail"].as_str().unwrap().contains("export the photo as JPEG"), "{problem}");
     let list: Value = app.get_as("/api/v1/media?kind=document&per_page=100", &editor).await.json().await.unwrap();
     assert_eq!(list["meta"]["total"], 7);
     let found: Value =

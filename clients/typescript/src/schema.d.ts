@@ -2375,6 +2375,11 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             created_by?: components["schemas"]["UserRef"] | null;
+            /**
+             * @description The photos shown with the article, in order, each as a cover is (variants for a `srcset`,
+             *     alt text, caption, credit). With the body only; images still processing are left out.
+             */
+            gallery?: components["schemas"]["Cover"][] | null;
             /** Format: int64 */
             id: number;
             /**
@@ -2446,6 +2451,11 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
             created_by?: components["schemas"]["UserRef"] | null;
+            /**
+             * @description The photos shown with the article, in order, each as a cover is (variants for a `srcset`,
+             *     alt text, caption, credit). With the body only; images still processing are left out.
+             */
+            gallery?: components["schemas"]["Cover"][] | null;
             /** Format: int64 */
             id: number;
             /**
@@ -2561,6 +2571,23 @@ export interface components {
              * @description A moderator's or admin's user id; null to unassign.
              */
             assignee_id?: number | null;
+        };
+        /** @description A library file as the content that uses it shows it: an event's attachment, a procedure's form. */
+        Attachment: {
+            /** @description The name it downloads under. */
+            filename: string;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["MediaKind"];
+            media_type: string;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            size: number;
+            title?: string | null;
+            /** @description The document, or the image at full size: a path on the API (`/media/...`). */
+            url: string;
         };
         AttributeValue: {
             key: string;
@@ -2909,6 +2936,11 @@ export interface components {
             cover_media_id?: number | null;
             cover_url?: string | null;
             /**
+             * @description Images of the site's media library shown with the article, in order (up to 50);
+             *     published articles need their alt text.
+             */
+            gallery_media_ids?: number[];
+            /**
              * Format: date-time
              * @description For a published article: when it becomes public (default now; a future time schedules it).
              */
@@ -2968,6 +3000,8 @@ export interface components {
             all_day?: boolean;
             /** Format: int64 */
             article_id?: number | null;
+            /** @description Files of the site's media library to attach, in order (up to 20). */
+            attachment_media_ids?: number[];
             chair?: string | null;
             description?: string | null;
             /** @description Optional; not before `starts_at`. */
@@ -3070,7 +3104,13 @@ export interface components {
              * @description Copies (bản sao).
              */
             copies?: number;
-            /** @description A form to download (biểu mẫu). */
+            form?: components["schemas"]["Attachment"] | null;
+            /**
+             * Format: int64
+             * @description A document of the site's media library as the form to download.
+             */
+            form_media_id?: number | null;
+            /** @description A form to download (biểu mẫu), elsewhere. */
             form_url?: string | null;
             name: string;
             /**
@@ -3088,6 +3128,7 @@ export interface components {
          * @description An item of the leadership's work calendar.
          * @example {
          *       "all_day": false,
+         *       "attachments": [],
          *       "chair": "Chủ tịch UBND phường",
          *       "created_at": "2026-11-25T03:00:00Z",
          *       "description": "Đánh giá công tác tuần, triển khai nhiệm vụ tuần tới.",
@@ -3113,6 +3154,11 @@ export interface components {
         Event: {
             all_day: boolean;
             article?: components["schemas"]["ArticleRef"] | null;
+            /**
+             * @description Files of the media library to download with it (the invitation, the agenda, a plan), in
+             *     order.
+             */
+            attachments: components["schemas"]["Attachment"][];
             /** @description Who chairs (chủ trì). */
             chair: string;
             /** Format: date-time */
@@ -3174,6 +3220,11 @@ export interface components {
         EventFields: {
             all_day?: boolean;
             article?: components["schemas"]["ArticleRef"] | null;
+            /**
+             * @description Files of the media library to download with it (the invitation, the agenda, a plan), in
+             *     order.
+             */
+            attachments?: components["schemas"]["Attachment"][];
             /** @description Who chairs (chủ trì). */
             chair?: string;
             /** Format: date-time */
@@ -3664,9 +3715,15 @@ export interface components {
         MediaUse: {
             /** Format: int64 */
             id: number;
+            /**
+             * @description Whether the public sees what uses it now (a published article, an event on the public
+             *     calendar, a procedure in the list): with `missing_alt=true`, the published content whose
+             *     images lack alt text.
+             */
+            public: boolean;
             /** @description `article`, ... */
             resource: string;
-            /** @description `cover`, ... */
+            /** @description `cover`, `gallery`, `inline` (an article); `attachment` (an event); `form` (a procedure). */
             role: string;
         };
         /** @description A way to submit (cách thức thực hiện), with its own time and fee. */
@@ -4774,6 +4831,8 @@ export interface components {
              */
             cover_media_id?: number | null;
             cover_url?: string | null;
+            /** @description Replaces the gallery (`[]`: none). */
+            gallery_media_ids?: number[] | null;
             /**
              * Format: date-time
              * @description Reschedules a published article, or presets the time of a draft's publication.
@@ -4808,6 +4867,8 @@ export interface components {
             all_day?: boolean | null;
             /** Format: int64 */
             article_id?: number | null;
+            /** @description Replaces the attachments (`[]`: none). */
+            attachment_media_ids?: number[] | null;
             chair?: string | null;
             description?: string | null;
             /** @description null: no end. */

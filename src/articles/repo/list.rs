@@ -397,6 +397,7 @@ fn rows_in_order(
             articles::changed_at,
             articles::cover_media_id,
             articles::revised_at,
+            articles::gallery_media_ids,
         ))
         .load(conn)?;
     let position: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();

@@ -176,6 +176,7 @@ pub fn to_articles(
     let mut media_ids: Vec<i64> = rows.iter().filter_map(|r| r.cover_media_id).collect();
     if with_body {
         media_ids.extend(rows.iter().flat_map(|r| crate::text::media_ids_in(&r.body)));
+        media_ids.extend(rows.iter().flat_map(ArticleRow::gallery_ids));
     }
     let library = library_media(conn, &media_ids)?;
     let users: HashMap<i64, UserRef> = if staff {
@@ -194,6 +195,9 @@ pub fn to_articles(
         .into_iter()
         .map(|row| Article {
             id: row.id,
+            gallery: with_body
+                .then(|| row.gallery_ids().iter().filter_map(|id| library.get(id)).filter_map(cover_of).collect()),
+
             site: sites.get(&row.site_id).cloned().unwrap_or(SiteRef {
                 id: row.site_id,
                 code: String::new(),
@@ -334,6 +338,7 @@ pub struct NewArticle<'a> {
     pub cover_url: Option<&'a str>,
     pub cover_alt: Option<&'a str>,
     pub cover_media_id: Option<i64>,
+    pub gallery_media_ids: &'a [i64],
     pub author: &'a str,
     pub status: ArticleStatus,
     pub published_at: Option<NaiveDateTime>,
@@ -354,6 +359,7 @@ pub fn insert_article(conn: &mut DbConn, new: &NewArticle<'_>) -> QueryResult<i6
             articles::cover_url.eq(new.cover_url),
             articles::cover_alt.eq(new.cover_alt),
             articles::cover_media_id.eq(new.cover_media_id),
+            articles::gallery_media_ids.eq(ArticleRow::gallery_json(new.gallery_media_ids)),
             articles::author.eq(new.author),
             articles::status.eq(new.status.as_str()),
             articles::published_at.eq(new.published_at),
@@ -379,6 +385,7 @@ pub struct ArticleChange<'a> {
     pub cover_url: Option<String>,
     pub cover_alt: Option<String>,
     pub cover_media_id: Option<i64>,
+    pub gallery_media_ids: &'a [i64],
     pub author: &'a str,
     pub published_at: Option<NaiveDateTime>,
     pub user_id: i64,
@@ -404,6 +411,7 @@ pub fn update_article(conn: &mut DbConn, id: i64, change: &ArticleChange<'_>) ->
             articles::cover_url.eq(&change.cover_url),
             articles::cover_alt.eq(&change.cover_alt),
             articles::cover_media_id.eq(change.cover_media_id),
+            articles::gallery_media_ids.eq(ArticleRow::gallery_json(change.gallery_media_ids)),
             articles::author.eq(change.author),
             articles::published_at.eq(change.published_at),
             articles::word_count.eq(change.content.word_count),
