@@ -10,14 +10,7 @@ pub const MAX_GALLERY: usize = 50;
 
 /// A gallery as written: at most [`MAX_GALLERY`] items, none twice.
 pub fn validate_gallery(ids: &[i64], errors: &mut Vec<FieldError>) {
-    let field = "gallery_media_ids";
-    if ids.len() > MAX_GALLERY {
-        errors.push(FieldError::new(field, "too_long", format!("holds at most {MAX_GALLERY} images")));
-    }
-    let mut seen = std::collections::HashSet::new();
-    if ids.iter().any(|id| !seen.insert(id)) {
-        errors.push(FieldError::new(field, "invalid_value", "names an item twice"));
-    }
+    errors.extend(crate::media::list_errors("gallery_media_ids", ids, MAX_GALLERY, "images"));
 }
 
 /// Checks the cover and the gallery (one query for both); `public`: the article is or becomes
@@ -34,42 +27,24 @@ pub fn check_images(
         .into_iter()
         .chain(gallery.iter().enumerate().map(|(i, id)| (format!("gallery_media_ids[{i}]"), *id)))
         .collect();
-    if named.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<i64> = named.iter().map(|(_, id)| *id).collect();
     if public {
         // The alt text read here must hold until this commits: a concurrent removal of it waits
         // (it sees this article public once it may go on). In id order, so two writers never
         // wait for each other.
-        let mut locking = ids.clone();
+        let mut locking: Vec<i64> = named.iter().map(|(_, id)| *id).collect();
         locking.sort_unstable();
         locking.dedup();
         for id in locking {
             crate::db::lock_row(conn, "media", id)?;
         }
     }
-    let found = crate::media::by_ids(conn, &ids)?;
-    let mut errors = Vec::new();
-    for (field, media_id) in named {
-        let Some(item) = found.iter().find(|m| m.id == media_id) else {
-            errors.push(FieldError::new(field, "not_found", "no media item has this id"));
-            continue;
-        };
-        if item.site_id != site_id {
-            errors.push(FieldError::new(field, "invalid_value", "must be an item of the article's site"));
-        } else if item.kind != "image" {
-            errors.push(FieldError::new(field, "invalid_value", "must be an image"));
-        } else if public && item.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
-            errors.push(FieldError::new(
-                field,
-                "missing_alt",
-                format!(
-                    "has no alt text: describe it (PATCH /api/v1/media/{media_id}) before a published article uses it"
-                ),
-            ));
-        }
-    }
+    let rules = crate::media::Usable {
+        site_id,
+        wrong_site: "must be an item of the article's site",
+        kind: Some(crate::media::model::MediaKind::Image),
+        need_alt: public,
+    };
+    let errors = rules.errors(conn, &named)?;
     if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
 }
 

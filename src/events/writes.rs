@@ -83,17 +83,15 @@ fn check_article(conn: &mut DbConn, article_id: Option<i64>) -> Result<(), ApiEr
     Ok(())
 }
 
-/// The attachments an event may have: files of its site's library, any kind, up to 20; recorded
-/// as used.
+/// The attachments an event may have: files of its site's library, any kind, up to 20.
 fn attach(conn: &mut DbConn, row: &mut EventRow, ids: &[i64]) -> Result<(), ApiError> {
-    crate::media::Attachable {
-        field: "attachment_media_ids",
-        wrong_site: "must be an item of the event's site",
+    let rules = crate::media::Usable {
         site_id: row.site_id,
-        documents_only: false,
-        max: 20,
-    }
-    .check(conn, ids)?;
+        wrong_site: "must be an item of the event's site",
+        kind: None,
+        need_alt: false,
+    };
+    rules.check_list(conn, "attachment_media_ids", ids, 20)?;
     row.attachment_media_ids = serde_json::to_string(ids).map_err(ApiError::internal)?;
     Ok(())
 }

@@ -19,6 +19,7 @@ pub use process::start as start_processing;
 pub use serve::serve_media;
 
 use crate::db::DbConn;
+use crate::error::{ApiError, FieldError};
 use model::{Media, MediaRow};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -66,47 +67,76 @@ pub fn attachments(
         .collect())
 }
 
-/// What content may attach: items of its own site, documents only or any kind, at most `max`,
-/// none twice. `field` names the list in errors (`attachment_media_ids`); `wrong_site` is the
-/// message for an item of another site.
-pub struct Attachable<'a> {
-    pub field: &'a str,
-    pub wrong_site: &'a str,
+/// What content may use from the library: items of its own site (`wrong_site` is the message for
+/// another site's), of one kind or any, with alt text when the content is public (`need_alt`).
+pub struct Usable<'a> {
     pub site_id: i64,
-    pub documents_only: bool,
-    pub max: usize,
+    pub wrong_site: &'a str,
+    pub kind: Option<model::MediaKind>,
+    pub need_alt: bool,
 }
 
-impl Attachable<'_> {
-    /// Checks `ids` against the library: 422 naming each item that may not be attached.
-    pub fn check(&self, conn: &mut DbConn, ids: &[i64]) -> Result<(), crate::error::ApiError> {
-        use crate::error::{ApiError, FieldError};
+impl Usable<'_> {
+    /// What is wrong with the items `named` (each with the field that names it), one error each.
+    pub fn errors(&self, conn: &mut DbConn, named: &[(String, i64)]) -> diesel::QueryResult<Vec<FieldError>> {
+        if named.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found = repo::by_ids(conn, &named.iter().map(|(_, id)| *id).collect::<Vec<_>>())?;
         let mut errors = Vec::new();
-        if ids.len() > self.max {
-            errors.push(FieldError::new(self.field, "too_long", format!("holds at most {} files", self.max)));
-        }
-        let mut seen = std::collections::HashSet::new();
-        if ids.iter().any(|id| !seen.insert(id)) {
-            errors.push(FieldError::new(self.field, "invalid_value", "names an item twice"));
-        }
-        if errors.is_empty() && !ids.is_empty() {
-            let found = repo::by_ids(conn, ids)?;
-            for (i, id) in ids.iter().enumerate() {
-                let field = format!("{}[{i}]", self.field);
-                match found.iter().find(|m| m.id == *id) {
-                    None => errors.push(FieldError::new(field, "not_found", "no media item has this id")),
-                    Some(m) if m.site_id != self.site_id => {
-                        errors.push(FieldError::new(field, "invalid_value", self.wrong_site))
-                    }
-                    Some(m) if self.documents_only && m.kind() != model::MediaKind::Document => {
-                        errors.push(FieldError::new(field, "invalid_value", "must be a document"))
-                    }
-                    Some(_) => {}
-                }
+        for (field, id) in named {
+            let field = field.clone();
+            let Some(item) = found.iter().find(|m| m.id == *id) else {
+                errors.push(FieldError::new(field, "not_found", "no media item has this id"));
+                continue;
+            };
+            if item.site_id != self.site_id {
+                errors.push(FieldError::new(field, "invalid_value", self.wrong_site));
+            } else if self.kind.is_some_and(|kind| item.kind() != kind) {
+                let message = match self.kind {
+                    Some(model::MediaKind::Image) => "must be an image",
+                    _ => "must be a document",
+                };
+                errors.push(FieldError::new(field, "invalid_value", message));
+            } else if self.need_alt && item.alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
+                errors.push(FieldError::new(
+                    field,
+                    "missing_alt",
+                    format!(
+                        "has no alt text: describe it (PATCH /api/v1/media/{id}) before a published article uses it"
+                    ),
+                ));
             }
+        }
+        Ok(errors)
+    }
+
+    /// A list of items (`field`: `attachment_media_ids`): at most `max`, none twice, each usable;
+    /// 422 naming each fault (`attachment_media_ids[1]`).
+    pub fn check_list(&self, conn: &mut DbConn, field: &str, ids: &[i64], max: usize) -> Result<(), ApiError> {
+        let mut errors = list_errors(field, ids, max, "files");
+        if errors.is_empty() {
+            let named: Vec<(String, i64)> =
+                ids.iter().enumerate().map(|(i, id)| (format!("{field}[{i}]"), *id)).collect();
+            errors = self.errors(conn, &named)?;
         }
         if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
     }
+}
+
+/// A list of library items as written: at most `max` (`what`: `images` or `files`), none twice.
+pub fn list_errors(field: &str, ids: &[i64], max: usize, what: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if ids.len() > max {
+        let message =
+            if what == "images" { format!("holds at most {max} images") } else { format!("holds at most {max} files") };
+        errors.push(FieldError::new(field, "too_long", message));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if ids.iter().any(|id| !seen.insert(id)) {
+        errors.push(FieldError::new(field, "invalid_value", "names an item twice"));
+    }
+    errors
 }
 
 /// Records what one resource uses in one role (`article` 12 uses 7 as its `cover`).
@@ -135,8 +165,7 @@ pub fn add_file(
     filename: &str,
     bytes: &[u8],
     alt: Option<&str>,
-) -> Result<(MediaRow, String), crate::error::ApiError> {
-    use crate::error::ApiError;
+) -> Result<(MediaRow, String), ApiError> {
     let file_type = sniff::sniff(&mut std::io::Cursor::new(bytes))
         .ok_or_else(|| ApiError::UnsupportedMediaType(format!("{filename} is not a file the library takes")))?;
     let address = store.put(bytes).map_err(ApiError::internal)?;

@@ -20,6 +20,11 @@ fn documents(record: &ProcedureRecord) -> Vec<(String, &Document)> {
     own.chain(cases).collect()
 }
 
+/// Every document of the record, to change.
+fn documents_mut(record: &mut ProcedureRecord) -> impl Iterator<Item = &mut Document> {
+    record.dossier.iter_mut().chain(record.cases.iter_mut().flat_map(|c| c.dossier.iter_mut()))
+}
+
 /// The library forms the record names, once each.
 pub fn ids(record: &ProcedureRecord) -> Vec<i64> {
     let mut ids: Vec<i64> = documents(record).iter().filter_map(|(_, d)| d.form_media_id).collect();
@@ -30,27 +35,17 @@ pub fn ids(record: &ProcedureRecord) -> Vec<i64> {
 
 /// What is wrong with the forms the record names: each must be a document of the site's library.
 pub fn check(conn: &mut DbConn, site_id: i64, record: &ProcedureRecord) -> QueryResult<Vec<FieldError>> {
-    let wanted = ids(record);
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let found = crate::media::by_ids(conn, &wanted)?;
-    let mut errors = Vec::new();
-    for (at, document) in documents(record) {
-        let Some(id) = document.form_media_id else { continue };
-        let field = format!("{at}.form_media_id");
-        match found.iter().find(|m| m.id == id) {
-            None => errors.push(FieldError::new(field, "not_found", "no media item has this id")),
-            Some(m) if m.site_id != site_id => {
-                errors.push(FieldError::new(field, "invalid_value", "must be an item of the procedure's site"))
-            }
-            Some(m) if m.kind != "document" => {
-                errors.push(FieldError::new(field, "invalid_value", "must be a document"))
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(errors)
+    let named: Vec<(String, i64)> = documents(record)
+        .into_iter()
+        .filter_map(|(at, d)| Some((format!("{at}.form_media_id"), d.form_media_id?)))
+        .collect();
+    let rules = crate::media::Usable {
+        site_id,
+        wrong_site: "must be an item of the procedure's site",
+        kind: Some(crate::media::model::MediaKind::Document),
+        need_alt: false,
+    };
+    rules.errors(conn, &named)
 }
 
 /// Records the forms a procedure uses.
@@ -63,8 +58,7 @@ pub fn fill(conn: &mut DbConn, records: &mut [&mut ProcedureRecord]) -> QueryRes
     let wanted: Vec<i64> = records.iter().flat_map(|r| ids(r)).collect();
     let files: HashMap<i64, crate::media::model::Attachment> = crate::media::attachments(conn, &wanted)?;
     for record in records.iter_mut() {
-        let documents = record.dossier.iter_mut().chain(record.cases.iter_mut().flat_map(|c| c.dossier.iter_mut()));
-        for document in documents {
+        for document in documents_mut(record) {
             document.form = document.form_media_id.and_then(|id| files.get(&id).cloned());
         }
     }
@@ -73,8 +67,7 @@ pub fn fill(conn: &mut DbConn, records: &mut [&mut ProcedureRecord]) -> QueryRes
 
 /// The record as stored: what reads fill in is not kept.
 pub fn without_filled(record: &mut ProcedureRecord) {
-    let documents = record.dossier.iter_mut().chain(record.cases.iter_mut().flat_map(|c| c.dossier.iter_mut()));
-    for document in documents {
+    for document in documents_mut(record) {
         document.form = None;
     }
 }
