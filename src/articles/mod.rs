@@ -26,7 +26,7 @@ pub use writes::{
 /// A site's pages for its sitemap.
 pub use repo::{count_pages, pages};
 /// The public ones among some ids, as rows (what search indexes).
-pub use repo::{public_rows, tag_names_of};
+pub use repo::{public_ids, public_rows, tag_names_of};
 
 /// Routes whose anonymous answers the response cache may share while the content is unchanged.
 /// They read articles, article_tags, article_slugs, categories, sites and users (display names),

@@ -10,8 +10,8 @@ mod writes;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use reads::{events_ics, get_event, list_events, public_by_ids, week_of_events};
-/// The public ones among some ids, as rows (what search indexes).
-pub use repo::public_rows;
+/// The public ones among some ids, as rows (what search indexes) or ids.
+pub use repo::{public_ids, public_rows};
 pub use writes::{cancel_event, create_event, delete_event, restore_revision, update_event};
 
 /// Routes whose anonymous answers the response cache may share: they read events and sites, both

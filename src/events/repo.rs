@@ -234,11 +234,20 @@ pub fn save(conn: &mut DbConn, after: &EventRow, user_id: i64) -> QueryResult<()
 }
 
 /// Of these events, those the public sees (not drafts, not deleted).
-pub fn public_rows(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<EventRow>> {
+fn public_among(ids: &[i64]) -> events::BoxedQuery<'static, crate::db::Db> {
     events::table
         .filter(events::id.eq_any(ids.to_vec()))
         .filter(events::status.ne(EventStatus::Draft.as_str()))
         .filter(events::deleted_at.is_null())
-        .select(EventRow::as_select())
-        .load(conn)
+        .into_boxed()
+}
+
+/// Of these events, those the public sees, as rows.
+pub fn public_rows(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<EventRow>> {
+    public_among(ids).select(EventRow::as_select()).load(conn)
+}
+
+/// Of these events, the ids of those the public sees.
+pub fn public_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    public_among(ids).select(events::id).load(conn)
 }

@@ -93,9 +93,7 @@ async fn check_and_keep(
     tokio::task::spawn_blocking(move || {
         let mut file = std::fs::File::open(staged.path()).map_err(ApiError::internal)?;
         let Some(file_type) = sniff::sniff(&mut file) else {
-            let mut head = [0u8; 12];
-            let read = std::fs::File::open(staged.path()).and_then(|mut f| std::io::Read::read(&mut f, &mut head));
-            if read.is_ok_and(|n| sniff::is_heif(&head[..n])) {
+            if sniff::is_heif_file(&mut file) {
                 return Err(ApiError::UnsupportedMediaType(format!(
                     "HEIC and AVIF photos are not taken yet: export the photo as JPEG (on an iPhone: Settings > Camera > Formats > Most Compatible). The library takes {ACCEPTED}."
                 )));

@@ -42,14 +42,9 @@ pub fn attachments(
     conn: &mut DbConn,
     ids: &[i64],
 ) -> diesel::QueryResult<std::collections::HashMap<i64, model::Attachment>> {
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    Ok(repo::by_ids(conn, ids)?
-        .into_iter()
-        .filter_map(|row| {
-            let site = crate::sites::model::SiteRef { id: row.site_id, code: String::new(), name: String::new() };
-            let view = row.view("", site, Vec::new());
+    Ok(public_views(conn, ids)?
+        .into_values()
+        .filter_map(|view| {
             let url = view.url?;
             Some((
                 view.id,
@@ -150,9 +145,19 @@ pub fn set_uses(
     repo::set_uses(conn, resource, resource_id, role, ids)
 }
 
-/// The public view of an item (without what uses it).
-pub fn public_view(row: &MediaRow, base: &str, site: crate::sites::model::SiteRef) -> Media {
-    row.view(base, site, Vec::new())
+/// Items by id as the content that shows them gives them (without their site's name or what uses
+/// them), for covers, galleries, inline images, attachments and forms.
+pub fn public_views(conn: &mut DbConn, ids: &[i64]) -> diesel::QueryResult<std::collections::HashMap<i64, Media>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(repo::by_ids(conn, ids)?
+        .into_iter()
+        .map(|row| {
+            let site = crate::sites::model::SiteRef { id: row.site_id, code: String::new(), name: String::new() };
+            (row.id, row.view("", site, Vec::new()))
+        })
+        .collect())
 }
 
 /// Adds a file made here (the demo's photos) to a site's library, as an upload would: typed by

@@ -95,38 +95,21 @@ pub fn uses_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, Vec<M
     Ok(uses)
 }
 
-/// Of the content in `uses`, what the public sees now, as (resource, id).
+/// Of the content in `uses`, what the public sees now, as (resource, id): each resource says what
+/// of its own is public.
 fn public_users(conn: &mut DbConn, uses: &[(i64, String, i64, String)]) -> QueryResult<HashSet<(String, i64)>> {
-    use crate::db::schema::{articles, events, procedures};
-    let of = |name: &str| -> Vec<i64> { uses.iter().filter(|u| u.1 == name).map(|u| u.2).collect() };
-    let (article_ids, event_ids, procedure_ids) = (of("article"), of("event"), of("procedure"));
     let mut public = HashSet::new();
-    if !article_ids.is_empty() {
-        let ids: Vec<i64> = articles::table
-            .filter(articles::id.eq_any(article_ids))
-            .filter(articles::status.eq("published"))
-            .filter(articles::deleted_at.is_null())
-            .filter(articles::published_at.le(now()))
-            .select(articles::id)
-            .load(conn)?;
-        public.extend(ids.into_iter().map(|id| ("article".to_owned(), id)));
-    }
-    if !event_ids.is_empty() {
-        let ids: Vec<i64> = events::table
-            .filter(events::id.eq_any(event_ids))
-            .filter(events::status.ne("draft"))
-            .filter(events::deleted_at.is_null())
-            .select(events::id)
-            .load(conn)?;
-        public.extend(ids.into_iter().map(|id| ("event".to_owned(), id)));
-    }
-    if !procedure_ids.is_empty() {
-        let ids: Vec<i64> = procedures::table
-            .filter(procedures::id.eq_any(procedure_ids))
-            .filter(procedures::deleted_at.is_null())
-            .select(procedures::id)
-            .load(conn)?;
-        public.extend(ids.into_iter().map(|id| ("procedure".to_owned(), id)));
+    for resource in ["article", "event", "procedure"] {
+        let ids: Vec<i64> = uses.iter().filter(|u| u.1 == resource).map(|u| u.2).collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let shown = match resource {
+            "article" => crate::articles::public_ids(conn, &ids, now())?,
+            "event" => crate::events::public_ids(conn, &ids)?,
+            _ => crate::procedures::public_ids(conn, &ids)?,
+        };
+        public.extend(shown.into_iter().map(|id| (resource.to_owned(), id)));
     }
     Ok(public)
 }

@@ -86,6 +86,12 @@ pub fn is_heif(head: &[u8]) -> bool {
     head.len() >= 12 && &head[4..8] == b"ftyp" && BRANDS.iter().any(|b| &head[8..12] == *b)
 }
 
+/// Whether `file` is a HEIF container (see [`is_heif`]), read from its start.
+pub fn is_heif_file<R: Read + Seek>(file: &mut R) -> bool {
+    let mut head = [0u8; 12];
+    file.rewind().is_ok() && file.read_exact(&mut head).is_ok() && is_heif(&head)
+}
+
 /// What `file` is, from its first bytes and, for containers (ZIP, OLE2), its table of contents.
 pub fn sniff<R: Read + Seek>(file: &mut R) -> Option<FileType> {
     let mut head = [0u8; 16];
@@ -185,6 +191,9 @@ mod tests {
         assert!(!is_heif(b"\0\0\0\x18ftypisom\0\0\0\0"), "an MP4 video is not a photo");
         assert!(!is_heif(b"ftypheic"), "too short to be one");
         assert_eq!(sniffed(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"), None);
+        let mut file = Cursor::new(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec());
+        file.set_position(9);
+        assert!(is_heif_file(&mut file), "read from the start, wherever the sniffing left off");
     }
 
     fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {

@@ -12,10 +12,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use handlers::*;
 
-/// The public ones among some ids, as rows (what search indexes).
-pub use repo::public_rows;
 /// A site's pages for its sitemap.
 pub use repo::{count_pages, pages};
+/// The public ones among some ids, as rows (what search indexes) or ids.
+pub use repo::{public_ids, public_rows};
 
 /// Routes whose anonymous answers the response cache may share: they read procedures, fields and
 /// sites, all with content-version triggers.

@@ -336,12 +336,18 @@ pub fn soft_delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
 }
 
 /// Of these procedures, those not deleted.
+fn public_among(ids: &[i64]) -> procedures::BoxedQuery<'static, crate::db::Db> {
+    procedures::table.filter(procedures::id.eq_any(ids.to_vec())).filter(procedures::deleted_at.is_null()).into_boxed()
+}
+
+/// Of these procedures, those not deleted, as rows.
 pub fn public_rows(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<ProcedureRow>> {
-    procedures::table
-        .filter(procedures::id.eq_any(ids.to_vec()))
-        .filter(procedures::deleted_at.is_null())
-        .select(ProcedureRow::as_select())
-        .load(conn)
+    public_among(ids).select(ProcedureRow::as_select()).load(conn)
+}
+
+/// Of these procedures, the ids of those not deleted.
+pub fn public_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    public_among(ids).select(procedures::id).load(conn)
 }
 
 /// How many procedures of a site are in force or kept (each is a page of its portal).

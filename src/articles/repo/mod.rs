@@ -178,7 +178,7 @@ pub fn to_articles(
         media_ids.extend(rows.iter().flat_map(|r| crate::text::media_ids_in(&r.body)));
         media_ids.extend(rows.iter().flat_map(ArticleRow::gallery_ids));
     }
-    let library = library_media(conn, &media_ids)?;
+    let library = crate::media::public_views(conn, &media_ids)?;
     let users: HashMap<i64, UserRef> = if staff {
         let user_ids: Vec<i64> = rows.iter().flat_map(|r| [r.created_by, r.updated_by]).flatten().collect();
         users::table
@@ -197,7 +197,6 @@ pub fn to_articles(
             id: row.id,
             gallery: with_body
                 .then(|| row.gallery_ids().iter().filter_map(|id| library.get(id)).filter_map(cover_of).collect()),
-
             site: sites.get(&row.site_id).cloned().unwrap_or(SiteRef {
                 id: row.site_id,
                 code: String::new(),
@@ -282,20 +281,6 @@ pub fn related(conn: &mut DbConn, row: &ArticleRow, now: NaiveDateTime, limit: i
         articles::table.filter(articles::id.eq_any(&ids)).select(ArticleRow::as_select()).load(conn)?;
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
     Ok(rows)
-}
-
-/// The library items that covers and bodies name, by id, as the public sees them.
-fn library_media(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, crate::media::model::Media>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(crate::media::by_ids(conn, ids)?
-        .into_iter()
-        .map(|row| {
-            let site = SiteRef { id: row.site_id, code: String::new(), name: String::new() };
-            (row.id, crate::media::public_view(&row, "", site))
-        })
-        .collect())
 }
 
 /// A library image as a cover (a ready one; until then an article shows none).
@@ -461,14 +446,23 @@ pub fn soft_delete(conn: &mut DbConn, id: i64, user_id: i64, now: NaiveDateTime)
 }
 
 /// Of these articles, those the public sees now (published, due, not deleted).
-pub fn public_rows(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> QueryResult<Vec<ArticleRow>> {
+fn public_among(ids: &[i64], now: NaiveDateTime) -> articles::BoxedQuery<'static, crate::db::Db> {
     articles::table
         .filter(articles::id.eq_any(ids.to_vec()))
         .filter(articles::status.eq(ArticleStatus::Published.as_str()))
         .filter(articles::published_at.le(now))
         .filter(articles::deleted_at.is_null())
-        .select(ArticleRow::as_select())
-        .load(conn)
+        .into_boxed()
+}
+
+/// Of these articles, those the public sees now, as rows.
+pub fn public_rows(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> QueryResult<Vec<ArticleRow>> {
+    public_among(ids, now).select(ArticleRow::as_select()).load(conn)
+}
+
+/// Of these articles, the ids of those the public sees now.
+pub fn public_ids(conn: &mut DbConn, ids: &[i64], now: NaiveDateTime) -> QueryResult<Vec<i64>> {
+    public_among(ids, now).select(articles::id).load(conn)
 }
 
 /// The setting that holds how far scheduled articles have been released into the change log.
