@@ -3,11 +3,14 @@
 //! workers.
 
 pub mod backup;
+mod inline;
 mod locks;
 mod pool_stats;
 pub mod schema;
+mod sqlite_setup;
 pub mod witness;
 
+pub use inline::read;
 pub use locks::{lock_name, lock_row, lock_row_by_key, lock_rows, try_lock_name};
 
 pub use pool_stats::{PoolReading, PoolStats};
@@ -191,6 +194,7 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConn, ConnectError> {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| ConnectError::Folder(parent.to_owned(), e))?;
             }
+            sqlite_setup::plan_statements_once();
             let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
             // WAL lets readers run beside the writer; FULL makes every commit durable on disk
             // before it is acknowledged; the busy timeout queues writers instead of failing them.
@@ -341,6 +345,23 @@ pub fn analyze(conn: &mut DbConn, tables: &[&str]) -> diesel::QueryResult<()> {
         }
         DbConn::Sqlite(c) => tables.iter().try_for_each(|table| c.batch_execute(&format!("ANALYZE {table}"))),
     }
+}
+
+/// `query` (a table) filtered on `column` being one of `ids`, boxed: `=` when they are one id (a
+/// page of articles shows one site and one category, an article has one id), a statement that
+/// stays prepared, where diesel prepares every `IN (...)` list anew. (Binding the list as one
+/// JSON array for `json_each` kept statements prepared too, but read an article slower.)
+#[macro_export]
+macro_rules! among {
+    ($query:expr, $column:expr, $ids:expr) => {{
+        let mut ids: Vec<i64> = $ids;
+        ids.sort_unstable();
+        ids.dedup();
+        match ids.as_slice() {
+            [one] => $query.filter($column.eq(*one)).into_boxed::<$crate::db::Db>(),
+            _ => $query.filter($column.eq_any(ids)).into_boxed::<$crate::db::Db>(),
+        }
+    }};
 }
 
 /// The backend of a [`DbConn`] (one over both engines), for boxed queries.

@@ -133,8 +133,7 @@ pub fn tag_names(conn: &mut DbConn, id: i64) -> QueryResult<Vec<String>> {
 /// The tags of these articles, in order, by article.
 pub fn tag_names_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, Vec<String>>> {
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    for (article_id, name) in article_tags::table
-        .filter(article_tags::article_id.eq_any(ids.to_vec()))
+    for (article_id, name) in crate::among!(article_tags::table, article_tags::article_id, ids.to_vec())
         .order((article_tags::article_id, article_tags::position))
         .select((article_tags::article_id, article_tags::name))
         .load::<(i64, String)>(conn)?
@@ -158,15 +157,13 @@ pub fn to_articles(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let site_ids: Vec<i64> = rows.iter().map(|r| r.site_id).collect();
     let category_ids: Vec<i64> = rows.iter().map(|r| r.category_id).collect();
-    let sites: HashMap<i64, SiteRef> = sites::table
-        .filter(sites::id.eq_any(site_ids))
+    let sites: HashMap<i64, SiteRef> = crate::among!(sites::table, sites::id, site_ids)
         .select((sites::id, sites::code, sites::name))
         .load::<(i64, String, String)>(conn)?
         .into_iter()
         .map(|(id, code, name)| (id, SiteRef { id, code, name }))
         .collect();
-    let categories: HashMap<i64, CategoryRef> = categories::table
-        .filter(categories::id.eq_any(category_ids))
+    let categories: HashMap<i64, CategoryRef> = crate::among!(categories::table, categories::id, category_ids)
         .select((categories::id, categories::slug, categories::name))
         .load::<(i64, String, String)>(conn)?
         .into_iter()
