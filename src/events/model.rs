@@ -221,7 +221,9 @@ pub struct EventListQuery {
     pub day: Option<NaiveDate>,
     /// Chaired by someone whose name contains this (case and diacritics ignored).
     pub chair: Option<String>,
-    /// Search in title, description, location, chair and participants.
+    /// Words in the title, description, location, chair and participants (case and diacritics
+    /// ignored; for the public through the search engine: the last word as a prefix, a typo
+    /// forgiven). The calendar's order stays.
     pub q: Option<String>,
     /// Staff only: `draft`, `scheduled`, `changed` or `cancelled`.
     pub status: Option<String>,
@@ -245,7 +247,9 @@ pub struct WeekQuery {
     pub site: Vec<String>,
     /// Chaired by someone whose name contains this.
     pub chair: Option<String>,
-    /// Search in title, description, location, chair and participants.
+    /// Words in the title, description, location, chair and participants (case and diacritics
+    /// ignored; for the public through the search engine: the last word as a prefix, a typo
+    /// forgiven). The calendar's order stays.
     pub q: Option<String>,
 }
 
@@ -262,7 +266,9 @@ pub struct IcsQuery {
     pub to: Option<String>,
     /// Chaired by someone whose name contains this.
     pub chair: Option<String>,
-    /// Search in title, description, location, chair and participants.
+    /// Words in the title, description, location, chair and participants (case and diacritics
+    /// ignored; all of them, as typed: the feed keeps cancelled and deleted events, which search
+    /// does not hold).
     pub q: Option<String>,
 }
 

@@ -12,9 +12,12 @@ use super::model::{
 };
 use super::repo::{self, EventFilter};
 use crate::auth::{AuthUser, MaybeUser, Role};
+use crate::cache::FromIndex;
+use crate::changes::Position;
 use crate::db::{self};
 use crate::error::ApiError;
 use crate::http::{ApiQuery, Fields, ListResponse, Paging, bad_parameter, list_response};
+use crate::search::{Engine, Kind};
 use crate::sites;
 use crate::state::AppState;
 
@@ -24,6 +27,21 @@ fn bad(field: &str, message: &str) -> ApiError {
 
 fn is_staff(user: &Option<AuthUser>) -> bool {
     user.as_ref().is_some_and(|u| matches!(u.role, Role::Admin | Role::Editor))
+}
+
+/// The public's words are the search engine's (staff may see drafts, which the index does not
+/// hold): what it finds narrows the filter, the calendar's order stays. Where the index stood, for
+/// the response cache.
+fn find_words(
+    engine: Option<&Engine>,
+    q: Option<&str>,
+    filter: &mut EventFilter,
+) -> Result<Option<Position>, ApiError> {
+    let (Some(engine), Some(q)) = (engine, q) else { return Ok(None) };
+    let Some(found) = engine.matches(q, Kind::Event, filter.site_ids.clone())? else { return Ok(None) };
+    filter.words.clear();
+    filter.found = Some(found.ids);
+    Ok(Some(found.at))
 }
 
 fn chair(chair: Option<&str>) -> Option<String> {
@@ -111,13 +129,19 @@ pub async fn list_events(
         own_site: if staff { user.as_ref().and_then(|u| u.site_id) } else { None },
         ..EventFilter::default()
     };
-    let (events, total) = db::run(&state.db, move |conn| {
+    let engine = if staff { None } else { Engine::of(&state) };
+    let (events, total, at) = db::run(&state.db, move |conn| {
         filter.site_ids = sites::site_filter(conn, &query.site)?;
+        let at = find_words(engine.as_ref(), query.q.as_deref(), &mut filter)?;
         let (rows, total) = repo::list(conn, &filter, descending, paging.offset(), paging.limit())?;
-        Ok((repo::to_events(conn, rows)?, total))
+        Ok((repo::to_events(conn, rows)?, total, at))
     })
     .await?;
-    Ok(list_response(&req, fields.apply(events), total, paging))
+    let mut res = list_response(&req, fields.apply(events), total, paging);
+    if let Some(at) = at {
+        res.extensions_mut().insert(FromIndex::from(at));
+    }
+    Ok(res)
 }
 
 /// One week of the calendar, Monday to Sunday, with every day present (empty ones too): what a
@@ -137,7 +161,7 @@ pub async fn week_of_events(
     user: MaybeUser,
     week: web::Path<String>,
     query: ApiQuery<WeekQuery>,
-) -> Result<web::Json<Week>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let (user, query) = (user.0, query.0);
     let zone = state.config.time_zone();
     let monday = parse_iso_week(&week)
@@ -152,11 +176,13 @@ pub async fn week_of_events(
         own_site: if staff { user.as_ref().and_then(|u| u.site_id) } else { None },
         ..EventFilter::default()
     };
-    let (rows, events) = db::run(&state.db, move |conn| {
+    let engine = if staff { None } else { Engine::of(&state) };
+    let (rows, events, at) = db::run(&state.db, move |conn| {
         filter.site_ids = sites::site_filter(conn, &query.site)?;
+        let at = find_words(engine.as_ref(), query.q.as_deref(), &mut filter)?;
         let (rows, _) = repo::list(conn, &filter, false, 0, 10_000)?;
         let events = repo::to_events(conn, rows.clone())?;
-        Ok((rows, events))
+        Ok((rows, events, at))
     })
     .await?;
     let days = (0..7)
@@ -177,7 +203,7 @@ pub async fn week_of_events(
             }
         })
         .collect();
-    Ok(web::Json(Week {
+    let mut res = HttpResponse::Ok().json(Week {
         week: iso_week_of(monday),
         starts_on: monday,
         ends_on: monday + Duration::days(6),
@@ -185,7 +211,11 @@ pub async fn week_of_events(
         previous_week: iso_week_of(monday - Duration::days(7)),
         next_week: iso_week_of(monday + Duration::days(7)),
         days,
-    }))
+    });
+    if let Some(at) = at {
+        res.extensions_mut().insert(FromIndex::from(at));
+    }
+    Ok(res)
 }
 
 /// The calendar as an iCalendar (RFC 5545) feed for calendar apps to subscribe to. Cancelled and

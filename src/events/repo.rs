@@ -21,6 +21,8 @@ pub struct EventFilter {
     pub chair: Option<String>,
     /// Folded words the searchable text must contain.
     pub words: Vec<String>,
+    /// What the search engine found for the words (then `words` is empty).
+    pub found: Option<Vec<i64>>,
     /// `None`: what the public sees (no drafts).
     pub status: Option<EventStatus>,
     pub include_drafts: bool,
@@ -58,6 +60,9 @@ fn filtered<'a>(filter: &EventFilter) -> events::BoxedQuery<'a, Db> {
     }
     for word in &filter.words {
         query = query.filter(events::search_text.like(crate::db::like_contains(word)).escape('\\'));
+    }
+    if let Some(ids) = &filter.found {
+        query = query.filter(events::id.eq_any(ids.clone()));
     }
     query
 }

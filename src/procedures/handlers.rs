@@ -12,14 +12,24 @@ use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError};
 use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
+use crate::search::{Engine, Kind, Matches};
 use crate::sites;
 use crate::state::AppState;
 
 /// The largest import accepted over HTTP.
 const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
-fn filter_from(conn: &mut DbConn, query: &ProcedureListQuery) -> Result<ProcedureFilter, ApiError> {
+/// The list's filters, and what the search engine found for `q` (when this node's index can answer).
+fn filter_from(
+    conn: &mut DbConn,
+    query: &ProcedureListQuery,
+    engine: Option<&Engine>,
+) -> Result<(ProcedureFilter, Option<Matches>), ApiError> {
     let site_ids = sites::site_filter(conn, &query.site)?;
+    let matches = match (engine, query.q.as_deref()) {
+        (Some(engine), Some(q)) => engine.matches(q, Kind::Procedure, site_ids.clone())?,
+        _ => None,
+    };
     let field_id = crate::fields::filter_id(conn, query.field.as_deref())?;
     let validity = match query.validity.as_deref() {
         None | Some("in_force") => Some("in_force".to_owned()),
@@ -36,23 +46,28 @@ fn filter_from(conn: &mut DbConn, query: &ProcedureListQuery) -> Result<Procedur
             });
         }
     };
-    Ok(ProcedureFilter {
+    let filter = ProcedureFilter {
         site_ids,
         field_id,
         agency: crate::text::search_words(query.agency.as_deref()),
         level: query.level,
         validity,
         max_days: query.max_days,
-        words: crate::text::search_words(query.q.as_deref()),
-    })
+        words: match &matches {
+            Some(_) => vec![],
+            None => crate::text::search_words(query.q.as_deref()),
+        },
+        found: matches.as_ref().map(|m| m.ids.clone()),
+    };
+    Ok((filter, matches))
 }
 
 /// List procedures: in force by default; filters `field`, `agency`, `level`, `validity`,
-/// `max_days`, and `q` over name, field and dossier (diacritics ignored).
+/// `max_days`, and `q` over name, code, agency, field and dossier through the search engine.
 #[utoipa::path(
     tag = "procedures",
     params(ProcedureListQuery),
-    responses((status = 200, description = "A page of procedures, by name", body = ListResponse<Procedure>,
+    responses((status = 200, description = "A page of procedures, by name (with `q`, the best matches first)", body = ListResponse<Procedure>,
         headers(("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"),
                 ("X-Total-Count" = i64, description = "Procedures matching, over all pages"))))
 )]
@@ -65,13 +80,27 @@ pub async fn list_procedures(
     let query = query.0;
     let paging = Paging::new(query.page, query.per_page)?;
     let fields = Fields::parse::<Procedure>(query.fields.as_deref())?;
-    let (items, total) = db::run(&state.db, move |conn| {
-        let f = filter_from(conn, &query)?;
-        let (rows, total) = repo::list(conn, &f, paging.offset(), paging.limit())?;
-        Ok((repo::to_procedures(conn, rows)?, total))
+    let engine = Engine::of(&state);
+    let (items, total, at) = db::run(&state.db, move |conn| {
+        let (f, matches) = filter_from(conn, &query, engine.as_ref())?;
+        let (rows, total) = match &matches {
+            // Words found by the engine: the best first, among those the other filters keep.
+            Some(found) => {
+                let (ids, total) = found.page(&repo::matching_ids(conn, &f)?, paging.offset(), paging.limit());
+                let mut rows = repo::public_rows(conn, &ids)?;
+                rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+                (rows, total)
+            }
+            None => repo::list(conn, &f, paging.offset(), paging.limit())?,
+        };
+        Ok((repo::to_procedures(conn, rows)?, total, matches.map(|m| m.at)))
     })
     .await?;
-    Ok(list_response(&req, fields.apply(items), total, paging))
+    let mut res = list_response(&req, fields.apply(items), total, paging);
+    if let Some(at) = at {
+        res.extensions_mut().insert(crate::cache::FromIndex::from(at));
+    }
+    Ok(res)
 }
 
 /// Counts per field and per level (each facet ignores its own filter, so a frontend can show
@@ -83,8 +112,9 @@ pub async fn procedure_facets(
     query: ApiQuery<ProcedureFacetsQuery>,
 ) -> Result<web::Json<Facets>, ApiError> {
     let query: ProcedureListQuery = query.0.into();
+    let engine = Engine::of(&state);
     let facets = db::run(&state.db, move |conn| {
-        let f = filter_from(conn, &query)?;
+        let (f, _) = filter_from(conn, &query, engine.as_ref())?;
         let values = repo::facet_values(conn, &f)?;
         // A ward has hundreds of procedures, a province a few thousand: counted here, not grouped in SQL.
         let mut by_field: std::collections::HashMap<Option<i64>, i64> = std::collections::HashMap::new();

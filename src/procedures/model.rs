@@ -225,7 +225,8 @@ pub struct ProcedureListQuery {
     pub validity: Option<String>,
     /// At most this many days to process.
     pub max_days: Option<i32>,
-    /// Words in the name, field or dossier (case and diacritics ignored).
+    /// Words in the name, code, agency, field or dossier, through the search engine (case and
+    /// diacritics ignored, the last word as a prefix, a typo forgiven): the best matches first.
     pub q: Option<String>,
     /// Page number, from 1 (offset paging).
     pub page: Option<u32>,

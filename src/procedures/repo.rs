@@ -221,6 +221,8 @@ pub struct ProcedureFilter {
     pub validity: Option<String>,
     pub max_days: Option<i32>,
     pub words: Vec<String>,
+    /// What the search engine found for the words (then `words` is empty).
+    pub found: Option<Vec<i64>>,
 }
 
 fn filtered<'a>(f: &ProcedureFilter, skip_field: bool, skip_level: bool) -> procedures::BoxedQuery<'a, Db> {
@@ -246,7 +248,15 @@ fn filtered<'a>(f: &ProcedureFilter, skip_field: bool, skip_level: bool) -> proc
     for word in &f.words {
         q = q.filter(procedures::search_text.like(crate::db::like_contains(word)).escape('\\'));
     }
+    if let Some(ids) = &f.found {
+        q = q.filter(procedures::id.eq_any(ids.clone()));
+    }
     q
+}
+
+/// The ids of every procedure the filters keep, in no order (the engine's order pages them).
+pub fn matching_ids(conn: &mut DbConn, f: &ProcedureFilter) -> QueryResult<Vec<i64>> {
+    filtered(f, false, false).select(procedures::id).load(conn)
 }
 
 /// A page of procedures by name, and how many match over all pages.

@@ -237,7 +237,8 @@ pub struct QuestionListQuery {
     pub field: Option<String>,
     /// A procedure's code.
     pub procedure: Option<String>,
-    /// Words in the question or the answer (case and diacritics ignored).
+    /// Words in the title, the question or the answer (case and diacritics ignored; for the
+    /// public through the search engine: the last word as a prefix, a typo forgiven).
     pub q: Option<String>,
     /// Published (asked, for staff) at or after: RFC 3339 or a date.
     pub from: Option<String>,
@@ -245,8 +246,8 @@ pub struct QuestionListQuery {
     pub to: Option<String>,
     /// Staff only: `pending`, `answered`, `published` or `rejected`.
     pub status: Option<String>,
-    /// `-published_at` (default), `published_at`, `-view_count`, or `featured` (featured first,
-    /// then the most viewed: "frequently asked").
+    /// `-published_at` (default; with `q`, the best matches first), `published_at`, `-view_count`,
+    /// or `featured` (featured first, then the most viewed: "frequently asked").
     pub sort: Option<String>,
     /// Page number, from 1 (offset paging).
     pub page: Option<u32>,

@@ -13,6 +13,7 @@ use crate::error::{ApiError, FieldError};
 use crate::fields::model::FieldRow;
 use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::limits::RateLimited;
+use crate::search::{Engine, Kind};
 use crate::sites;
 use crate::sites::model::SiteRef;
 use crate::state::AppState;
@@ -332,11 +333,22 @@ pub async fn list_questions(
     let zone = state.config.time_zone();
     let from = query.from.as_deref().map(|v| crate::http::parse_instant("from", v, zone, false)).transpose()?;
     let to = query.to.as_deref().map(|v| crate::http::parse_instant("to", v, zone, true)).transpose()?;
-    let words = crate::text::search_words(query.q.as_deref());
     let own_site = if staff { user.as_ref().and_then(|u| u.site_id) } else { None };
-    let (items, total) = db::run(&state.db, move |conn| {
+    // The public's words are the engine's (staff may see what the index does not hold); with no
+    // `sort`, the best matches come first.
+    let engine = if staff { None } else { Engine::of(&state) };
+    let ranked = query.sort.is_none();
+    let (items, total, at) = db::run(&state.db, move |conn| {
         let site_ids = sites::site_filter(conn, &query.site)?;
         let field_id = crate::fields::filter_id(conn, query.field.as_deref())?;
+        let matches = match (&engine, query.q.as_deref()) {
+            (Some(engine), Some(q)) => engine.matches(q, Kind::Question, site_ids.clone())?,
+            _ => None,
+        };
+        let words = match &matches {
+            Some(_) => vec![],
+            None => crate::text::search_words(query.q.as_deref()),
+        };
         let filter = repo::QuestionFilter {
             staff,
             status,
@@ -347,12 +359,25 @@ pub async fn list_questions(
             from,
             to,
             words,
+            found: matches.as_ref().map(|m| m.ids.clone()),
         };
-        let (rows, total) = repo::list(conn, &filter, sort, paging.offset(), paging.limit())?;
-        Ok((to_questions(conn, rows, staff)?, total))
+        let (rows, total) = match &matches {
+            Some(found) if ranked => {
+                let (ids, total) = found.page(&repo::matching_ids(conn, &filter)?, paging.offset(), paging.limit());
+                let mut rows = repo::public_rows(conn, &ids)?;
+                rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+                (rows, total)
+            }
+            _ => repo::list(conn, &filter, sort, paging.offset(), paging.limit())?,
+        };
+        Ok((to_questions(conn, rows, staff)?, total, matches.map(|m| m.at)))
     })
     .await?;
-    Ok(list_response(&req, fields.apply(items), total, paging))
+    let mut res = list_response(&req, fields.apply(items), total, paging);
+    if let Some(at) = at {
+        res.extensions_mut().insert(crate::cache::FromIndex::from(at));
+    }
+    Ok(res)
 }
 
 /// One question and its answer, by id or slug. The public sees published ones only (and each

@@ -113,6 +113,8 @@ pub struct QuestionFilter {
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
     pub words: Vec<String>,
+    /// What the search engine found for the words (then `words` is empty).
+    pub found: Option<Vec<i64>>,
 }
 
 /// The orders a list of questions may take.
@@ -172,7 +174,15 @@ fn filtered(filter: &QuestionFilter) -> questions::BoxedQuery<'static, Db> {
     for word in &filter.words {
         q = q.filter(questions::search_text.like(db::like_contains(word)).escape('\\'));
     }
+    if let Some(ids) = &filter.found {
+        q = q.filter(questions::id.eq_any(ids.clone()));
+    }
     q
+}
+
+/// The ids of every question the filters keep, in no order (the engine's order pages them).
+pub fn matching_ids(conn: &mut DbConn, filter: &QuestionFilter) -> QueryResult<Vec<i64>> {
+    filtered(filter).select(questions::id).load(conn)
 }
 
 /// A page of questions, and how many match over all pages.

@@ -16,7 +16,7 @@ use super::source::{Kind, SearchDoc};
 use crate::changes::Position;
 
 /// Raised when the schema or the analysis changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 
 /// The writer's memory for buffered documents (tantivy's smallest budget is 15 MB).
 const WRITER_BYTES: usize = 20_000_000;

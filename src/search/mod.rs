@@ -8,6 +8,7 @@ mod collect;
 mod facets;
 mod fallback;
 pub mod index;
+mod matches;
 pub mod query;
 mod snippet;
 pub mod source;
@@ -30,6 +31,7 @@ use collect::Rank;
 use facets::FacetsWanted;
 pub use facets::{FacetValue, SearchFacets};
 pub use index::SearchIndex;
+pub use matches::{Engine, MATCHES_BOUND, Matches};
 pub use source::Kind;
 
 use crate::changes::Position;

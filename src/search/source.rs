@@ -125,7 +125,7 @@ pub fn public_docs(conn: &mut DbConn, kind: Kind, ids: &[i64], now: NaiveDateTim
                 site_id: e.site_id,
                 group: None,
                 date: e.starts_at,
-                summary: [e.location.as_str(), e.chair.as_str()]
+                summary: [e.location.as_str(), e.chair.as_str(), e.participants.as_str()]
                     .iter()
                     .filter(|s| !s.is_empty())
                     .copied()

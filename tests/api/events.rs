@@ -396,10 +396,44 @@ async fn search_and_chair_filters_ignore_diacritics() {
     let by_chair: Value = app.get("/api/v1/events?chair=nguyen%20van%20an").await.json().await.unwrap();
     assert_eq!(by_chair["meta"]["total"], 1);
     assert_eq!(by_chair["data"][0]["title"], "Tiếp xúc cử tri");
-    let by_q: Value = app.get("/api/v1/events?q=PHONG%20CHAY").await.json().await.unwrap();
+    let by_q = app.get_found("/api/v1/events?q=PHONG%20CHAY").await;
     assert_eq!(by_q["data"][0]["title"], "Kiểm tra phòng cháy");
     let ics = app.get("/api/v1/events.ics?from=2026-11-01&chair=tran%20thi%20mai").await.text().await.unwrap();
     assert!(ics.contains("Kiểm tra phòng cháy") && !ics.contains("Tiếp xúc cử tri"));
     let desc: Value = app.get("/api/v1/events?sort=-starts_at").await.json().await.unwrap();
     assert_eq!(desc["data"][0]["title"], "Tiếp xúc cử tri");
+}
+
+#[tokio::test]
+async fn the_calendar_search_is_the_engines_in_the_calendars_order() {
+    let app = spawn_app().await;
+    let editor = app.token_for("editor").await;
+    let event = |title: &str, starts_at: &str| json!({"title": title, "starts_at": starts_at, "participants": "Các phó chủ tịch; Công an phường"});
+    create_event(&app, &editor, event("Họp giao ban tuần", "2026-12-03T08:00")).await;
+    create_event(&app, &editor, event("Kiểm tra công tác phòng cháy", "2026-12-01T08:00")).await;
+    let mut draft = event("Kiểm tra an toàn thực phẩm", "2026-12-02T08:00");
+    draft["status"] = json!("draft");
+    create_event(&app, &editor, draft).await;
+    let titles = |body: &Value| {
+        body["data"].as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    // Found by their participants, in the calendar's order; the draft never.
+    let found = app.get_found("/api/v1/events?q=cong%20an%20phuong&from=2026-11-01").await;
+    assert_eq!(titles(&found), ["Kiểm tra công tác phòng cháy", "Họp giao ban tuần"], "{found}");
+    let later: Value = app.get("/api/v1/events?q=cong%20an%20phuong&from=2026-12-02").await.json().await.unwrap();
+    assert_eq!(titles(&later), ["Họp giao ban tuần"]);
+    let newest: Value =
+        app.get("/api/v1/events?q=cong%20an%20phuong&from=2026-11-01&sort=-starts_at").await.json().await.unwrap();
+    assert_eq!(titles(&newest), ["Họp giao ban tuần", "Kiểm tra công tác phòng cháy"]);
+    // The last word as a prefix, as a search box types it.
+    let typing: Value = app.get("/api/v1/events?q=phong%20cha&from=2026-11-01").await.json().await.unwrap();
+    assert_eq!(titles(&typing), ["Kiểm tra công tác phòng cháy"]);
+    let week: Value = app.get("/api/v1/events/week/2026-W49?q=cong%20an%20phuong").await.json().await.unwrap();
+    assert_eq!(titles_on(&week, 1), ["Kiểm tra công tác phòng cháy"]);
+    assert!(titles_on(&week, 2).is_empty(), "the draft's day: {week}");
+    assert_eq!(titles_on(&week, 3), ["Họp giao ban tuần"]);
+    // Staff see drafts: their search is the database's.
+    let staff: Value =
+        app.get_as("/api/v1/events?q=cong%20an%20phuong&from=2026-11-01", &editor).await.json().await.unwrap();
+    assert_eq!(staff["meta"]["total"], 3, "{staff}");
 }

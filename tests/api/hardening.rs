@@ -202,7 +202,7 @@ async fn concurrent_imports_of_one_procedure_all_succeed() {
     })
     .await;
     assert_eq!(counts.get(&200), Some(&20), "{counts:?}");
-    let listed: Value = app.get("/api/v1/procedures?q=khai+sinh").await.json().await.unwrap();
+    let listed = app.get_found("/api/v1/procedures?q=khai+sinh").await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
 }
 

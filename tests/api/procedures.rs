@@ -293,7 +293,7 @@ async fn filters_facets_and_search_find_the_right_procedures() {
     let quick: Value = app.get("/api/v1/procedures?max_days=3").await.json().await.unwrap();
     assert_eq!(codes(&quick), ["2.000815", "1.001193"]);
     for q in ["giay%20chung%20sinh", "GI%E1%BA%A4Y%20CH%E1%BB%A8NG%20SINH", "khai%20sinh"] {
-        let found: Value = app.get(&format!("/api/v1/procedures?q={q}")).await.json().await.unwrap();
+        let found = app.get_found(&format!("/api/v1/procedures?q={q}")).await;
         assert_eq!(codes(&found), ["1.001193"], "q={q}");
     }
     let by_agency: Value = app.get("/api/v1/procedures?agency=uy%20ban%20nhan%20dan").await.json().await.unwrap();
@@ -323,6 +323,48 @@ async fn filters_facets_and_search_find_the_right_procedures() {
     assert_eq!(narrowed["levels"].as_array().unwrap().len(), 2, "a facet ignores its own filter");
     assert_problem(app.get("/api/v1/procedures?validity=sometimes").await, 400).await;
     assert_problem(app.get("/api/v1/procedures?field=khong-co").await, 400).await;
+}
+
+#[tokio::test]
+async fn the_list_search_ranks_by_the_engine_and_keeps_the_other_filters() {
+    let app = spawn_app().await;
+    let editor = app.token_for("editor").await;
+    // Named "khai sinh" only in its dossier: found, after the procedures that are named so.
+    let mut copy = record("1.000300", "Cấp bản sao trích lục hộ tịch", "Hộ tịch");
+    copy["dossier"] = json!([{"name": "Bản sao giấy khai sinh", "originals": 0, "copies": 1}]);
+    let foreign = record("1.000400", "Đăng ký khai sinh có yếu tố nước ngoài", "Hộ tịch");
+    let mut expired = record("1.000111", "Đăng ký lại khai sinh (cũ)", "Hộ tịch");
+    expired["validity"] = json!("expired");
+    let rows = json!([copy, birth(), foreign, expired, record("1.000500", "Đăng ký kết hôn", "Hộ tịch")]);
+    import(&app, &editor, "application/json", rows.to_string(), "").await;
+    let codes = |body: &Value| {
+        body["data"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let found = app.get_found("/api/v1/procedures?q=khai%20sinh").await;
+    assert_eq!(found["meta"]["total"], 3, "the expired one stays hidden: {found}");
+    let best = codes(&found);
+    assert_eq!(best.last().map(String::as_str), Some("1.000300"), "named so first, then by dossier: {best:?}");
+    // By name without `q`, the dossier-only match would come first ("Cấp" before "Đăng" and "Thủ").
+    let by_name: Value = app.get("/api/v1/procedures?field=ho-tich").await.json().await.unwrap();
+    assert_eq!(codes(&by_name)[0], "1.000300");
+    // The database's filters narrow what the engine found; paging walks the engine's order.
+    let every: Value = app.get("/api/v1/procedures?q=khai%20sinh&validity=all").await.json().await.unwrap();
+    assert_eq!(every["meta"]["total"], 4);
+    assert!(codes(&every).contains(&"1.000111".to_owned()));
+    let second: Value = app.get("/api/v1/procedures?q=khai%20sinh&per_page=2&page=2").await.json().await.unwrap();
+    assert_eq!(codes(&second), ["1.000300"], "{second}");
+    assert_eq!(second["meta"]["total"], 3);
+    let online: Value = app.get("/api/v1/procedures?q=khai%20sinh&level=full").await.json().await.unwrap();
+    assert_eq!(codes(&online), ["1.001193"]);
+    let facets: Value = app.get("/api/v1/procedures/facets?q=khai%20sinh").await.json().await.unwrap();
+    assert_eq!(facets["total"], 3);
+    // What the engine adds to the database's words: the last word as a prefix, and a typo.
+    let prefix: Value = app.get("/api/v1/procedures?q=ban%20sao%20tri").await.json().await.unwrap();
+    assert_eq!(codes(&prefix), ["1.000300"], "{prefix}");
+    let typo: Value = app.get("/api/v1/procedures?q=trichh%20luc").await.json().await.unwrap();
+    assert_eq!(codes(&typo), ["1.000300"], "{typo}");
+    let unknown: Value = app.get("/api/v1/procedures?q=zzzz%20qqqq").await.json().await.unwrap();
+    assert_eq!(unknown["meta"]["total"], 0);
 }
 
 #[tokio::test]

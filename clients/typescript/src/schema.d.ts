@@ -1225,7 +1225,7 @@ export interface paths {
         };
         /**
          * List procedures: in force by default; filters `field`, `agency`, `level`, `validity`,
-         *     `max_days`, and `q` over name, field and dossier (diacritics ignored).
+         *     `max_days`, and `q` over name, code, agency, field and dossier through the search engine.
          */
         get: operations["list_procedures"];
         put?: never;
@@ -6861,7 +6861,11 @@ export interface operations {
                 day?: string;
                 /** @description Chaired by someone whose name contains this (case and diacritics ignored). */
                 chair?: string;
-                /** @description Search in title, description, location, chair and participants. */
+                /**
+                 * @description Words in the title, description, location, chair and participants (case and diacritics
+                 *     ignored; for the public through the search engine: the last word as a prefix, a typo
+                 *     forgiven). The calendar's order stays.
+                 */
                 q?: string;
                 /** @description Staff only: `draft`, `scheduled`, `changed` or `cancelled`. */
                 status?: "draft" | "scheduled" | "changed" | "cancelled";
@@ -6968,7 +6972,11 @@ export interface operations {
                 to?: string;
                 /** @description Chaired by someone whose name contains this. */
                 chair?: string;
-                /** @description Search in title, description, location, chair and participants. */
+                /**
+                 * @description Words in the title, description, location, chair and participants (case and diacritics
+                 *     ignored; all of them, as typed: the feed keeps cancelled and deleted events, which search
+                 *     does not hold).
+                 */
                 q?: string;
             };
             header?: never;
@@ -6998,7 +7006,11 @@ export interface operations {
                 site?: string[];
                 /** @description Chaired by someone whose name contains this. */
                 chair?: string;
-                /** @description Search in title, description, location, chair and participants. */
+                /**
+                 * @description Words in the title, description, location, chair and participants (case and diacritics
+                 *     ignored; for the public through the search engine: the last word as a prefix, a typo
+                 *     forgiven). The calendar's order stays.
+                 */
                 q?: string;
             };
             header?: never;
@@ -9010,7 +9022,10 @@ export interface operations {
                 validity?: "in_force" | "expired" | "replaced" | "all";
                 /** @description At most this many days to process. */
                 max_days?: number;
-                /** @description Words in the name, field or dossier (case and diacritics ignored). */
+                /**
+                 * @description Words in the name, code, agency, field or dossier, through the search engine (case and
+                 *     diacritics ignored, the last word as a prefix, a typo forgiven): the best matches first.
+                 */
                 q?: string;
                 /** @description Page number, from 1 (offset paging). */
                 page?: number;
@@ -9028,7 +9043,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of procedures, by name */
+            /** @description A page of procedures, by name (with `q`, the best matches first) */
             200: {
                 headers: {
                     /** @description RFC 8288 links to the first, previous, next and last pages */
@@ -9531,7 +9546,10 @@ export interface operations {
                 field?: string;
                 /** @description A procedure's code. */
                 procedure?: string;
-                /** @description Words in the question or the answer (case and diacritics ignored). */
+                /**
+                 * @description Words in the title, the question or the answer (case and diacritics ignored; for the
+                 *     public through the search engine: the last word as a prefix, a typo forgiven).
+                 */
                 q?: string;
                 /** @description Published (asked, for staff) at or after: RFC 3339 or a date. */
                 from?: string;
@@ -9540,8 +9558,8 @@ export interface operations {
                 /** @description Staff only: `pending`, `answered`, `published` or `rejected`. */
                 status?: "pending" | "answered" | "published" | "rejected";
                 /**
-                 * @description `-published_at` (default), `published_at`, `-view_count`, or `featured` (featured first,
-                 *     then the most viewed: "frequently asked").
+                 * @description `-published_at` (default; with `q`, the best matches first), `published_at`, `-view_count`,
+                 *     or `featured` (featured first, then the most viewed: "frequently asked").
                  */
                 sort?: "-published_at" | "published_at" | "-view_count" | "featured";
                 /** @description Page number, from 1 (offset paging). */

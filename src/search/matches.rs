@@ -1,0 +1,64 @@
+//! What a list whose other filters the index does not hold asks of the engine for its `q`: every
+//! public match of one kind, best first; the list applies its own filters (a procedure's
+//! validity, an event's dates and chair) to these ids in the database, and pages what is left.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Kind, Lookup, SearchIndex, lookup};
+use crate::changes::Position;
+use crate::error::ApiError;
+use crate::http::paging::Paging;
+use crate::state::AppState;
+
+/// Most matches a list considers: the content lists searched this way (procedures, questions,
+/// events) hold thousands, not hundreds of thousands; past this, a query is too broad to be paged
+/// through, and the best ones are kept.
+pub const MATCHES_BOUND: u32 = 10_000;
+
+/// This node's search index and the time one search may take, for a list's `q`.
+#[derive(Clone)]
+pub struct Engine {
+    index: Arc<SearchIndex>,
+    budget: Duration,
+}
+
+impl Engine {
+    /// The engine of this node, when it has an index.
+    pub fn of(state: &AppState) -> Option<Self> {
+        Some(Self { index: state.search.clone()?, budget: state.config.search_budget })
+    }
+
+    /// Every public match of `q` among resources of `kind` (of these sites), best first; `None`
+    /// when the engine cannot answer (its first build is not done, or `q` holds no word), so the
+    /// list searches the database instead.
+    pub fn matches(&self, q: &str, kind: Kind, site_ids: Option<Vec<i64>>) -> Result<Option<Matches>, ApiError> {
+        let paging = Paging { page: 1, per_page: MATCHES_BOUND };
+        let ask = Lookup { q, kind, site_ids, category_ids: None, from: None, to: None, by_date: false, paging };
+        match lookup(&self.index, ask, self.budget) {
+            None => Ok(None),
+            Some(found) => found.map(|(ids, _, at)| Some(Matches { ids, at })).map_err(ApiError::internal),
+        }
+    }
+}
+
+/// The public resources of a kind that match a list's `q`, best first.
+#[derive(Debug, Clone)]
+pub struct Matches {
+    pub ids: Vec<i64>,
+    /// Where the index stood when it was searched (for the response cache).
+    pub at: Position,
+}
+
+impl Matches {
+    /// Of `matching` (the ids that also pass the list's other filters, in any order), one page in
+    /// the engine's order, and how many there are.
+    pub fn page(&self, matching: &[i64], offset: i64, limit: i64) -> (Vec<i64>, i64) {
+        let matching: std::collections::HashSet<i64> = matching.iter().copied().collect();
+        let ranked: Vec<i64> = self.ids.iter().copied().filter(|id| matching.contains(id)).collect();
+        let total = ranked.len() as i64;
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(ranked.len());
+        let end = start.saturating_add(usize::try_from(limit).unwrap_or(0)).min(ranked.len());
+        (ranked[start..end].to_vec(), total)
+    }
+}
