@@ -180,9 +180,7 @@ pub async fn list_articles(
     let data: Vec<Value> =
         items.into_iter().map(|a| project(serde_json::to_value(a).unwrap_or(Value::Null), fields.as_deref())).collect();
     let mut res = list_response_with_cursor(&req, data, total, paging, next_keyset.as_ref().map(encode_cursor));
-    if let Some(at) = from_index {
-        res.extensions_mut().insert(crate::cache::FromIndex::from(at));
-    }
+    search::mark_drawn_from_index(&mut res, from_index);
     if is_public && user.is_none() {
         // A scheduled article must appear on time: no cache may keep this list past its publication.
         let max_age = next_due.map_or(60, |due| (due - now()).num_seconds().clamp(0, 60));

@@ -12,12 +12,11 @@ use super::model::{
 };
 use super::repo::{self, EventFilter};
 use crate::auth::{AuthUser, MaybeUser, Role};
-use crate::cache::FromIndex;
 use crate::changes::Position;
 use crate::db::{self};
 use crate::error::ApiError;
 use crate::http::{ApiQuery, Fields, ListResponse, Paging, bad_parameter, list_response};
-use crate::search::{Engine, Kind};
+use crate::search::{self, Engine, Kind};
 use crate::sites;
 use crate::state::AppState;
 
@@ -138,9 +137,7 @@ pub async fn list_events(
     })
     .await?;
     let mut res = list_response(&req, fields.apply(events), total, paging);
-    if let Some(at) = at {
-        res.extensions_mut().insert(FromIndex::from(at));
-    }
+    search::mark_drawn_from_index(&mut res, at);
     Ok(res)
 }
 
@@ -212,9 +209,7 @@ pub async fn week_of_events(
         next_week: iso_week_of(monday + Duration::days(7)),
         days,
     });
-    if let Some(at) = at {
-        res.extensions_mut().insert(FromIndex::from(at));
-    }
+    search::mark_drawn_from_index(&mut res, at);
     Ok(res)
 }
 

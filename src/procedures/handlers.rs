@@ -12,7 +12,7 @@ use crate::auth::{AuthUser, Role};
 use crate::db::{self, DbConn, write_transaction};
 use crate::error::{ApiError, FieldError};
 use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
-use crate::search::{Engine, Kind, Matches};
+use crate::search::{self, Engine, Kind, Matches};
 use crate::sites;
 use crate::state::AppState;
 
@@ -26,10 +26,6 @@ fn filter_from(
     engine: Option<&Engine>,
 ) -> Result<(ProcedureFilter, Option<Matches>), ApiError> {
     let site_ids = sites::site_filter(conn, &query.site)?;
-    let matches = match (engine, query.q.as_deref()) {
-        (Some(engine), Some(q)) => engine.matches(q, Kind::Procedure, site_ids.clone())?,
-        _ => None,
-    };
     let field_id = crate::fields::filter_id(conn, query.field.as_deref())?;
     let validity = match query.validity.as_deref() {
         None | Some("in_force") => Some("in_force".to_owned()),
@@ -45,6 +41,10 @@ fn filter_from(
                 )],
             });
         }
+    };
+    let matches = match (engine, query.q.as_deref()) {
+        (Some(engine), Some(q)) => engine.matches(q, Kind::Procedure, site_ids.clone())?,
+        _ => None,
     };
     let filter = ProcedureFilter {
         site_ids,
@@ -86,10 +86,7 @@ pub async fn list_procedures(
         let (rows, total) = match &matches {
             // Words found by the engine: the best first, among those the other filters keep.
             Some(found) => {
-                let (ids, total) = found.page(&repo::matching_ids(conn, &f)?, paging.offset(), paging.limit());
-                let mut rows = repo::public_rows(conn, &ids)?;
-                rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-                (rows, total)
+                found.page_rows(&repo::matching_ids(conn, &f)?, paging, |ids| repo::public_rows(conn, ids), |r| r.id)?
             }
             None => repo::list(conn, &f, paging.offset(), paging.limit())?,
         };
@@ -97,9 +94,7 @@ pub async fn list_procedures(
     })
     .await?;
     let mut res = list_response(&req, fields.apply(items), total, paging);
-    if let Some(at) = at {
-        res.extensions_mut().insert(crate::cache::FromIndex::from(at));
-    }
+    search::mark_drawn_from_index(&mut res, at);
     Ok(res)
 }
 

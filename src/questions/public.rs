@@ -13,7 +13,7 @@ use crate::error::{ApiError, FieldError};
 use crate::fields::model::FieldRow;
 use crate::http::{ApiJson, ApiQuery, Fields, ListResponse, Paging, list_response};
 use crate::limits::RateLimited;
-use crate::search::{Engine, Kind};
+use crate::search::{self, Engine, Kind};
 use crate::sites;
 use crate::sites::model::SiteRef;
 use crate::state::AppState;
@@ -362,21 +362,19 @@ pub async fn list_questions(
             found: matches.as_ref().map(|m| m.ids.clone()),
         };
         let (rows, total) = match &matches {
-            Some(found) if ranked => {
-                let (ids, total) = found.page(&repo::matching_ids(conn, &filter)?, paging.offset(), paging.limit());
-                let mut rows = repo::public_rows(conn, &ids)?;
-                rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
-                (rows, total)
-            }
+            Some(found) if ranked => found.page_rows(
+                &repo::matching_ids(conn, &filter)?,
+                paging,
+                |ids| repo::public_rows(conn, ids),
+                |r| r.id,
+            )?,
             _ => repo::list(conn, &filter, sort, paging.offset(), paging.limit())?,
         };
         Ok((to_questions(conn, rows, staff)?, total, matches.map(|m| m.at)))
     })
     .await?;
     let mut res = list_response(&req, fields.apply(items), total, paging);
-    if let Some(at) = at {
-        res.extensions_mut().insert(crate::cache::FromIndex::from(at));
-    }
+    search::mark_drawn_from_index(&mut res, at);
     Ok(res)
 }
 

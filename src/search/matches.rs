@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::HttpResponse;
+
 use super::{Kind, Lookup, SearchIndex, lookup};
 use crate::changes::Position;
 use crate::error::ApiError;
@@ -52,13 +54,29 @@ pub struct Matches {
 
 impl Matches {
     /// Of `matching` (the ids that also pass the list's other filters, in any order), one page in
-    /// the engine's order, and how many there are.
-    pub fn page(&self, matching: &[i64], offset: i64, limit: i64) -> (Vec<i64>, i64) {
+    /// the engine's order, its rows loaded by `load` and put in that order, and how many there are.
+    pub fn page_rows<R>(
+        &self,
+        matching: &[i64],
+        paging: Paging,
+        load: impl FnOnce(&[i64]) -> diesel::QueryResult<Vec<R>>,
+        id_of: impl Fn(&R) -> i64,
+    ) -> diesel::QueryResult<(Vec<R>, i64)> {
         let matching: std::collections::HashSet<i64> = matching.iter().copied().collect();
         let ranked: Vec<i64> = self.ids.iter().copied().filter(|id| matching.contains(id)).collect();
-        let total = ranked.len() as i64;
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(ranked.len());
-        let end = start.saturating_add(usize::try_from(limit).unwrap_or(0)).min(ranked.len());
-        (ranked[start..end].to_vec(), total)
+        let start = usize::try_from(paging.offset()).unwrap_or(usize::MAX).min(ranked.len());
+        let end = start.saturating_add(usize::try_from(paging.limit()).unwrap_or(0)).min(ranked.len());
+        let page = &ranked[start..end];
+        let mut rows = load(page)?;
+        rows.sort_by_key(|row| page.iter().position(|id| *id == id_of(row)));
+        Ok((rows, ranked.len() as i64))
+    }
+}
+
+/// Tells the response cache that `res` was drawn from the index as it stood `at`, so that a kept
+/// copy is dropped once the index moves.
+pub fn mark_drawn_from_index(res: &mut HttpResponse, at: Option<Position>) {
+    if let Some(at) = at {
+        res.extensions_mut().insert(crate::cache::FromIndex::from(at));
     }
 }

@@ -31,7 +31,7 @@ use collect::Rank;
 use facets::FacetsWanted;
 pub use facets::{FacetValue, SearchFacets};
 pub use index::SearchIndex;
-pub use matches::{Engine, MATCHES_BOUND, Matches};
+pub use matches::{Engine, MATCHES_BOUND, Matches, mark_drawn_from_index};
 pub use source::Kind;
 
 use crate::changes::Position;
